@@ -1,0 +1,84 @@
+"""User data files: CSV or parquet with a ``formula`` column and numeric property columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matlattice.data.registry import DatasetInfo, PropertyInfo
+from matlattice.errors import DataFormatError
+
+__all__ = ["ID_COLUMNS", "read_table", "read_user_records"]
+
+#: Text columns taken as entry ids rather than rejected.
+ID_COLUMNS = ("id", "entry_id", "mp_id", "material_id")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or parquet file; a clear error for a missing file or unknown suffix."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(f"no such data file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path, keep_default_na=True)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise DataFormatError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+
+
+def read_user_records(path: Path) -> tuple[DatasetInfo, pd.DataFrame]:
+    """Metadata and long records of a user file (properties: its numeric columns)."""
+    frame = read_table(path)
+    if "formula" not in frame.columns:
+        raise DataFormatError(
+            f"{path} has columns {list(frame.columns)}; a 'formula' column is required"
+        )
+    id_col = next((c for c in ID_COLUMNS if c in frame.columns), None)
+    props: list[PropertyInfo] = []
+    for column in frame.columns:
+        if column in ("formula", "split", id_col):
+            continue
+        series = frame[column]
+        if series.dtype == bool:
+            series = series.astype(float)
+        if not pd.api.types.is_numeric_dtype(series):
+            raise DataFormatError(
+                f"{path}: column {column!r} is not numeric (e.g. {series.dropna().iloc[0]!r}); "
+                "property columns must be numbers, ids go in a column named one of "
+                f"{ID_COLUMNS}"
+            )
+        observed = series.dropna().unique()
+        task = "classification" if len(observed) and set(observed) <= {0, 1} else "regression"
+        props.append(PropertyInfo(str(column), unit="?", task=task, description="user column"))
+    if not props:
+        raise DataFormatError(f"{path} has no numeric property column besides 'formula'")
+    has_split = "split" in frame.columns
+    if has_split:
+        bad = set(frame["split"].dropna().unique()) - {"train", "val", "test"}
+        if bad or frame["split"].isna().any():
+            raise DataFormatError(
+                f"{path}: 'split' values {sorted(map(str, bad)) or ['<missing>']} are not "
+                "train/val/test"
+            )
+    info = DatasetInfo(
+        name=str(path), kind="user", title=f"user file {Path(path).name}", source=str(path),
+        citation="", licence="", properties=tuple(props),
+        splits="the file's 'split' column" if has_split
+        else "seeded random 80/10/10 split at the composition level",
+        approx_rows=len(frame),
+    )
+    records = frame.melt(
+        id_vars=["formula", *(["split"] if has_split else []), *([id_col] if id_col else [])],
+        value_vars=[p.name for p in props], var_name="property", value_name="value",
+    )
+    out = pd.DataFrame({
+        "formula": records["formula"].to_numpy(dtype=object),
+        "property": records["property"].astype(str).to_numpy(dtype=object),
+        "value": pd.to_numeric(records["value"]).to_numpy(dtype=np.float64),
+        "part": records["split"].to_numpy(dtype=object) if has_split else None,
+        "entry_id": records[id_col].astype(str).to_numpy(dtype=object) if id_col else None,
+    })
+    return info, out

@@ -1,0 +1,58 @@
+"""One error hierarchy for matlattice.
+
+Every error a user can trigger derives from :class:`MatlatticeError` and, where a
+built-in exception fits, from that built-in too, so ``except ValueError`` still works.
+"""
+
+from __future__ import annotations
+
+
+class MatlatticeError(Exception):
+    """Base class of every error raised on purpose by matlattice."""
+
+
+class InvalidFormulaError(MatlatticeError, ValueError):
+    """A chemical formula could not be parsed.
+
+    Attributes
+    ----------
+    formula : object
+        The offending input, exactly as given.
+    fault : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, formula: object, fault: str) -> None:
+        self.formula = formula
+        self.fault = fault
+        super().__init__(f"Invalid formula {formula!r}: {fault}")
+
+    def __reduce__(self):  # keep picklable for multiprocessing workers
+        return (type(self), (self.formula, self.fault))
+
+
+class UnknownDatasetError(MatlatticeError, KeyError):
+    """A dataset name is not in the registry and is not a readable file."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class DataFormatError(MatlatticeError, ValueError):
+    """A data file does not have the columns or types matlattice needs."""
+
+
+class DataNotAvailableError(MatlatticeError, RuntimeError):
+    """A data source is neither cached nor downloadable right now."""
+
+
+class ChecksumError(MatlatticeError, RuntimeError):
+    """A downloaded file does not have its pinned sha256."""
+
+
+class MissingElementError(MatlatticeError, ValueError):
+    """An element table has no vector for an element present in a composition."""
+
+
+class NotFittedError(MatlatticeError, AttributeError):
+    """An estimator was used before ``fit``."""
