@@ -124,8 +124,8 @@ CRABNET_PROPERTIES: dict[str, PropertyInfo] = {
                      plausible=(-1e-3, 1e-3), file="aflow__agl_thermal_expansion_300K"),
         PropertyInfo("e_hull", _E, description="DFT energy above the convex hull (MP)",
                      physical=(0, None), plausible=(0, 10), file="mp_e_hull"),
-        PropertyInfo("mu_b", "μB", description="total magnetic moment per cell (MP)",
-                     plausible=(0, 300), file="mp_mu_b"),
+        PropertyInfo("mu_b", "μB", description="total magnetic moment per cell (MP); its sign "
+                     "follows the DFT spin convention", plausible=(-300, 300), file="mp_mu_b"),
         PropertyInfo("bulk_modulus", "GPa", description="VRH bulk modulus (MP)",
                      physical=(0, None), plausible=(0, 600), file="mp_bulk_modulus"),
         PropertyInfo("shear_modulus", "GPa", description="VRH shear modulus (MP)",

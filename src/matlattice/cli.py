@@ -1,0 +1,291 @@
+"""Command line: ``matlattice data|featurize|fit|predict|demo``. Thin: parse, call the API, print."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from matlattice.errors import MatlatticeError
+
+app = typer.Typer(help="matlattice: materials representation learning on real data.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Datasets: list, info, fetch, audit.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+console = Console()
+err_console = Console(stderr=True)
+
+
+@contextmanager
+def _friendly_errors():
+    try:
+        yield
+    except MatlatticeError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from exc
+
+
+@contextmanager
+def _progress(description: str):
+    """A rich progress display (transient, silent when not a terminal)."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(text: str) -> None:
+            progress.update(task, description=f"{description} - {text}")
+            if not err_console.is_terminal:
+                logging.getLogger("matlattice").info("%s - %s", description, text)
+
+        yield update
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False):
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+# --- data ------------------------------------------------------------------------------------
+@data_app.command("list")
+def data_list(kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None):
+    """List the registered datasets."""
+    from matlattice.data import REGISTRY
+
+    table = Table("name", "kind", "properties", "title")
+    for name, info in REGISTRY.items():
+        if kind is None or info.kind == kind:
+            table.add_row(name, info.kind, ", ".join(info.property_names), info.title)
+    console.print(table)
+
+
+@data_app.command("info")
+def data_info(name: str):
+    """Metadata of a dataset (sizes and splits too, when its data are cached)."""
+    from matlattice.data import dataset_info, load_dataset
+    from matlattice.data.fetch import is_cached
+
+    with _friendly_errors():
+        info = dataset_info(name)
+        console.print(f"[bold]{info.name}[/] ({info.kind}): {info.title}")
+        console.print(f"source:   {info.source}\ncitation: {info.citation}\nlicence:  {info.licence}")
+        console.print(f"splits:   {info.splits}")
+        if info.notes:
+            console.print(f"notes:    {info.notes}")
+        table = Table("property", "unit", "task", "physical", "plausible", "description")
+        for p in info.properties:
+            table.add_row(p.name, p.unit, p.task, str(p.physical), str(p.plausible), p.description)
+        console.print(table)
+        source = "matminer" if info.kind == "transport" else "crabnet"
+        if is_cached(source):
+            ds = load_dataset(name)
+            parts = (ds.frame["split"].value_counts().to_dict() if "split" in ds.frame
+                     else ds.frame["fold"].value_counts().sort_index().to_dict())
+            console.print(f"rows: {len(ds)}  parts: {parts}")
+            console.print(f"load report: {ds.report.summary()}")
+        else:
+            console.print(f"(not cached: run `matlattice data fetch {source}` for sizes)")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    sources: Annotated[list[str] | None, typer.Argument(help="crabnet, matbench, matminer")] = None,
+    wheel: Annotated[Path | None, typer.Option(help="Use this wheel file (still verified).")] = None,
+    force: Annotated[bool, typer.Option(help="Fetch again even if cached.")] = False,
+):
+    """Download the pinned wheels with pip, verify their sha256 and cache their data."""
+    from matlattice.data.fetch import SOURCES, fetch_source
+
+    names = sources or list(SOURCES)
+    if wheel is not None and len(names) != 1:
+        raise typer.BadParameter("--wheel needs exactly one source name")
+    with _friendly_errors():
+        for name in names:
+            start = time.perf_counter()
+            path = fetch_source(name, wheel=wheel, force=force)
+            console.print(f"{name}: {path} ({time.perf_counter() - start:.1f} s)")
+
+
+@data_app.command("audit")
+def data_audit(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write findings as JSON.")] = None,
+):
+    """Audit a dataset: statistics per property and the faults found."""
+    from matlattice.data.audit import audit_dataset
+
+    with _friendly_errors():
+        result = audit_dataset(data)
+    stats = Table("property", "unit", "n", "coverage", "min", "median", "max")
+    for name, s in result.properties.items():
+        stats.add_row(name, s["unit"], str(s["n_records"]), f"{s['coverage']:.1%}",
+                      _g(s.get("min")), _g(s.get("median")), _g(s.get("max")))
+    console.print(f"[bold]{result.dataset}[/]: {result.n_rows} rows from {result.n_records} records")
+    console.print(stats)
+    findings = Table("kind", "property", "count", "examples")
+    for f in result.findings:
+        findings.add_row(f["kind"], f["property"] or "-", str(f["count"]),
+                         "; ".join(map(str, f["examples"][:3])))
+    console.print(findings)
+    if json_out:
+        result.to_json(json_out)
+        console.print(f"wrote {json_out}")
+
+
+def _g(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+# --- featurize / fit / predict ------------------------------------------------------------------
+def _read_formulas(path_or_name: str) -> pd.DataFrame:
+    """A frame with a ``formula`` column: from a dataset name or a CSV/parquet/text file."""
+    from matlattice.data import load_dataset
+    from matlattice.data.user_files import read_table
+
+    path = Path(path_or_name)
+    if path.suffix.lower() in (".csv", ".parquet", ".pq"):
+        frame = read_table(path)
+        if "formula" not in frame.columns:
+            raise typer.BadParameter(f"{path} has no 'formula' column")
+        return frame
+    if path.suffix.lower() == ".txt":
+        return pd.DataFrame({"formula": path.read_text().split()})
+    return load_dataset(path_or_name).frame
+
+
+@app.command()
+def featurize(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet with 'formula'.")],
+    table: Annotated[str, typer.Option(help="Element table (elementembeddings).")] = "magpie",
+    stats: Annotated[str, typer.Option(help="Comma-separated statistics.")] =
+        "min,max,range,mean,avg_dev,mode",
+    missing: Annotated[str, typer.Option(help="raise | nan | mean")] = "raise",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv")] =
+        Path("features.parquet"),
+):
+    """Composition-weighted element statistics for every formula of DATA."""
+    from matlattice.io import atomic_write_table
+    from matlattice.represent import ElementStatsFeaturizer
+
+    with _friendly_errors():
+        frame = _read_formulas(data)
+        start = time.perf_counter()
+        featurizer = ElementStatsFeaturizer(table, stats=tuple(stats.split(",")), missing=missing)
+        X = featurizer.fit_transform(frame["formula"].tolist())
+        elapsed = time.perf_counter() - start
+        out = pd.DataFrame(X, columns=featurizer.get_feature_names_out())
+        out.insert(0, "formula", frame["formula"].to_numpy())
+        atomic_write_table(output, out)
+    console.print(f"{X.shape[0]} formulas x {X.shape[1]} features in {elapsed:.2f} s "
+                  f"({X.shape[0] / max(elapsed, 1e-9):,.0f} formulas/s) -> {output}")
+
+
+@app.command()
+def fit(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/fit"),
+    tasks: Annotated[str, typer.Option(help="Comma-separated properties (default: all).")] = "",
+    split: Annotated[str | None, typer.Option(
+        help="official | random | chemsys | cluster (default: official where it exists).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of splits and forests.")] = 0,
+    n_estimators: Annotated[int, typer.Option(help="Trees per task.")] = 500,
+    clean: Annotated[bool, typer.Option(help="Apply the documented cleaning rules.")] = False,
+    folds: Annotated[str, typer.Option(help="Official folds to run, e.g. 0,1 (default all).")] = "",
+):
+    """Fit the reference peer (random forest on Magpie statistics) and score it on the test part."""
+    from matlattice.runs import SPLITS, FitConfig, fit_run
+
+    if split is not None and split not in SPLITS:
+        raise typer.BadParameter(f"--split {split!r}; expected one of {', '.join(SPLITS)}")
+    config = FitConfig(data=data, tasks=tuple(t for t in tasks.split(",") if t), split=split,
+                       seed=seed, clean=clean, n_estimators=n_estimators,
+                       folds=tuple(int(k) for k in folds.split(",") if k))
+    with _friendly_errors(), _progress(f"fitting {data}") as progress:
+        metrics = fit_run(config, out, progress=progress)
+    _print_metrics(metrics)
+    console.print(f"run folder: {out}")
+
+
+def _print_metrics(metrics: dict) -> None:
+    table = Table("task", "metric", "value", "n_train", "n_test")
+    for task, m in metrics["tasks"].items():
+        for key in ("mae", "rmse", "r2", "roc_auc", "balanced_accuracy", "accuracy"):
+            if key in m:
+                std = f" ± {m[key + '_std']:.3g}" if key + "_std" in m else ""
+                table.add_row(task, key, f"{m[key]:.4g}{std}", str(m["n_train"]), str(m["n_test"]))
+    console.print(table)
+
+
+@app.command()
+def predict(
+    run: Annotated[Path, typer.Argument(help="Run folder written by `matlattice fit`.")],
+    formulas: Annotated[Path, typer.Argument(help="CSV/parquet with 'formula', or .txt list.")],
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("predictions.csv"),
+):
+    """Predict every task of a fitted run for new formulas."""
+    from matlattice.io import atomic_write_table
+    from matlattice.runs import predict_run
+
+    with _friendly_errors():
+        frame = _read_formulas(str(formulas))
+        preds = predict_run(run, frame["formula"].tolist())
+        atomic_write_table(output, preds)
+    console.print(f"{len(preds)} predictions -> {output}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
+    data: Annotated[str, typer.Option(help="Dataset.")] = "aflow",
+    n_estimators: Annotated[int, typer.Option(help="Trees per task.")] = 100,
+):
+    """Fetch -> audit -> featurise -> fit (cleaned data) -> test metrics and parity plot."""
+    from matlattice.data.audit import audit_dataset
+    from matlattice.data.fetch import SOURCES, fetch_source
+    from matlattice.io import atomic_write_table
+    from matlattice.represent import ElementStatsFeaturizer
+    from matlattice.runs import FitConfig, fit_run
+
+    with _friendly_errors():
+        steps = ["fetch", "audit", "featurize", "fit"]
+        with _progress("demo") as progress:
+            progress(steps[0])
+            for name in SOURCES:
+                fetch_source(name)
+            progress(steps[1])
+            audit = audit_dataset(data)
+            audit.to_json(out / "audit.json")
+            progress(steps[2])
+            from matlattice.data import load_dataset
+
+            frame = load_dataset(data).frame
+            start = time.perf_counter()
+            featurizer = ElementStatsFeaturizer("magpie", missing="mean")
+            X = featurizer.fit_transform(frame["formula"].tolist())
+            rate = len(X) / (time.perf_counter() - start)
+            feats = pd.DataFrame(X, columns=featurizer.get_feature_names_out())
+            feats.insert(0, "formula", frame["formula"].to_numpy())
+            atomic_write_table(out / "features.parquet", feats)
+            progress(steps[3])
+            metrics = fit_run(FitConfig(data=data, n_estimators=n_estimators, clean=True), out,
+                              progress=lambda t: progress(f"fit {t}"))
+    console.print(f"audit: {len(audit.findings)} findings -> {out / 'audit.json'}")
+    console.print(f"features: {X.shape} at {rate:,.0f} formulas/s -> {out / 'features.parquet'}")
+    _print_metrics(metrics)
+    console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
+    console.print("test MAE: " + json.dumps({t: float(f"{m['mae']:.4g}")
+                                            for t, m in metrics["tasks"].items() if "mae" in m}))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

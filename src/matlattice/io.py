@@ -1,0 +1,47 @@
+"""Atomic writes: write to a temporary file beside the target, then rename over it.
+
+A reader never sees a half-written file, and a crash leaves the old file (or none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["atomic_write", "atomic_write_json", "atomic_write_table", "atomic_write_text"]
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` and rename the result to ``path`` (parents are created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_json(path: Path, obj: object) -> Path:
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def atomic_write_table(path: Path, frame: pd.DataFrame) -> Path:
+    """Write a DataFrame as parquet (``.parquet``/``.pq``) or CSV (anything else)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    return atomic_write(path, lambda p: frame.to_csv(p, index=False))
