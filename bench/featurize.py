@@ -174,7 +174,7 @@ def time_ours(formulas: list[str], repeats: int) -> tuple[np.ndarray, dict[str, 
     from matlattice.represent import ElementStatsFeaturizer
 
     ElementStatsFeaturizer("magpie").fit().transform(formulas[:10])  # imports, table cache
-    warmup_s = time.perf_counter() - t0
+    warmup_s = time.perf_counter() - t0  # 10 formulas; the table may already be cached
     times = []
     features = np.empty(0)
     for _ in range(repeats):
@@ -186,7 +186,7 @@ def time_ours(formulas: list[str], repeats: int) -> tuple[np.ndarray, dict[str, 
         "times_s": times, "best_s": best, "median_s": median, "repeats": repeats,
         "formulas_per_s_best": len(formulas) / best,
         "formulas_per_s_median": len(formulas) / median,
-        "first_call_s": warmup_s,
+        "warmup_s": warmup_s,
     }
 
 
@@ -270,6 +270,25 @@ def split_name(name: str) -> tuple[str, str]:
     return stat, rest[len(stat) + 1:]
 
 
+def mode_tie(formula: str, weights: np.ndarray, symbols: list[str]) -> str | None:
+    """Why ``mode`` can differ for a formula: ``None``, ``"rounding"`` or ``"near"``.
+
+    ``"rounding"``: pymatgen's amounts of the top elements are exactly equal but our
+    fractions are not (off by rounding), so ours picks one instead of the smallest value.
+    ``"near"``: the top amounts differ but lie within ``np.isclose``, which matminer treats
+    as a tie.
+    """
+    from pymatgen.core import Composition
+
+    top = np.sort(weights)[::-1]
+    if top.size < 2 or top[0] == top[1] or not np.isclose(top[1], top[0]):
+        return None
+    amounts = {el.symbol: a for el, a in Composition(formula).element_composition.items()}
+    order = np.argsort(weights)[::-1]
+    first, second = amounts[symbols[order[0]]], amounts[symbols[order[1]]]
+    return "rounding" if first == second else "near"
+
+
 def explain(row: dict[str, Any], formulas: list[str], tables: dict[str, dict]) -> str:
     """Reason for a differing feature, checked against the formulas that differ."""
     from matlattice.composition import SYMBOLS, parse_formulas
@@ -280,27 +299,34 @@ def explain(row: dict[str, Any], formulas: list[str], tables: dict[str, dict]) -
         return f"NaN on one side only in {row['n_nan_mismatch']} formulas"
     fractions = parse_formulas(bad).fractions.tocsr()
     culprits: set[str] = set()
+    ties: dict[str, list[str]] = {"rounding": [], "near": []}
     unexplained = []
     for i, formula in enumerate(bad):
         start, stop = fractions.indptr[i], fractions.indptr[i + 1]
-        symbols = {SYMBOLS[z] for z in fractions.indices[start:stop]}
-        hit = symbols & set(tables.get(prop, {}))
-        weights = np.sort(fractions.data[start:stop])[::-1]
-        near_tie = (stat == "mode" and weights.size > 1 and weights[0] != weights[1]
-                    and np.isclose(weights[1], weights[0]))
+        symbols = [SYMBOLS[z] for z in fractions.indices[start:stop]]
+        hit = set(symbols) & set(tables.get(prop, {}))
+        tie = mode_tie(formula, fractions.data[start:stop], symbols) if stat == "mode" else None
         if hit:
             culprits |= hit
-        elif near_tie:
-            culprits.add("<near-tie>")
+        elif tie:
+            ties[tie].append(formula)
         else:
             unexplained.append(formula)
     by_cause: dict[str, list[str]] = {}
-    for symbol in sorted(culprits - {"<near-tie>"}):
+    for symbol in sorted(culprits):
         by_cause.setdefault(tables[prop][symbol]["cause"], []).append(symbol)
     reasons = [f"{', '.join(symbols)}: {cause}" for cause, symbols in by_cause.items()]
-    if "<near-tie>" in culprits:
-        reasons.append("mode tie-break: matminer treats amounts within np.isclose (rtol 1e-5) "
-                       "of the largest as tied and takes the smallest value; ours needs equality")
+    if ties["rounding"]:
+        reasons.append(
+            f"mode tie broken by rounding ({len(ties['rounding'])} formulas, e.g. "
+            f"{ties['rounding'][0]}): the top elements have exactly equal amounts, but "
+            "matlattice's parsed fractions differ in the last bit, so ours takes one of them "
+            "instead of the smallest value (matminer: np.isclose on the amounts, then min)")
+    if ties["near"]:
+        reasons.append(
+            f"mode near-tie ({len(ties['near'])} formulas, e.g. {ties['near'][0]}): matminer "
+            "counts amounts within np.isclose (rtol 1e-5) of the largest as tied and takes "
+            "the smallest value; ours needs exact equality")
     if unexplained:
         reasons.append(f"unexplained for {len(unexplained)} formulas, e.g. {unexplained[:3]}")
     return "; ".join(reasons)
@@ -361,6 +387,9 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the results private
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)

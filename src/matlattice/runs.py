@@ -65,8 +65,9 @@ class FitConfig:
         return cls(**raw)
 
 
-def score_task(kind: str, y_true: np.ndarray, y_pred: np.ndarray,
-               proba: np.ndarray | None = None) -> dict[str, float]:
+def score_task(
+    kind: str, y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None = None
+) -> dict[str, float]:
     """Test metrics of one task: MAE/RMSE/R² for regression; ROC-AUC/accuracy for classes.
 
     ``roc_auc`` uses predicted probabilities; ``balanced_accuracy`` uses hard labels (the
@@ -93,7 +94,7 @@ def _split_labels(ds: Dataset, split: str, seed: int) -> pd.DataFrame:
     if split == "official":
         if "fold" in frame.columns:
             return frame
-        if ds.info.kind in ("crabnet",) or "split" in frame.columns and ds.info.kind == "user":
+        if ds.info.kind in ("crabnet",) or ("split" in frame.columns and ds.info.kind == "user"):
             frame["_part"] = frame["split"]
             return frame
         raise ValueError(f"{ds.name} has no official split; use --split random, chemsys or cluster")
@@ -155,11 +156,17 @@ def fit_run(
     model = None
     for name, train_mask, test_mask in parts:
         train, test = frame[train_mask.to_numpy()], frame[test_mask.to_numpy()]
-        model = MultiTaskForest(n_estimators=config.n_estimators,
-                                min_samples_leaf=config.min_samples_leaf,
-                                task_types=tuple(kinds), random_state=config.seed)
-        model.fit(train["formula"].tolist(), train[tasks],
-                  progress=(lambda t, n=name: progress(f"{n}: {t}")) if progress else None)
+        model = MultiTaskForest(
+            n_estimators=config.n_estimators,
+            min_samples_leaf=config.min_samples_leaf,
+            task_types=tuple(kinds),
+            random_state=config.seed,
+        )
+        model.fit(
+            train["formula"].tolist(),
+            train[tasks],
+            progress=(lambda t, n=name: progress(f"{n}: {t}")) if progress else None,
+        )
         pred = model.predict(test["formula"].tolist())
         proba = model.predict_proba(test["formula"].tolist())
         scores = {}
@@ -167,8 +174,12 @@ def fit_run(
         for j, (task, kind) in enumerate(zip(tasks, kinds, strict=True)):
             labelled = test[task].notna().to_numpy()
             y_true = test[task].to_numpy(dtype=float)[labelled]
-            metrics = score_task(kind, y_true, pred[labelled, j],
-                                 proba[labelled, j] if kind == "classification" else None)
+            metrics = score_task(
+                kind,
+                y_true,
+                pred[labelled, j],
+                proba[labelled, j] if kind == "classification" else None,
+            )
             metrics.update(n_train=model.n_train_[j], n_test=int(labelled.sum()))
             scores[task] = metrics
             block[f"{task}_true"] = test[task].to_numpy(dtype=float)
@@ -178,8 +189,9 @@ def fit_run(
         per_part.append({"part": name, "tasks": scores})
         predictions.append(block)
     metrics = _aggregate(per_part, tasks)
-    metrics.update(dataset=ds.name, split=split, model=config.model,
-                   n_estimators=config.n_estimators)
+    metrics.update(
+        dataset=ds.name, split=split, model=config.model, n_estimators=config.n_estimators
+    )
     out.mkdir(parents=True, exist_ok=True)
     preds = pd.concat(predictions, ignore_index=True)
     atomic_write_table(out / "predictions.parquet", preds)
@@ -188,14 +200,21 @@ def fit_run(
     if model is not None:
         model.save(out / "model")
     panels = [
-        {"task": t, "unit": ds.info.property(t).unit,
-         "y_true": preds[f"{t}_true"].dropna().to_numpy(),
-         "y_pred": preds.loc[preds[f"{t}_true"].notna(), f"{t}_pred"].to_numpy()}
-        for t, k in zip(tasks, kinds, strict=True) if k == "regression"
+        {
+            "task": t,
+            "unit": ds.info.property(t).unit,
+            "y_true": preds[f"{t}_true"].dropna().to_numpy(),
+            "y_pred": preds.loc[preds[f"{t}_true"].notna(), f"{t}_pred"].to_numpy(),
+        }
+        for t, k in zip(tasks, kinds, strict=True)
+        if k == "regression"
     ]
     if panels:
-        save_parity_plot(out / "parity.png", panels,
-                         title=f"{ds.name}: RF on Magpie statistics, {split} split, test part")
+        save_parity_plot(
+            out / "parity.png",
+            panels,
+            title=f"{ds.name}: RF on Magpie statistics, {split} split, test part",
+        )
     return metrics
 
 
@@ -224,12 +243,19 @@ def _config_record(config: FitConfig, ds: Dataset) -> dict:
     return {
         "config": asdict(config),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "dataset": {"name": ds.name, "source": ds.info.source, "splits": ds.info.splits,
-                    "load_report": ds.report.summary()},
-        "sources": {k: {"requirement": s.requirement, "sha256": s.sha256}
-                    for k, s in SOURCES.items()},
-        "versions": {p: version(p) for p in ("matlattice", "numpy", "pandas", "scikit-learn",
-                                             "elementembeddings")},
+        "dataset": {
+            "name": ds.name,
+            "source": ds.info.source,
+            "splits": ds.info.splits,
+            "load_report": ds.report.summary(),
+        },
+        "sources": {
+            k: {"requirement": s.requirement, "sha256": s.sha256} for k, s in SOURCES.items()
+        },
+        "versions": {
+            p: version(p)
+            for p in ("matlattice", "numpy", "pandas", "scikit-learn", "elementembeddings")
+        },
         "python": platform.python_version(),
     }
 
@@ -256,6 +282,7 @@ def predict_run(run: Path, formulas: list[object]) -> pd.DataFrame:
         out["fault"] = ""
         for row, _, fault in batch.faults:
             out.loc[row, "fault"] = fault
-        log.warning("%d of %d formulas are invalid; see the 'fault' column",
-                    batch.n_invalid, len(formulas))
+        log.warning(
+            "%d of %d formulas are invalid; see the 'fault' column", batch.n_invalid, len(formulas)
+        )
     return out

@@ -10,8 +10,8 @@ __all__ = [
     "SYMBOLS",
     "FormulaBatch",
     "InvalidFormulaError",
+    "chemical_systems",
     "composition_keys",
     "parse_formula",
     "parse_formulas",
-    "chemical_systems",
 ]

@@ -17,7 +17,7 @@ SYMBOL_TO_INDEX: dict[str, int] = {s: i for i, s in enumerate(SYMBOLS)}
 
 
 def _symbol_code(symbol: str) -> int:
-    """Integer code of a symbol of 1-3 ASCII letters: upper * 729 + (lower1 + 1) * 27 + lower2 + 1."""
+    """Integer code of a 1-3 letter symbol: upper * 729 + lower1 * 27 + lower2 (a..z = 1..26)."""
     code = (ord(symbol[0]) - 65) * 729
     if len(symbol) > 1:
         code += (ord(symbol[1]) - 96) * 27

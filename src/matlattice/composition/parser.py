@@ -57,9 +57,22 @@ _FAULTS = (
     "contains a line break",
 )
 (
-    F_MISSING, F_NOT_STR, F_EMPTY, F_CHAR, F_LOWER, F_ELEMENT, F_NUMBER, F_ORPHAN_NUMBER,
-    F_EXTRA_CLOSE, F_UNCLOSED, F_MISMATCH, F_EMPTY_GROUP, F_EMPTY_HYDRATE, F_NO_ELEMENT,
-    F_ZERO_TOTAL, F_NEWLINE,
+    F_MISSING,
+    F_NOT_STR,
+    F_EMPTY,
+    F_CHAR,
+    F_LOWER,
+    F_ELEMENT,
+    F_NUMBER,
+    F_ORPHAN_NUMBER,
+    F_EXTRA_CLOSE,
+    F_UNCLOSED,
+    F_MISMATCH,
+    F_EMPTY_GROUP,
+    F_EMPTY_HYDRATE,
+    F_NO_ELEMENT,
+    F_ZERO_TOTAL,
+    F_NEWLINE,
 ) = range(len(_FAULTS))
 
 
@@ -264,7 +277,7 @@ def _parse_texts(texts: list[str], pre_fault: np.ndarray):
     kind[is_open[pos]] = _OPEN
     kind[is_close[pos]] = _CLOSE
     tok_line = line_of_char[pos]
-    tok_end = np.append(pos[1:], n_chars)  # a token ends where the next token starts (or earlier)
+    np.append(pos[1:], n_chars)  # a token ends where the next token starts (or earlier)
 
     def flag(token_index: np.ndarray, code: int, length: np.ndarray | int = 1) -> None:
         """Record ``code`` at these tokens unless their formula has an earlier fault."""
@@ -276,9 +289,7 @@ def _parse_texts(texts: list[str], pre_fault: np.ndarray):
         lines, starts, token_index = lines[order], starts[order], token_index[order]
         first = np.concatenate(([True], lines[1:] != lines[:-1]))
         lines, starts, token_index = lines[first], starts[first], token_index[first]
-        better = (fault[lines] < 0) | (
-            (fault[lines] >= F_CHAR) & (starts < fault_pos[lines])
-        )
+        better = (fault[lines] < 0) | ((fault[lines] >= F_CHAR) & (starts < fault_pos[lines]))
         lengths = np.broadcast_to(np.asarray(length), (len(order),))[order][first]
         for line, start, ln in zip(lines[better], starts[better], lengths[better], strict=True):
             fault_token[line] = joined[start : start + ln]
@@ -365,9 +376,10 @@ def _parse_texts(texts: list[str], pre_fault: np.ndarray):
     empty_group = (kind == _OPEN) & (next_kind == _CLOSE)
     flag(np.flatnonzero(empty_group), F_EMPTY_GROUP)
 
+    # only formulas whose brackets balance take part in matching
     bracket_ok = np.ones(n, dtype=bool)
-    bracket_ok[np.flatnonzero(np.isin(fault, (F_EXTRA_CLOSE, F_UNCLOSED)))] = False
-    # lines with a negative depth somewhere were flagged above; exclude them from matching
+    bracket_ok[tok_line[depth < 0]] = False
+    bracket_ok[final_depth != 0] = False
     br = np.flatnonzero(((kind == _OPEN) | (kind == _CLOSE)) & bracket_ok[tok_line])
     log_mult = np.zeros(n_tok + 1)
     zero_mult = np.zeros(n_tok + 1, dtype=np.int64)
@@ -377,9 +389,7 @@ def _parse_texts(texts: list[str], pre_fault: np.ndarray):
         opens, closes = br[order[0::2]], br[order[1::2]]
         open_chars = chars[pos[opens]].astype(np.int64)
         close_chars = chars[pos[closes]].astype(np.int64)
-        expected = np.select(
-            [open_chars == 40, open_chars == 91], [41, 93], default=125
-        )
+        expected = np.select([open_chars == 40, open_chars == 91], [41, 93], default=125)
         flag(closes[close_chars != expected], F_MISMATCH)
         mult = next_value[closes]
         positive = mult > 0
@@ -398,9 +408,7 @@ def _parse_texts(texts: list[str], pre_fault: np.ndarray):
     fault[(fault < 0) & (n_elements == 0)] = F_NO_ELEMENT
 
     keep = (fault[el_line] < 0) & ~unknown
-    matrix = sp.csr_matrix(
-        (amount[keep], (el_line[keep], el_index[keep])), shape=(n, N_ELEMENTS)
-    )
+    matrix = sp.csr_matrix((amount[keep], (el_line[keep], el_index[keep])), shape=(n, N_ELEMENTS))
     matrix.sum_duplicates()
     totals = np.asarray(matrix.sum(axis=1)).ravel()
     zero_total = (fault < 0) & ~(totals > 0)

@@ -2,7 +2,13 @@
 
 from matlattice.data.dataset import DUPLICATE_RULES, Dataset, LoadReport, load_dataset
 from matlattice.data.fetch import SOURCES, cache_root, fetch_source, is_cached
-from matlattice.data.registry import REGISTRY, DatasetInfo, PropertyInfo, dataset_info, list_datasets
+from matlattice.data.registry import (
+    REGISTRY,
+    DatasetInfo,
+    PropertyInfo,
+    dataset_info,
+    list_datasets,
+)
 
 __all__ = [
     "DUPLICATE_RULES",

@@ -66,8 +66,11 @@ class AuditResult:
         return {f["kind"] for f in self.findings if prop is None or f["property"] == prop}
 
     def count(self, kind: str, prop: str | None = None) -> int:
-        return sum(f["count"] for f in self.findings
-                   if f["kind"] == kind and (prop is None or f["property"] == prop))
+        return sum(
+            f["count"]
+            for f in self.findings
+            if f["kind"] == kind and (prop is None or f["property"] == prop)
+        )
 
 
 def _jsonable(value: object) -> object:
@@ -91,10 +94,15 @@ def audit_dataset(data: str | Path | Dataset, **load_kwargs) -> AuditResult:
     records = ds.records
     report = ds.report
     if len(report.invalid):
-        findings.append(_finding(
-            "invalid_formula", None, len(report.invalid),
-            [f"{r.formula!r}: {r.fault}" for r in report.invalid.head(N_EXAMPLES).itertuples()],
-        ))
+        bad = report.invalid.drop_duplicates("formula")  # one line per formula, not per record
+        findings.append(
+            _finding(
+                "invalid_formula",
+                None,
+                len(bad),
+                [f"{r.formula!r}: {r.fault}" for r in bad.head(N_EXAMPLES).itertuples()],
+            )
+        )
     properties: dict[str, dict] = {}
     for prop in ds.info.properties:
         values = records.loc[records["property"] == prop.name, ["formula", "value"]]
@@ -104,16 +112,29 @@ def audit_dataset(data: str | Path | Dataset, **load_kwargs) -> AuditResult:
     findings.extend(_duplicate_findings(ds))
     findings.extend(_mixed_scale_findings(properties))
     if len(report.split_leaks):
-        findings.append(_finding(
-            "split_leak", None, len(report.split_leaks),
-            [f"{r.key} in folds {r.parts}" for r in report.split_leaks.head(N_EXAMPLES).itertuples()],
-        ))
+        findings.append(
+            _finding(
+                "split_leak",
+                None,
+                len(report.split_leaks),
+                [
+                    f"{r.key} in folds {r.parts}"
+                    for r in report.split_leaks.head(N_EXAMPLES).itertuples()
+                ],
+            )
+        )
     if len(report.split_moves):
-        findings.append(_finding(
-            "split_priority", None, int(report.split_moves["n_dropped"].sum()),
-            [f"{r.key} ({r.property}): {r.dropped_part} copy removed, kept in {r.kept_part}"
-             for r in report.split_moves.head(N_EXAMPLES).itertuples()],
-        ))
+        findings.append(
+            _finding(
+                "split_priority",
+                None,
+                int(report.split_moves["n_dropped"].sum()),
+                [
+                    f"{r.key} ({r.property}): {r.dropped_part} copy removed, kept in {r.kept_part}"
+                    for r in report.split_moves.head(N_EXAMPLES).itertuples()
+                ],
+            )
+        )
     return AuditResult(ds.name, len(ds.frame), report.n_records, properties, findings)
 
 
@@ -132,7 +153,10 @@ def _audit_property(prop: PropertyInfo, values: pd.DataFrame, ds: Dataset) -> tu
     x = values["value"].to_numpy(dtype=float)
     labelled = int(ds.frame[prop.name].notna().sum()) if prop.name in ds.frame else 0
     stats: dict = {
-        "unit": prop.unit, "task": prop.task, "n_records": len(x), "n_labelled_rows": labelled,
+        "unit": prop.unit,
+        "task": prop.task,
+        "n_records": len(x),
+        "n_labelled_rows": labelled,
         "coverage": labelled / max(len(ds.frame), 1),
     }
     findings: list[dict] = []
@@ -143,60 +167,118 @@ def _audit_property(prop: PropertyInfo, values: pd.DataFrame, ds: Dataset) -> tu
     scale = 1.4826 * mad or 1.2533 * float(np.mean(np.abs(x - median))) or float(np.std(x))
     q1, q3 = np.percentile(x, [25, 75])
     values_unique, counts = np.unique(x, return_counts=True)
-    stats.update({
-        "min": float(x.min()), "max": float(x.max()), "mean": float(x.mean()),
-        "median": median, "std": float(x.std()), "q1": float(q1), "q3": float(q3),
-        "robust_scale": scale, "n_unique": len(values_unique),
-        "top_value_share": float(counts.max() / len(x)),
-    })
+    stats.update(
+        {
+            "min": float(x.min()),
+            "max": float(x.max()),
+            "mean": float(x.mean()),
+            "median": median,
+            "std": float(x.std()),
+            "q1": float(q1),
+            "q3": float(q3),
+            "robust_scale": scale,
+            "n_unique": len(values_unique),
+            "top_value_share": float(counts.max() / len(x)),
+        }
+    )
     if prop.task == "classification":
         share = counts / len(x)
-        stats["class_shares"] = {str(v): float(s) for v, s in zip(values_unique, share, strict=True)}
+        stats["class_shares"] = {
+            str(v): float(s) for v, s in zip(values_unique, share, strict=True)
+        }
         if share.min() < 0.05:
-            findings.append(_finding("class_imbalance", prop.name, int(counts.min()),
-                                     [f"class {values_unique[share.argmin()]:g}: {share.min():.1%}"]))
+            findings.append(
+                _finding(
+                    "class_imbalance",
+                    prop.name,
+                    int(counts.min()),
+                    [f"class {values_unique[share.argmin()]:g}: {share.min():.1%}"],
+                )
+            )
         return stats, findings
     impossible = bound_violations(x, prop.physical)
     if impossible.any():
-        findings.append(_finding("impossible_value", prop.name, int(impossible.sum()),
-                                 _examples(values, impossible, order=x)
-                                 + [f"physical bounds {prop.physical} {prop.unit}"]))
+        findings.append(
+            _finding(
+                "impossible_value",
+                prop.name,
+                int(impossible.sum()),
+                [
+                    *_examples(values, impossible, order=x),
+                    f"physical bounds {prop.physical} {prop.unit}",
+                ],
+            )
+        )
     implausible = bound_violations(x, prop.plausible) & ~impossible
     if implausible.any():
         far = -np.abs(x - median)
-        findings.append(_finding("implausible_value", prop.name, int(implausible.sum()),
-                                 _examples(values, implausible, order=far)
-                                 + [f"plausible bounds {prop.plausible} {prop.unit}"]))
+        findings.append(
+            _finding(
+                "implausible_value",
+                prop.name,
+                int(implausible.sum()),
+                [
+                    *_examples(values, implausible, order=far),
+                    f"plausible bounds {prop.plausible} {prop.unit}",
+                ],
+            )
+        )
     if scale > 0:
         outlier = np.abs(x - median) > OUTLIER_SCALES * scale
         stats["n_robust_outliers"] = int(outlier.sum())
         if outlier.any():
-            findings.append(_finding("robust_outlier", prop.name, int(outlier.sum()),
-                                     _examples(values, outlier, order=-np.abs(x - median))))
+            findings.append(
+                _finding(
+                    "robust_outlier",
+                    prop.name,
+                    int(outlier.sum()),
+                    _examples(values, outlier, order=-np.abs(x - median)),
+                )
+            )
     if counts.max() / len(x) > 0.95:
-        findings.append(_finding("near_constant", prop.name, int(counts.max()),
-                                 [f"{values_unique[counts.argmax()]:g} in "
-                                  f"{counts.max() / len(x):.1%} of records"]))
+        findings.append(
+            _finding(
+                "near_constant",
+                prop.name,
+                int(counts.max()),
+                [f"{values_unique[counts.argmax()]:g} in {counts.max() / len(x):.1%} of records"],
+            )
+        )
     zeros = x == 0
     if 0 < zeros.sum() <= 0.001 * len(x):
-        findings.append(_finding("isolated_zero", prop.name, int(zeros.sum()),
-                                 _examples(values, zeros)))
+        findings.append(
+            _finding("isolated_zero", prop.name, int(zeros.sum()), _examples(values, zeros))
+        )
     typical = float(np.median(np.abs(x[x != 0]))) if (x != 0).any() else 0.0
     stats["typical_magnitude"] = typical
     if typical and (typical < 1e-3 or typical > 1e4):
-        findings.append(_finding("extreme_scale", prop.name, len(x),
-                                 [f"median |value| = {typical:.3g} {prop.unit}"]))
+        findings.append(
+            _finding(
+                "extreme_scale", prop.name, len(x), [f"median |value| = {typical:.3g} {prop.unit}"]
+            )
+        )
     positive = x[x > 0]
     if len(positive) > 10:
         decades = float(np.log10(positive.max() / positive.min()))
         stats["decades_spanned"] = decades
         if decades > 6:
-            findings.append(_finding("wide_dynamic_range", prop.name, len(positive),
-                                     [f"positive values span {decades:.1f} decades "
-                                      f"({positive.min():.3g} to {positive.max():.3g})"]))
+            findings.append(
+                _finding(
+                    "wide_dynamic_range",
+                    prop.name,
+                    len(positive),
+                    [
+                        f"positive values span {decades:.1f} decades "
+                        f"({positive.min():.3g} to {positive.max():.3g})"
+                    ],
+                )
+            )
     if stats["coverage"] < 0.2:
-        findings.append(_finding("sparse_labels", prop.name, labelled,
-                                 [f"{stats['coverage']:.1%} of rows labelled"]))
+        findings.append(
+            _finding(
+                "sparse_labels", prop.name, labelled, [f"{stats['coverage']:.1%} of rows labelled"]
+            )
+        )
     for key in ("min", "max", "mean", "median", "std"):
         stats[key] = _finite(stats[key])
     return stats, findings
@@ -211,28 +293,52 @@ def _duplicate_findings(ds: Dataset) -> list[dict]:
         same = group[group["n_distinct"] == 1]
         conflict = group[group["n_distinct"] > 1]
         if len(same):
-            out.append(_finding("duplicate_formula", prop, len(same),
-                                [f"{r.formulas} x{r.n_records}" for r in same.head(N_EXAMPLES).itertuples()]))
+            out.append(
+                _finding(
+                    "duplicate_formula",
+                    prop,
+                    len(same),
+                    [f"{r.formulas} x{r.n_records}" for r in same.head(N_EXAMPLES).itertuples()],
+                )
+            )
         if len(conflict):
             spread = (conflict["max"] - conflict["min"]).to_numpy()
             worst = conflict.iloc[np.argsort(-spread)]
-            out.append(_finding(
-                "conflicting_labels", prop, len(conflict),
-                [f"{r.formulas}: {r.min:.6g} .. {r.max:.6g} ({r.n_records} records, "
-                 f"resolved by {r.resolution})" for r in worst.head(N_EXAMPLES).itertuples()],
-            ))
+            out.append(
+                _finding(
+                    "conflicting_labels",
+                    prop,
+                    len(conflict),
+                    [
+                        f"{r.formulas}: {r.min:.6g} .. {r.max:.6g} ({r.n_records} records, "
+                        f"resolved by {r.resolution})"
+                        for r in worst.head(N_EXAMPLES).itertuples()
+                    ],
+                )
+            )
     return out
 
 
 def _mixed_scale_findings(properties: dict[str, dict]) -> list[dict]:
-    scales = {p: s.get("typical_magnitude") for p, s in properties.items()
-              if s.get("task") == "regression" and s.get("typical_magnitude")}
+    scales = {
+        p: s.get("typical_magnitude")
+        for p, s in properties.items()
+        if s.get("task") == "regression" and s.get("typical_magnitude")
+    }
     if len(scales) < 2:
         return []
     lo, hi = min(scales, key=scales.get), max(scales, key=scales.get)
     if scales[hi] / scales[lo] <= 1e3:
         return []
-    return [_finding("mixed_scales", None, len(scales), [
-        f"{hi}: ~{scales[hi]:.3g} {properties[hi]['unit']} vs {lo}: ~{scales[lo]:.3g} "
-        f"{properties[lo]['unit']} (ratio {scales[hi] / scales[lo]:.1e}); standardise per task",
-    ])]
+    return [
+        _finding(
+            "mixed_scales",
+            None,
+            len(scales),
+            [
+                f"{hi}: ~{scales[hi]:.3g} {properties[hi]['unit']} vs {lo}: ~{scales[lo]:.3g} "
+                f"{properties[lo]['unit']} (ratio {scales[hi] / scales[lo]:.1e}); "
+                "standardise per task",
+            ],
+        )
+    ]

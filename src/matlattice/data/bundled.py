@@ -44,13 +44,17 @@ def read_crabnet_files(files: tuple[str, ...], cache_dir: Path | None = None) ->
         prop = CRABNET_PROPERTIES[file].name
         for part in ("train", "val", "test"):
             frame = _read_formula_target(root / file / f"{part}.csv")
-            pieces.append(pd.DataFrame({
-                "formula": frame["formula"].to_numpy(dtype=object),
-                "property": prop,
-                "value": frame["target"].to_numpy(dtype=np.float64),
-                "part": part,
-                "entry_id": None,
-            }))
+            pieces.append(
+                pd.DataFrame(
+                    {
+                        "formula": frame["formula"].to_numpy(dtype=object),
+                        "property": prop,
+                        "value": frame["target"].to_numpy(dtype=np.float64),
+                        "part": part,
+                        "entry_id": None,
+                    }
+                )
+            )
     return pd.concat(pieces, ignore_index=True)
 
 
@@ -86,13 +90,15 @@ def read_matbench_task(name: str, prop: str, cache_dir: Path | None = None) -> p
     folds = official_test_folds(name, len(frame), cache_dir)
     width = len(str(len(frame)))
     slug = name.removeprefix("matbench_").replace("_", "-")
-    return pd.DataFrame({
-        "formula": frame["formula"].to_numpy(dtype=object),
-        "property": prop,
-        "value": frame["target"].to_numpy(dtype=np.float64),
-        "part": folds,
-        "entry_id": [f"mb-{slug}-{i + 1:0{width}d}" for i in range(len(frame))],
-    })
+    return pd.DataFrame(
+        {
+            "formula": frame["formula"].to_numpy(dtype=object),
+            "property": prop,
+            "value": frame["target"].to_numpy(dtype=np.float64),
+            "part": folds,
+            "entry_id": [f"mb-{slug}-{i + 1:0{width}d}" for i in range(len(frame))],
+        }
+    )
 
 
 def read_transport(cache_dir: Path | None = None) -> pd.DataFrame:
@@ -103,12 +109,18 @@ def read_transport(cache_dir: Path | None = None) -> pd.DataFrame:
     missing = [c for c in ["mp_id", "pretty_formula", *columns] if c not in frame.columns]
     if missing:
         raise DataFormatError(f"{path} lacks columns {missing}")
-    long = frame.melt(id_vars=["mp_id", "pretty_formula"], value_vars=columns,
-                      var_name="property", value_name="value")
-    return pd.DataFrame({
-        "formula": long["pretty_formula"].to_numpy(dtype=object),
-        "property": long["property"].to_numpy(dtype=object),
-        "value": pd.to_numeric(long["value"], errors="coerce").to_numpy(dtype=np.float64),
-        "part": None,
-        "entry_id": long["mp_id"].to_numpy(dtype=object),
-    })
+    long = frame.melt(
+        id_vars=["mp_id", "pretty_formula"],
+        value_vars=columns,
+        var_name="property",
+        value_name="value",
+    )
+    return pd.DataFrame(
+        {
+            "formula": long["pretty_formula"].to_numpy(dtype=object),
+            "property": long["property"].to_numpy(dtype=object),
+            "value": pd.to_numeric(long["value"], errors="coerce").to_numpy(dtype=np.float64),
+            "part": None,
+            "entry_id": long["mp_id"].to_numpy(dtype=object),
+        }
+    )

@@ -77,7 +77,8 @@ class LoadReport:
             "duplicate_groups": len(self.duplicates),
             "conflicting_groups": conflicts,
             "records_removed_by_split_priority": int(self.split_moves["n_dropped"].sum())
-            if len(self.split_moves) else 0,
+            if len(self.split_moves)
+            else 0,
             "split_leaks": len(self.split_leaks),
             "duplicate_rule": self.rule,
         }
@@ -199,7 +200,9 @@ def load_dataset(
     return _assemble(info, records, clean=clean, rule=rule, split_seed=split_seed)
 
 
-def load_records(name: str | Path, *, cache_dir: Path | None = None) -> tuple[DatasetInfo, pd.DataFrame]:
+def load_records(
+    name: str | Path, *, cache_dir: Path | None = None
+) -> tuple[DatasetInfo, pd.DataFrame]:
     """Metadata and raw long records ``formula, property, value, part, entry_id`` of a dataset."""
     path = Path(name)
     if isinstance(name, Path) or path.suffix.lower() in (".csv", ".parquet", ".pq"):
@@ -227,7 +230,9 @@ def _assemble(
     keys_of_unique = composition_keys(batch.fractions)
     record_valid = batch.valid[codes]
     invalid = records.loc[~record_valid, ["formula", "property", "value"]].reset_index(names="row")
-    invalid["fault"] = [dict((f, m) for _, f, m in batch.faults).get(f, "") for f in invalid["formula"]]
+    invalid["fault"] = [
+        dict((f, m) for _, f, m in batch.faults).get(f, "") for f in invalid["formula"]
+    ]
     records = records[record_valid].reset_index(drop=True)
     records["key"] = keys_of_unique[codes[record_valid]]
     # 2. cleaning
@@ -244,25 +249,29 @@ def _assemble(
     # 4. duplicates
     tasks = {p.name: p.task for p in info.properties}
     dup_report = duplicate_groups(records, tasks, rule)
-    if rule == "keep":
-        frame = _official_rows(records, info)
-    else:
-        frame = _merge(records, info, rule, tasks)
+    frame = _official_rows(records, info) if rule == "keep" else _merge(records, info, rule, tasks)
     # 5. splits
     split_leaks = pd.DataFrame(columns=["key", "parts"])
     if info.kind == "crabnet" or (info.kind == "user" and "split" in frame.columns):
         pass
     elif info.kind == "matbench":
-        split_leaks = _leaks(frame["fold"].to_numpy(), composition_keys(
-            parse_formulas(frame["formula"].tolist()).fractions))
+        split_leaks = _leaks(
+            frame["fold"].to_numpy(),
+            composition_keys(parse_formulas(frame["formula"].tolist()).fractions),
+        )
     elif info.kind == "matbench_view":
         frame["fold"] = group_kfold(frame.pop("_key"), 5, seed=split_seed)
     else:
         frame["split"] = random_split(frame["_key"], seed=split_seed)
     frame = frame.drop(columns=["_key"], errors="ignore")
     report = LoadReport(
-        n_records=n_records, invalid=invalid, cleaned=cleaned, duplicates=dup_report,
-        split_moves=split_moves, split_leaks=split_leaks, rule=rule,
+        n_records=n_records,
+        invalid=invalid,
+        cleaned=cleaned,
+        duplicates=dup_report,
+        split_moves=split_moves,
+        split_leaks=split_leaks,
+        rule=rule,
     )
     return Dataset(info=info, frame=frame, report=report, records=records)
 
@@ -280,21 +289,23 @@ def _apply_part_priority(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         return records, _empty_moves()
     dropped = records[drop].assign(kept_rank=best[drop].to_numpy())
     moves = (
-        dropped.groupby(["key", "property", "part", "kept_rank"], sort=False).size()
-        .rename("n_dropped").reset_index()
+        dropped.groupby(["key", "property", "part", "kept_rank"], sort=False)
+        .size()
+        .rename("n_dropped")
+        .reset_index()
         .rename(columns={"part": "dropped_part"})
     )
     moves["kept_part"] = np.asarray(PARTS, dtype=object)[moves.pop("kept_rank").to_numpy()]
     return records[~drop].reset_index(drop=True), moves[
-        ["key", "property", "dropped_part", "kept_part", "n_dropped"]]
+        ["key", "property", "dropped_part", "kept_part", "n_dropped"]
+    ]
 
 
 def duplicate_groups(records: pd.DataFrame, tasks: dict[str, str], rule: str) -> pd.DataFrame:
     """Per (composition, property) with several records: counts, spread, resolution."""
     size = records.groupby(["key", "property"], sort=False)["value"].transform("size")
     multi = records[size.to_numpy() > 1]
-    columns = ["key", "property", "n_records", "n_distinct", "min", "max", "formulas",
-               "resolution"]
+    columns = ["key", "property", "n_records", "n_distinct", "min", "max", "formulas", "resolution"]
     if multi.empty:
         return pd.DataFrame(columns=columns)
     grouped = multi.groupby(["key", "property"], sort=False)
@@ -334,15 +345,15 @@ def _merge(
     frame = frame[frame[list(info.property_names)].notna().any(axis=1).to_numpy()]
     keys = order.to_numpy()[frame.index.to_numpy()]
     frame = frame.reset_index(drop=True)
-    if info.kind == "crabnet":
-        part = records.drop_duplicates("key").set_index("key")["part"]
-        frame["split"] = part.reindex(keys).to_numpy()
-    elif info.kind == "user" and records["part"].notna().all() and len(records):
+    if info.kind == "crabnet" or (
+        info.kind == "user" and records["part"].notna().all() and len(records)
+    ):
         part = records.drop_duplicates("key").set_index("key")["part"]
         frame["split"] = part.reindex(keys).to_numpy()
     if records["entry_id"].notna().any():
         ids = records.groupby("key", sort=False)["entry_id"].agg(
-            lambda s: ";".join(dict.fromkeys(map(str, s))))
+            lambda s: ";".join(dict.fromkeys(map(str, s)))
+        )
         frame["entry_id"] = ids.reindex(keys).to_numpy()
     frame["_key"] = keys
     return frame
@@ -376,12 +387,14 @@ def _majority(values: pd.Series) -> float:
 
 def _official_rows(records: pd.DataFrame, info: DatasetInfo) -> pd.DataFrame:
     prop = info.properties[0].name
-    frame = pd.DataFrame({
-        "formula": records["formula"].to_numpy(),
-        prop: records["value"].to_numpy(dtype=float),
-        "fold": records["part"].to_numpy(dtype=np.int64),
-        "entry_id": records["entry_id"].to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "formula": records["formula"].to_numpy(),
+            prop: records["value"].to_numpy(dtype=float),
+            "fold": records["part"].to_numpy(dtype=np.int64),
+            "entry_id": records["entry_id"].to_numpy(),
+        }
+    )
     return frame
 
 
@@ -389,8 +402,12 @@ def _leaks(parts: np.ndarray, keys: np.ndarray) -> pd.DataFrame:
     df = pd.DataFrame({"key": keys, "part": parts})
     n_parts = df.groupby("key")["part"].nunique()
     leaked = n_parts[n_parts > 1].index
-    out = df[df["key"].isin(leaked)].groupby("key")["part"].agg(
-        lambda s: ",".join(map(str, sorted(set(s))))).reset_index()
+    out = (
+        df[df["key"].isin(leaked)]
+        .groupby("key")["part"]
+        .agg(lambda s: ",".join(map(str, sorted(set(s)))))
+        .reset_index()
+    )
     return out.rename(columns={"part": "parts"})
 
 

@@ -30,8 +30,8 @@ __all__ = [
     "WheelSource",
     "cache_root",
     "fetch_source",
-    "require_source",
     "is_cached",
+    "require_source",
     "source_dir",
     "verify_sha256",
 ]
@@ -227,8 +227,16 @@ def require_source(name: str, cache_dir: Path | None = None, *, download: bool =
 
 def _pip_download(source: WheelSource, dest: Path) -> Path:
     cmd = [
-        sys.executable, "-m", "pip", "download", source.requirement, "--no-deps",
-        "--disable-pip-version-check", "-d", str(dest), *source.pip_args,
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        source.requirement,
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-d",
+        str(dest),
+        *source.pip_args,
     ]
     log.info("running %s", " ".join(cmd))
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)

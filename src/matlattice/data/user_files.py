@@ -64,21 +64,31 @@ def read_user_records(path: Path) -> tuple[DatasetInfo, pd.DataFrame]:
                 "train/val/test"
             )
     info = DatasetInfo(
-        name=str(path), kind="user", title=f"user file {Path(path).name}", source=str(path),
-        citation="", licence="", properties=tuple(props),
-        splits="the file's 'split' column" if has_split
+        name=str(path),
+        kind="user",
+        title=f"user file {Path(path).name}",
+        source=str(path),
+        citation="",
+        licence="",
+        properties=tuple(props),
+        splits="the file's 'split' column"
+        if has_split
         else "seeded random 80/10/10 split at the composition level",
         approx_rows=len(frame),
     )
     records = frame.melt(
         id_vars=["formula", *(["split"] if has_split else []), *([id_col] if id_col else [])],
-        value_vars=[p.name for p in props], var_name="property", value_name="value",
+        value_vars=[p.name for p in props],
+        var_name="property",
+        value_name="value",
     )
-    out = pd.DataFrame({
-        "formula": records["formula"].to_numpy(dtype=object),
-        "property": records["property"].astype(str).to_numpy(dtype=object),
-        "value": pd.to_numeric(records["value"]).to_numpy(dtype=np.float64),
-        "part": records["split"].to_numpy(dtype=object) if has_split else None,
-        "entry_id": records[id_col].astype(str).to_numpy(dtype=object) if id_col else None,
-    })
+    out = pd.DataFrame(
+        {
+            "formula": records["formula"].to_numpy(dtype=object),
+            "property": records["property"].astype(str).to_numpy(dtype=object),
+            "value": pd.to_numeric(records["value"]).to_numpy(dtype=np.float64),
+            "part": records["split"].to_numpy(dtype=object) if has_split else None,
+            "entry_id": records[id_col].astype(str).to_numpy(dtype=object) if id_col else None,
+        }
+    )
     return info, out

@@ -58,10 +58,17 @@ class MultiTaskForest(BaseEstimator):
     (1, 1)
     """
 
-    def __init__(self, table: str = "magpie", *, n_estimators: int = 500,
-                 min_samples_leaf: int = 1, max_features: float | str = 1.0,
-                 task_types: tuple[str, ...] | None = None, random_state: int = 0,
-                 n_jobs: int = -1) -> None:
+    def __init__(
+        self,
+        table: str = "magpie",
+        *,
+        n_estimators: int = 500,
+        min_samples_leaf: int = 1,
+        max_features: float | str = 1.0,
+        task_types: tuple[str, ...] | None = None,
+        random_state: int = 0,
+        n_jobs: int = -1,
+    ) -> None:
         self.table = table
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
@@ -83,15 +90,23 @@ class MultiTaskForest(BaseEstimator):
         progress : callable(task_name), optional
             Called before each task is fitted (for progress bars).
         """
-        targets = y if isinstance(y, pd.DataFrame) else pd.DataFrame(np.asarray(y, dtype=float)
-                                                                       .reshape(len(y), -1))
+        targets = (
+            y
+            if isinstance(y, pd.DataFrame)
+            else pd.DataFrame(np.asarray(y, dtype=float).reshape(len(y), -1))
+        )
         tasks = [str(c) for c in targets.columns]
         values = targets.to_numpy(dtype=float)
-        types = list(self.task_types) if self.task_types is not None else [
-            _infer_task_type(values[:, j]) for j in range(values.shape[1])]
+        types = (
+            list(self.task_types)
+            if self.task_types is not None
+            else [_infer_task_type(values[:, j]) for j in range(values.shape[1])]
+        )
         if len(types) != len(tasks) or any(t not in TASK_TYPES for t in types):
-            raise ValueError(f"task_types={self.task_types!r}; need one of {TASK_TYPES} per task "
-                             f"({len(tasks)} tasks)")
+            raise ValueError(
+                f"task_types={self.task_types!r}; need one of {TASK_TYPES} per task "
+                f"({len(tasks)} tasks)"
+            )
         features = self._featurizer().transform(X)
         if features.shape[0] != values.shape[0]:
             raise ValueError(f"X has {features.shape[0]} rows but y has {values.shape[0]}")
@@ -106,9 +121,13 @@ class MultiTaskForest(BaseEstimator):
             if mask.sum() < 2:
                 raise ValueError(f"task {task!r} has {int(mask.sum())} labelled rows; need >= 2")
             cls = RandomForestRegressor if kind == "regression" else RandomForestClassifier
-            forest = cls(n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
-                         max_features=self.max_features, random_state=self.random_state,
-                         n_jobs=self.n_jobs)
+            forest = cls(
+                n_estimators=self.n_estimators,
+                min_samples_leaf=self.min_samples_leaf,
+                max_features=self.max_features,
+                random_state=self.random_state,
+                n_jobs=self.n_jobs,
+            )
             target = values[mask, j] if kind == "regression" else values[mask, j].astype(int)
             forest.fit(features[mask], target)
             self.sklearn_forests_.append(forest)
@@ -158,11 +177,18 @@ class MultiTaskForest(BaseEstimator):
         for j, forest in enumerate(self.forests_):
             tensors.update(forest.to_tensors(f"task{j}"))
         atomic_write(folder / "forests.safetensors", lambda p: save_file(tensors, str(p)))
-        atomic_write_json(folder / "config.json", {
-            "class": "MultiTaskForest", "format_version": FORMAT_VERSION,
-            "params": self.get_params(), "tasks": self.tasks_, "task_types": self.task_types_,
-            "classes": self.classes_, "n_train": self.n_train_,
-        })
+        atomic_write_json(
+            folder / "config.json",
+            {
+                "class": "MultiTaskForest",
+                "format_version": FORMAT_VERSION,
+                "params": self.get_params(),
+                "tasks": self.tasks_,
+                "task_types": self.task_types_,
+                "classes": self.classes_,
+                "n_train": self.n_train_,
+            },
+        )
         return folder
 
     @classmethod
@@ -174,10 +200,14 @@ class MultiTaskForest(BaseEstimator):
             raise MatlatticeError(f"no saved model in {folder} (missing config.json)")
         config = json.loads(config_path.read_text())
         if config.get("class") != "MultiTaskForest":
-            raise MatlatticeError(f"{folder} holds a {config.get('class')!r}, not a MultiTaskForest")
+            raise MatlatticeError(
+                f"{folder} holds a {config.get('class')!r}, not a MultiTaskForest"
+            )
         if config.get("format_version") != FORMAT_VERSION:
-            raise MatlatticeError(f"{folder} has format version {config.get('format_version')}; "
-                                  f"this matlattice reads version {FORMAT_VERSION}")
+            raise MatlatticeError(
+                f"{folder} has format version {config.get('format_version')}; "
+                f"this matlattice reads version {FORMAT_VERSION}"
+            )
         params = dict(config["params"])
         if params.get("task_types") is not None:
             params["task_types"] = tuple(params["task_types"])
@@ -187,12 +217,15 @@ class MultiTaskForest(BaseEstimator):
         model.task_types_ = list(config["task_types"])
         model.classes_ = list(config["classes"])
         model.n_train_ = list(config["n_train"])
-        model.forests_ = [ForestArrays.from_tensors(tensors, f"task{j}")
-                          for j in range(len(model.tasks_))]
+        model.forests_ = [
+            ForestArrays.from_tensors(tensors, f"task{j}") for j in range(len(model.tasks_))
+        ]
         model.n_features_in_ = 1
         return model
 
 
 def _infer_task_type(column: np.ndarray) -> str:
     observed = np.unique(column[~np.isnan(column)])
-    return "classification" if len(observed) and set(observed.tolist()) <= {0.0, 1.0} else "regression"
+    return (
+        "classification" if len(observed) and set(observed.tolist()) <= {0.0, 1.0} else "regression"
+    )

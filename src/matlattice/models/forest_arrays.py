@@ -39,13 +39,19 @@ class ForestArrays:
     value: np.ndarray
 
     def to_tensors(self, prefix: str) -> dict[str, np.ndarray]:
-        return {f"{prefix}.{k}": np.ascontiguousarray(getattr(self, k)) for k in
-                ("roots", "left", "right", "feature", "threshold", "value")}
+        return {
+            f"{prefix}.{k}": np.ascontiguousarray(getattr(self, k))
+            for k in ("roots", "left", "right", "feature", "threshold", "value")
+        }
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, np.ndarray], prefix: str) -> ForestArrays:
-        return cls(**{k: tensors[f"{prefix}.{k}"] for k in
-                      ("roots", "left", "right", "feature", "threshold", "value")})
+        return cls(
+            **{
+                k: tensors[f"{prefix}.{k}"]
+                for k in ("roots", "left", "right", "feature", "threshold", "value")
+            }
+        )
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Mean leaf value over trees, shape (n_samples, k).

@@ -36,7 +36,7 @@ def save_parity_plot(
     cols = min(n, 4)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.5 * rows), squeeze=False)
-    for ax in axes.ravel()[len(panels):]:
+    for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
     for ax, panel in zip(axes.ravel(), panels, strict=False):
         y_true = np.asarray(panel["y_true"], dtype=float)
@@ -45,8 +45,15 @@ def save_parity_plot(
         hi = float(np.nanmax([y_true.max(), y_pred.max()]))
         pad = 0.03 * (hi - lo or 1.0)
         if len(y_true) > 2000:
-            ax.hexbin(y_true, y_pred, gridsize=60, bins="log", cmap="viridis", mincnt=1,
-                      extent=(lo - pad, hi + pad, lo - pad, hi + pad))
+            ax.hexbin(
+                y_true,
+                y_pred,
+                gridsize=60,
+                bins="log",
+                cmap="viridis",
+                mincnt=1,
+                extent=(lo - pad, hi + pad, lo - pad, hi + pad),
+            )
         else:
             ax.scatter(y_true, y_pred, s=6, alpha=0.5, lw=0)
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], "k--", lw=0.8)
@@ -59,9 +66,15 @@ def save_parity_plot(
         ax.set_title(panel["task"], fontsize=10)
         ax.set_xlabel(f"true ({unit})" if unit else "true", fontsize=8)
         ax.set_ylabel(f"predicted ({unit})" if unit else "predicted", fontsize=8)
-        ax.text(0.04, 0.96, f"MAE {mae:.3g}\n$R^2$ {1 - ss_res / ss_tot:.3f}\nn={len(y_true)}",
-                transform=ax.transAxes, va="top", fontsize=8,
-                bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+        ax.text(
+            0.04,
+            0.96,
+            f"MAE {mae:.3g}\n$R^2$ {1 - ss_res / ss_tot:.3f}\nn={len(y_true)}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+            bbox={"facecolor": "white", "alpha": 0.8, "lw": 0},
+        )
         ax.tick_params(labelsize=7)
     if title:
         fig.suptitle(title, fontsize=11)

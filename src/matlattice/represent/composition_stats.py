@@ -48,7 +48,9 @@ def as_fractions(X: object) -> sp.csr_matrix:
         return sp.csr_matrix(X)
     if isinstance(X, pd.DataFrame):
         if "formula" not in X.columns:
-            raise ValueError(f"a DataFrame input needs a 'formula' column; it has {list(X.columns)}")
+            raise ValueError(
+                f"a DataFrame input needs a 'formula' column; it has {list(X.columns)}"
+            )
         X = X["formula"]
     if isinstance(X, str):
         raise ValueError(f"expected a list of formulas, got the single string {X!r}")
@@ -56,7 +58,9 @@ def as_fractions(X: object) -> sp.csr_matrix:
         if X.shape[1] != 1:
             raise ValueError(f"expected formulas of shape (n,) or (n, 1); got {X.shape}")
         X = X[:, 0]
-    return parse_formulas(X if isinstance(X, Sequence | np.ndarray | pd.Series) else list(X)).fractions
+    return parse_formulas(
+        X if isinstance(X, Sequence | np.ndarray | pd.Series) else list(X)
+    ).fractions
 
 
 def element_stats(
@@ -114,15 +118,17 @@ def element_stats(
     if n and "mode" in stats:
         top = _segment_reduce(np.maximum, f.data, starts, counts)
         is_top = f.data >= np.repeat(top, counts)
-        out["mode"] = _segment_reduce(np.minimum, np.where(is_top[:, None], x, np.inf), starts,
-                                      counts)
+        out["mode"] = _segment_reduce(
+            np.minimum, np.where(is_top[:, None], x, np.inf), starts, counts
+        )
     blocks = [out.get(s, np.zeros((n, table.shape[1]))) for s in stats]
     stacked = np.stack(blocks, axis=2 if order == "feature" else 1)  # (n, p, s) or (n, s, p)
     return stacked.reshape(n, -1)
 
 
-def _segment_reduce(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray,
-                    counts: np.ndarray) -> np.ndarray:
+def _segment_reduce(
+    ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
     """``ufunc``-reduce consecutive segments of ``values`` (segment i: ``counts[i]`` entries).
 
     Loops over the position inside a segment (at most the largest number of elements in one
@@ -160,8 +166,13 @@ class ElementStatsFeaturizer(TransformerMixin, BaseEstimator):
     (2, 132)
     """
 
-    def __init__(self, table: str = "magpie", *, stats: tuple[str, ...] = MAGPIE_STATS,
-                 missing: str = "raise") -> None:
+    def __init__(
+        self,
+        table: str = "magpie",
+        *,
+        stats: tuple[str, ...] = MAGPIE_STATS,
+        missing: str = "raise",
+    ) -> None:
         self.table = table
         self.stats = stats
         self.missing = missing
@@ -180,8 +191,12 @@ class ElementStatsFeaturizer(TransformerMixin, BaseEstimator):
             values[~self.available_] = np.nanmean(values[self.available_], axis=0)
         self.table_values_ = values
         self.feature_names_out_ = np.array(
-            [f"{self.table}_{stat}_{label}" for label in element_table.labels
-             for stat in self.stats], dtype=object,
+            [
+                f"{self.table}_{stat}_{label}"
+                for label in element_table.labels
+                for stat in self.stats
+            ],
+            dtype=object,
         )
         self.n_features_in_ = 1
         return self

@@ -17,9 +17,26 @@ log = logging.getLogger(__name__)
 
 #: Names accepted by :func:`load_element_table` (the ``elementembeddings`` 0.8 tables).
 ELEMENT_TABLES: tuple[str, ...] = (
-    "magpie", "magpie_sc", "mat2vec", "matscholar", "megnet16", "mod_petti", "oliynyk",
-    "oliynyk_sc", "skipatom", "atomic", "crystallm", "xenonpy", "cgnf", "mace_mp0",
-    "sevennet", "orb_v2", "chgnet", "matscibert", "chemeleon", "random_200",
+    "magpie",
+    "magpie_sc",
+    "mat2vec",
+    "matscholar",
+    "megnet16",
+    "mod_petti",
+    "oliynyk",
+    "oliynyk_sc",
+    "skipatom",
+    "atomic",
+    "crystallm",
+    "xenonpy",
+    "cgnf",
+    "mace_mp0",
+    "sevennet",
+    "orb_v2",
+    "chgnet",
+    "matscibert",
+    "chemeleon",
+    "random_200",
 )
 
 
@@ -78,4 +95,5 @@ def load_element_table(name: str) -> ElementTable:
     if labels is None or len(labels) != dim:
         labels = [f"dim_{i}" for i in range(dim)]
     values.setflags(write=False)
-    return ElementTable(name=name, values=values, labels=tuple(map(str, labels)))
+    labels = [f"dim_{label}" if str(label).isdigit() else str(label) for label in labels]
+    return ElementTable(name=name, values=values, labels=tuple(labels))

@@ -1,0 +1,38 @@
+# matlattice: two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TORCH_PIN := torch==2.13.0
+
+.PHONY: demo test test-fast bench lint fetch clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: a looser range would pull a multi-GB CUDA build
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+fetch: $(STAMP)
+	$(VENV)/bin/matlattice data fetch
+
+demo: fetch
+	$(VENV)/bin/matlattice demo --out runs/demo
+
+test: fetch
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/lint-imports
+
+bench: fetch
+	bash bench/peers/setup_matminer.sh
+	$(PY) bench/featurize.py
+
+clean-venv:
+	rm -rf $(VENV)
