@@ -440,15 +440,24 @@ def markdown(result: dict[str, Any]) -> str:
         if not block["differing_features"]:
             lines += ["None.", ""]
             continue
+        reasons: dict[str, int] = {}
+        for d in block["differing_features"]:
+            reasons.setdefault(d["reason"], len(reasons) + 1)
         lines += ["| feature | formulas | max abs | max rel | example | reason |",
                   "| --- | ---: | ---: | ---: | --- | --- |"]
         lines += [f"| {d['feature']} | {d['n_differing']} | {d['max_abs_diff']:.4g} | "
-                  f"{d['max_rel_diff']:.3g} | `{d['example_formula']}` | {d['reason']} |"
-                  for d in block["differing_features"]]
-        lines.append("")
+                  f"{d['max_rel_diff']:.3g} | `{d['example_formula']}` | "
+                  f"[{reasons[d['reason']]}] |" for d in block["differing_features"]]
+        lines += ["", *[f"[{i}] {text}" for text, i in reasons.items()], ""]
     if result["table_differences"]:
-        lines += ["## Element values that differ between the two Magpie tables", ""]
-        lines += [f"- {prop} {sym}: matminer {v['matminer']:.6g}, ours {v['ours']:.6g}"
+        lines += ["## Element values that differ between the two Magpie tables", "",
+                  "Where a matminer `.table` file says 'Missing', matminer imputes the mean of "
+                  "that table and elementembeddings' magpie.csv (our source) has another "
+                  "filled-in value (the median over H-Bk where noted). Formulas in the sample "
+                  f"with any of these elements: {result['sample']['with_table_diff_elements']} "
+                  f"of {result['n_formulas']:,}.", ""]
+        lines += [f"- {prop} {sym}: matminer {v['matminer']:.6g}, ours {v['ours']:.6g} "
+                  f"({v['cause'].split(': ', 1)[1]})"
                   for prop, per in result["table_differences"].items()
                   for sym, v in per.items()]
         lines.append("")
@@ -492,6 +501,10 @@ def main(argv: list[str] | None = None) -> int:
         raise RuntimeError("feature order differs from matminer's; cannot compare columns")
     tables = table_differences(table)
     k = min(args.compare, len(formulas))
+    sample = describe_sample(formulas, pool)
+    odd = {sym for per in tables.values() for sym in per}
+    sample["with_table_diff_elements"] = sum(
+        bool(odd & set(re.findall(r"[A-Z][a-z]?", f))) for f in formulas)
     result: dict[str, Any] = {
         "benchmark": "magpie featurisation (132 features), matlattice vs matminer",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -510,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_formulas": len(formulas),
         "seed": args.seed,
         "sources": list(SOURCES),
-        "sample": describe_sample(formulas, pool),
+        "sample": sample,
         "ours": ours,
         "matminer": {k_: v for k_, v in mm.items() if k_ != "feature_labels"},
         "speedup_best": ours["formulas_per_s_best"] / mm["formulas_per_s_best"],
