@@ -51,8 +51,14 @@ SETUP_HINT = "bash bench/peers/setup_matminer.sh"
 RESULTS = REPO / "bench" / "results"
 SOURCES = ("mp", "oqmd", "aflow", "matbench_expt_gap", "matbench_steels")
 #: matminer's stat names -> ours (``ElementStatsFeaturizer`` names).
-STAT_NAMES = {"minimum": "min", "maximum": "max", "range": "range", "mean": "mean",
-              "avg_dev": "avg_dev", "mode": "mode"}
+STAT_NAMES = {
+    "minimum": "min",
+    "maximum": "max",
+    "range": "range",
+    "mean": "mean",
+    "avg_dev": "avg_dev",
+    "mode": "mode",
+}
 REL_TOL = 1e-6  # a value differs when |a - b| > REL_TOL * max(|a|, |b|) + ABS_FLOOR
 ABS_FLOOR = 1e-9  # rounding noise around 0 (e.g. avg_dev of one-element formulas)
 EXPLICIT_ONE = re.compile(r"[A-Z][a-z]?1(?![0-9.])")
@@ -67,13 +73,19 @@ def require_peer() -> Path:
     if not PEER_PYTHON.exists():
         problem = f"the matminer peer venv is missing ({PEER_VENV.relative_to(REPO)})"
     else:
-        probe = subprocess.run([str(PEER_PYTHON), "-c", "import matminer.featurizers.composition"],
-                               capture_output=True, text=True, check=False)
+        probe = subprocess.run(
+            [str(PEER_PYTHON), "-c", "import matminer.featurizers.composition"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if probe.returncode != 0:
             problem = f"the matminer peer venv is broken: {probe.stderr.strip()[-300:]}"
     if problem:
-        print(f"error: {problem}\ncreate it with:\n    {SETUP_HINT}\nthen rerun this benchmark.",
-              file=sys.stderr)
+        print(
+            f"error: {problem}\ncreate it with:\n    {SETUP_HINT}\nthen rerun this benchmark.",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     return PEER_PYTHON
 
@@ -183,7 +195,10 @@ def time_ours(formulas: list[str], repeats: int) -> tuple[np.ndarray, dict[str, 
         times.append(time.perf_counter() - t)
     best, median = min(times), statistics.median(times)
     return features, {
-        "times_s": times, "best_s": best, "median_s": median, "repeats": repeats,
+        "times_s": times,
+        "best_s": best,
+        "median_s": median,
+        "repeats": repeats,
         "formulas_per_s_best": len(formulas) / best,
         "formulas_per_s_median": len(formulas) / median,
         "warmup_s": warmup_s,
@@ -195,8 +210,18 @@ def time_matminer(formulas: list[str], repeats: int, workdir: Path) -> tuple[np.
     src, feats, timing = (workdir / n for n in ("formulas.json", "mm.npy", "mm_timing.json"))
     src.write_text(json.dumps(formulas))
     t = time.perf_counter()
-    run_peer(["--formulas", str(src), "--features", str(feats), "--timing", str(timing),
-              "--repeats", str(repeats)])
+    run_peer(
+        [
+            "--formulas",
+            str(src),
+            "--features",
+            str(feats),
+            "--timing",
+            str(timing),
+            "--repeats",
+            str(repeats),
+        ]
+    )
     result = json.loads(timing.read_text())
     result["subprocess_wall_s"] = time.perf_counter() - t
     return np.load(feats), result
@@ -217,16 +242,18 @@ def compare(ours: np.ndarray, theirs: np.ndarray, names: list[str]) -> list[dict
         rel = np.divide(diff, scale, out=np.zeros_like(diff), where=(scale > 0) & both)
         rel[diff <= ABS_FLOOR] = 0.0
         off = both & (diff > REL_TOL * scale + ABS_FLOOR)
-        rows.append({
-            "feature": name,
-            "max_abs_diff": float(diff[both].max(initial=0.0)),
-            "max_rel_diff": float(rel[both].max(initial=0.0)),
-            "n_differing": int(off.sum()),
-            "n_nan_ours": int(nan_a.sum()),
-            "n_nan_matminer": int(nan_b.sum()),
-            "n_nan_mismatch": int((nan_a != nan_b).sum()),
-            "_rows": np.flatnonzero(off | (nan_a != nan_b)),
-        })
+        rows.append(
+            {
+                "feature": name,
+                "max_abs_diff": float(diff[both].max(initial=0.0)),
+                "max_rel_diff": float(rel[both].max(initial=0.0)),
+                "n_differing": int(off.sum()),
+                "n_nan_ours": int(nan_a.sum()),
+                "n_nan_matminer": int(nan_b.sum()),
+                "n_nan_mismatch": int((nan_a != nan_b).sum()),
+                "_rows": np.flatnonzero(off | (nan_a != nan_b)),
+            }
+        )
     return rows
 
 
@@ -247,27 +274,38 @@ def table_differences(table: dict[str, dict[str, list[float | None]]]) -> dict[s
             if np.isnan(mine) or imputed is None or np.isclose(mine, imputed, rtol=1e-12):
                 continue
             if original is None:
-                theirs = ("the mean of its table" if np.isclose(imputed, table_mean, rtol=1e-9)
-                          else "a value")
-                ee = ("the median over H-Bk" if np.isclose(mine, median_97, rtol=1e-9)
-                      else "a value")
-                cause = (f"'Missing' in matminer's {prop}.table: matminer imputes {theirs} "
-                         f"({imputed:.6g}), elementembeddings' magpie.csv has {ee} "
-                         f"({mine:.6g})")
+                theirs = (
+                    "the mean of its table"
+                    if np.isclose(imputed, table_mean, rtol=1e-9)
+                    else "a value"
+                )
+                ee = "the median over H-Bk" if np.isclose(mine, median_97, rtol=1e-9) else "a value"
+                cause = (
+                    f"'Missing' in matminer's {prop}.table: matminer imputes {theirs} "
+                    f"({imputed:.6g}), elementembeddings' magpie.csv has {ee} "
+                    f"({mine:.6g})"
+                )
             else:
-                cause = (f"matminer's {prop}.table has {original:.6g}, "
-                         f"elementembeddings' magpie.csv {mine:.6g}")
-            out.setdefault(prop, {})[symbol] = {"ours": float(mine), "matminer": imputed,
-                                                "matminer_raw": original, "cause": cause}
+                cause = (
+                    f"matminer's {prop}.table has {original:.6g}, "
+                    f"elementembeddings' magpie.csv {mine:.6g}"
+                )
+            out.setdefault(prop, {})[symbol] = {
+                "ours": float(mine),
+                "matminer": imputed,
+                "matminer_raw": original,
+                "cause": cause,
+            }
     return out
 
 
 def split_name(name: str) -> tuple[str, str]:
     """``"magpie_avg_dev_GSvolume_pa"`` -> ``("avg_dev", "GSvolume_pa")``."""
     rest = name.removeprefix("magpie_")
-    stat = next(s for s in sorted(STAT_NAMES.values(), key=len, reverse=True)
-                if rest.startswith(f"{s}_"))
-    return stat, rest[len(stat) + 1:]
+    stat = next(
+        s for s in sorted(STAT_NAMES.values(), key=len, reverse=True) if rest.startswith(f"{s}_")
+    )
+    return stat, rest[len(stat) + 1 :]
 
 
 def mode_tie(formula: str, weights: np.ndarray, symbols: list[str]) -> str | None:
@@ -321,28 +359,39 @@ def explain(row: dict[str, Any], formulas: list[str], tables: dict[str, dict]) -
             f"mode tie broken by rounding ({len(ties['rounding'])} formulas, e.g. "
             f"{ties['rounding'][0]}): the top elements have exactly equal amounts, but "
             "matlattice's parsed fractions differ in the last bit, so ours takes one of them "
-            "instead of the smallest value (matminer: np.isclose on the amounts, then min)")
+            "instead of the smallest value (matminer: np.isclose on the amounts, then min)"
+        )
     if ties["near"]:
         reasons.append(
             f"mode near-tie ({len(ties['near'])} formulas, e.g. {ties['near'][0]}): matminer "
             "counts amounts within np.isclose (rtol 1e-5) of the largest as tied and takes "
-            "the smallest value; ours needs exact equality")
+            "the smallest value; ours needs exact equality"
+        )
     if unexplained:
         reasons.append(f"unexplained for {len(unexplained)} formulas, e.g. {unexplained[:3]}")
     return "; ".join(reasons)
 
 
-def accuracy(ours: np.ndarray, theirs: np.ndarray, names: list[str], formulas: list[str],
-             tables: dict[str, dict]) -> dict[str, Any]:
+def accuracy(
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    names: list[str],
+    formulas: list[str],
+    tables: dict[str, dict],
+) -> dict[str, Any]:
     """Summary and differing-feature list for one comparison."""
     rows = compare(ours, theirs, names)
     differing = []
     for row in rows:
         if row["n_differing"] or row["n_nan_mismatch"]:
             example = formulas[int(row["_rows"][0])]
-            differing.append({**{k: v for k, v in row.items() if k != "_rows"},
-                              "example_formula": example,
-                              "reason": explain(row, formulas, tables)})
+            differing.append(
+                {
+                    **{k: v for k, v in row.items() if k != "_rows"},
+                    "example_formula": example,
+                    "reason": explain(row, formulas, tables),
+                }
+            )
     return {
         "n_formulas": len(formulas),
         "criterion": f"|a-b| > {REL_TOL:g}*max(|a|,|b|) + {ABS_FLOOR:g}",
@@ -350,7 +399,8 @@ def accuracy(ours: np.ndarray, theirs: np.ndarray, names: list[str], formulas: l
         "max_rel_diff": max(r["max_rel_diff"] for r in rows),
         "n_features_differing": len(differing),
         "n_formulas_differing": len(set().union(*[set(r["_rows"]) for r in rows])),
-        "nan_ours": int(np.isnan(ours).sum()), "nan_matminer": int(np.isnan(theirs).sum()),
+        "nan_ours": int(np.isnan(ours).sum()),
+        "nan_matminer": int(np.isnan(theirs).sum()),
         "differing_features": differing,
         "per_feature": [{k: v for k, v in r.items() if k != "_rows"} for r in rows],
     }
@@ -361,26 +411,38 @@ def accuracy(ours: np.ndarray, theirs: np.ndarray, names: list[str], formulas: l
 
 def machine_info() -> dict[str, Any]:
     """uname, CPU model, core counts and the thread settings of this run."""
-    model = next((line.split(":", 1)[1].strip() for line in
-                  Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return {
-        "uname": subprocess.run(["uname", "-a"], capture_output=True, text=True,
-                                check=False).stdout.strip(),
+        "uname": subprocess.run(
+            ["uname", "-a"], capture_output=True, text=True, check=False
+        ).stdout.strip(),
         "cpu_model": model,
         "nproc": os.cpu_count(),
-        "thread_env": {k: os.environ.get(k) for k in
-                       (*THREAD_VARS, "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
+        "thread_env": {
+            k: os.environ.get(k) for k in (*THREAD_VARS, "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+        },
     }
 
 
 def git_state() -> dict[str, Any]:
     """Commit of the checkout and whether src/ has uncommitted changes."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
-                              check=False).stdout.strip()
-    return {"commit": git("rev-parse", "HEAD"),
-            "src_dirty": bool(git("status", "--porcelain", "--", "src"))}
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "src_dirty": bool(git("status", "--porcelain", "--", "src")),
+    }
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -434,8 +496,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"| NaN | ours {full['nan_ours']}, matminer {full['nan_matminer']} (all formulas) |",
         "",
     ]
-    for title, block in ((f"first {acc['n_formulas']:,} formulas", acc),
-                         (f"all {full['n_formulas']:,} formulas", full)):
+    for title, block in (
+        (f"first {acc['n_formulas']:,} formulas", acc),
+        (f"all {full['n_formulas']:,} formulas", full),
+    ):
         lines += [f"## Differing features, {title}", ""]
         if not block["differing_features"]:
             lines += ["None.", ""]
@@ -443,23 +507,34 @@ def markdown(result: dict[str, Any]) -> str:
         reasons: dict[str, int] = {}
         for d in block["differing_features"]:
             reasons.setdefault(d["reason"], len(reasons) + 1)
-        lines += ["| feature | formulas | max abs | max rel | example | reason |",
-                  "| --- | ---: | ---: | ---: | --- | --- |"]
-        lines += [f"| {d['feature']} | {d['n_differing']} | {d['max_abs_diff']:.4g} | "
-                  f"{d['max_rel_diff']:.3g} | `{d['example_formula']}` | "
-                  f"[{reasons[d['reason']]}] |" for d in block["differing_features"]]
+        lines += [
+            "| feature | formulas | max abs | max rel | example | reason |",
+            "| --- | ---: | ---: | ---: | --- | --- |",
+        ]
+        lines += [
+            f"| {d['feature']} | {d['n_differing']} | {d['max_abs_diff']:.4g} | "
+            f"{d['max_rel_diff']:.3g} | `{d['example_formula']}` | "
+            f"[{reasons[d['reason']]}] |"
+            for d in block["differing_features"]
+        ]
         lines += ["", *[f"[{i}] {text}" for text, i in reasons.items()], ""]
     if result["table_differences"]:
-        lines += ["## Element values that differ between the two Magpie tables", "",
-                  "Where a matminer `.table` file says 'Missing', matminer imputes the mean of "
-                  "that table and elementembeddings' magpie.csv (our source) has another "
-                  "filled-in value (the median over H-Bk where noted). Formulas in the sample "
-                  f"with any of these elements: {result['sample']['with_table_diff_elements']} "
-                  f"of {result['n_formulas']:,}.", ""]
-        lines += [f"- {prop} {sym}: matminer {v['matminer']:.6g}, ours {v['ours']:.6g} "
-                  f"({v['cause'].split(': ', 1)[1]})"
-                  for prop, per in result["table_differences"].items()
-                  for sym, v in per.items()]
+        lines += [
+            "## Element values that differ between the two Magpie tables",
+            "",
+            "Where a matminer `.table` file says 'Missing', matminer imputes the mean of "
+            "that table and elementembeddings' magpie.csv (our source) has another "
+            "filled-in value (the median over H-Bk where noted). Formulas in the sample "
+            f"with any of these elements: {result['sample']['with_table_diff_elements']} "
+            f"of {result['n_formulas']:,}.",
+            "",
+        ]
+        lines += [
+            f"- {prop} {sym}: matminer {v['matminer']:.6g}, ours {v['ours']:.6g} "
+            f"({v['cause'].split(': ', 1)[1]})"
+            for prop, per in result["table_differences"].items()
+            for sym, v in per.items()
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -472,8 +547,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats, ours")
     parser.add_argument("--matminer-repeats", type=int, default=1, help="timed repeats, peer")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cpu", type=int, default=min(os.sched_getaffinity(0)),
-                        help="the one CPU both sides are pinned to")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=min(os.sched_getaffinity(0)),
+        help="the one CPU both sides are pinned to",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
 
@@ -495,8 +574,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"matminer:   {mm['formulas_per_s_best']:,.0f} formulas/s", file=sys.stderr)
 
     names = list(ElementStatsFeaturizer("magpie").fit().get_feature_names_out())
-    expected = [f"magpie_{STAT_NAMES[label.split()[1]]}_{label.split()[2]}"
-                for label in mm["feature_labels"]]
+    expected = [
+        f"magpie_{STAT_NAMES[label.split()[1]]}_{label.split()[2]}"
+        for label in mm["feature_labels"]
+    ]
     if expected != names:
         raise RuntimeError("feature order differs from matminer's; cannot compare columns")
     tables = table_differences(table)
@@ -504,20 +585,36 @@ def main(argv: list[str] | None = None) -> int:
     sample = describe_sample(formulas, pool)
     odd = {sym for per in tables.values() for sym in per}
     sample["with_table_diff_elements"] = sum(
-        bool(odd & set(re.findall(r"[A-Z][a-z]?", f))) for f in formulas)
+        bool(odd & set(re.findall(r"[A-Z][a-z]?", f))) for f in formulas
+    )
     result: dict[str, Any] = {
         "benchmark": "magpie featurisation (132 features), matlattice vs matminer",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": shlex.join([os.path.relpath(sys.executable, REPO),
-                               os.path.relpath(Path(sys.argv[0]).resolve(), REPO),
-                               *sys.argv[1:]]),
+        "command": shlex.join(
+            [
+                os.path.relpath(sys.executable, REPO),
+                os.path.relpath(Path(sys.argv[0]).resolve(), REPO),
+                *sys.argv[1:],
+            ]
+        ),
         "machine": machine_info(),
         "cpu": args.cpu,
         "git": git_state(),
         "versions": {
-            "ours": {"python": sys.version.split()[0],
-                     **{p: version(p) for p in ("matlattice", "numpy", "scipy", "pandas",
-                                                "elementembeddings", "pymatgen")}},
+            "ours": {
+                "python": sys.version.split()[0],
+                **{
+                    p: version(p)
+                    for p in (
+                        "matlattice",
+                        "numpy",
+                        "scipy",
+                        "pandas",
+                        "elementembeddings",
+                        "pymatgen",
+                    )
+                },
+            },
             "matminer_side": {"python": mm["python"], **mm["versions"]},
         },
         "n_formulas": len(formulas),
@@ -536,8 +633,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out / "featurize.json", json.dumps(result, indent=2) + "\n")
     write_atomic(args.out / "featurize.md", markdown(result))
-    print(f"ratio {result['speedup_best']:,.1f}x; wrote {args.out / 'featurize.json'} and "
-          f"{args.out / 'featurize.md'}", file=sys.stderr)
+    print(
+        f"ratio {result['speedup_best']:,.1f}x; wrote {args.out / 'featurize.json'} and "
+        f"{args.out / 'featurize.md'}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -67,8 +67,12 @@ def main() -> None:
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python bench/parser_agreement.py",
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
         "versions": {"matlattice": version("matlattice"), "pymatgen": version("pymatgen")},
         "n_formulas": len(formulas),
         "distinct_strings_per_dataset": counts,
@@ -78,32 +82,38 @@ def main() -> None:
         "n_disagreements_over_1e-9": len(disagreements),
         "disagreements": disagreements[:50],
         "seconds": {"matlattice_parse_formulas": ours_s, "pymatgen_Composition": pmg_s},
-        "formulas_per_s": {"matlattice": len(formulas) / ours_s,
-                           "pymatgen": len(formulas) / pmg_s},
+        "formulas_per_s": {"matlattice": len(formulas) / ours_s, "pymatgen": len(formulas) / pmg_s},
         "speedup_vs_pymatgen": pmg_s / ours_s,
     }
     RESULTS.mkdir(exist_ok=True)
     atomic_write_json(RESULTS / "parser_agreement.json", result)
-    table = "\n".join([
-        "| parser | formulas/s |",
-        "|---|---|",
-        f"| matlattice.parse_formulas (batch) | {len(formulas) / ours_s:,.0f} |",
-        f"| pymatgen Composition + fractional_composition | {len(formulas) / pmg_s:,.0f} |",
-    ])
-    atomic_write_text(RESULTS / "parser_agreement.md", "\n".join([
-        "# Formula parsing: agreement with pymatgen and speed",
-        "",
-        f"- date: {result['date']}; machine: {result['machine']['platform']}, "
-        f"{result['machine']['cpus']} cores; command: `{result['command']}`",
-        f"- {len(formulas):,} distinct formula strings from every bundled dataset",
-        f"- invalid for matlattice: {batch.n_invalid}; compositions differing by > 1e-9: "
-        f"{len(disagreements)}; largest fraction difference {worst:.2e} ({worst_formula})",
-        f"- speed ratio matlattice / pymatgen, same strings, same run: "
-        f"{result['speedup_vs_pymatgen']:.1f}x",
-        "",
-        table,
-        "",
-    ]))
+    table = "\n".join(
+        [
+            "| parser | formulas/s |",
+            "|---|---|",
+            f"| matlattice.parse_formulas (batch) | {len(formulas) / ours_s:,.0f} |",
+            f"| pymatgen Composition + fractional_composition | {len(formulas) / pmg_s:,.0f} |",
+        ]
+    )
+    atomic_write_text(
+        RESULTS / "parser_agreement.md",
+        "\n".join(
+            [
+                "# Formula parsing: agreement with pymatgen and speed",
+                "",
+                f"- date: {result['date']}; machine: {result['machine']['platform']}, "
+                f"{result['machine']['cpus']} cores; command: `{result['command']}`",
+                f"- {len(formulas):,} distinct formula strings from every bundled dataset",
+                f"- invalid for matlattice: {batch.n_invalid}; compositions differing by > 1e-9: "
+                f"{len(disagreements)}; largest fraction difference {worst:.2e} ({worst_formula})",
+                f"- speed ratio matlattice / pymatgen, same strings, same run: "
+                f"{result['speedup_vs_pymatgen']:.1f}x",
+                "",
+                table,
+                "",
+            ]
+        ),
+    )
     print(json.dumps({k: v for k, v in result.items() if k != "disagreements"}, indent=1))
 
 

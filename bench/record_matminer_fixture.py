@@ -44,16 +44,27 @@ def main(argv: list[str] | None = None) -> int:
         source = workdir / "formulas.json"
         source.write_text(json.dumps(formulas))
         staged = workdir / "fixture.csv"
-        run_peer(["--formulas", str(source), "--features", str(staged),
-                  "--timing", str(workdir / "timing.json")])
+        run_peer(
+            [
+                "--formulas",
+                str(source),
+                "--features",
+                str(staged),
+                "--timing",
+                str(workdir / "timing.json"),
+            ]
+        )
         versions = json.loads((workdir / "timing.json").read_text())["versions"]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         partial = args.out.with_name(f".{args.out.name}.tmp")
         shutil.copyfile(staged, partial)
         os.replace(partial, args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes, {len(formulas)} formulas) "
-          f"on {dt.datetime.now(dt.UTC).date()} with "
-          f"{', '.join(f'{k} {v}' for k, v in versions.items())}", file=sys.stderr)
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size:,} bytes, {len(formulas)} formulas) "
+        f"on {dt.datetime.now(dt.UTC).date()} with "
+        f"{', '.join(f'{k} {v}' for k, v in versions.items())}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -153,10 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         "python_executable": sys.executable,
         "platform": platform.platform(),
         "cpu_affinity": sorted(os.sched_getaffinity(0)),
-        "thread_env": {k: os.environ.get(k) for k in
-                       ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
-        "versions": {name: version(name) for name in
-                     ("matminer", "pymatgen", "pymatgen-core", "numpy", "pandas", "scipy")},
+        "thread_env": {
+            k: os.environ.get(k)
+            for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        },
+        "versions": {
+            name: version(name)
+            for name in ("matminer", "pymatgen", "pymatgen-core", "numpy", "pandas", "scipy")
+        },
     }
     args.timing.parent.mkdir(parents=True, exist_ok=True)
     args.timing.write_text(json.dumps(timing, indent=2))

@@ -8,7 +8,8 @@ For a composition with atomic fractions ``w_i`` and element values ``x_i``:
 - ``avg_dev`` = sum_i w_i |x_i - mean|          (matminer's "avg_dev")
 - ``std``     = sqrt(sum_i w_i (x_i - mean)^2)
 - ``min``, ``max``, ``range`` = max - min       (over the elements present)
-- ``mode``    = x of the element with the largest fraction (ties: the smallest x)
+- ``mode``    = x of the element with the largest fraction (ties, within ``np.isclose``
+  tolerances as in matminer: the smallest x)
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def element_stats(
         out["min"], out["max"], out["range"] = lo, hi, hi - lo
     if n and "mode" in stats:
         top = _segment_reduce(np.maximum, f.data, starts, counts)
-        is_top = f.data >= np.repeat(top, counts)
+        # ties as in matminer: fractions within np.isclose of the largest count as tied
+        is_top = np.isclose(f.data, np.repeat(top, counts))
         out["mode"] = _segment_reduce(
             np.minimum, np.where(is_top[:, None], x, np.inf), starts, counts
         )
