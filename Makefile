@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: fetch
 	bash bench/peers/setup_matminer.sh
 	$(PY) bench/featurize.py
+	$(PY) bench/parser_agreement.py
 
 clean-venv:
 	rm -rf $(VENV)
