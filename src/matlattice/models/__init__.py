@@ -1,6 +1,23 @@
-"""Models: the random-forest reference peer (encoders with a bottleneck come next)."""
+"""Models: learned embeddings with a bottleneck (attention / MLP encoders) and the
+random-forest reference peer."""
 
+from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.forest import MultiTaskForest
 from matlattice.models.forest_arrays import ForestArrays, forest_to_arrays
+from matlattice.models.lattice import LatticeClassifier, LatticeRegressor
+from matlattice.models.scaling import TargetScaler
+from matlattice.models.training import TrainConfig, train_network
 
-__all__ = ["ForestArrays", "MultiTaskForest", "forest_to_arrays"]
+__all__ = [
+    "AttentionEncoder",
+    "ForestArrays",
+    "LatticeClassifier",
+    "LatticeRegressor",
+    "MLPEncoder",
+    "MultiTaskForest",
+    "MultiTaskNet",
+    "TargetScaler",
+    "TrainConfig",
+    "forest_to_arrays",
+    "train_network",
+]

@@ -1,0 +1,172 @@
+"""Neural encoders that end in an explicit bottleneck of width ``latent_dim`` (the embedding).
+
+Two families, both mapping a batch of compositions to a ``(batch, latent_dim)`` embedding:
+
+- :class:`MLPEncoder` on standardised composition features (e.g. Magpie statistics);
+- :class:`AttentionEncoder` over element tokens (the CrabNet/Roost family): an element table
+  vector per element (frozen or trainable) plus a sinusoidal encoding of the element's
+  fraction and log-fraction, transformer layers with a padding mask, and pooling weighted
+  by fraction. Batched and masked: no Python loop per material.
+
+:class:`MultiTaskNet` puts one small head per task on top of the embedding.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["AttentionEncoder", "MLPEncoder", "MultiTaskNet", "fraction_encoding"]
+
+
+def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in pairwise(sizes):
+        layers += [nn.Linear(a, b), nn.SiLU(), nn.Dropout(dropout)]
+    return nn.Sequential(*layers)
+
+
+class MLPEncoder(nn.Module):
+    """Features -> hidden layers -> bottleneck.
+
+    ``forward(x)``: x is a ``(batch, n_features)`` float tensor of standardised features;
+    returns the ``(batch, latent_dim)`` embedding.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        latent_dim: int,
+        hidden: tuple[int, ...] = (512, 256),
+        dropout: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.body = _mlp([n_features, *hidden], dropout)
+        self.bottleneck = nn.Linear(hidden[-1] if hidden else n_features, latent_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.bottleneck(self.body(x))
+
+
+def fraction_encoding(fractions: Tensor, dim: int) -> Tensor:
+    """Sinusoidal encoding of atomic fractions on a linear and a log scale.
+
+    Parameters
+    ----------
+    fractions : ``(batch, k)`` tensor in (0, 1] (0 at padding positions)
+    dim : even output width; half encodes the fraction, half its log.
+
+    Returns
+    -------
+    ``(batch, k, dim)`` tensor
+    """
+    half = dim // 2
+    freqs = torch.exp(
+        torch.arange(0, half, 2, device=fractions.device, dtype=fractions.dtype)
+        * (-math.log(1000.0) / max(half, 1))
+    )  # (half/2,)
+    lin = fractions.unsqueeze(-1) * 100.0 * freqs  # (b, k, half/2)
+    logf = torch.log10(fractions.clamp_min(1e-6)).unsqueeze(-1)  # in [-6, 0]
+    log = (logf + 6.0) * 20.0 * freqs
+    enc = torch.cat([lin.sin(), lin.cos(), log.sin(), log.cos()], dim=-1)
+    if enc.shape[-1] < dim:  # dim not divisible by 4
+        enc = torch.nn.functional.pad(enc, (0, dim - enc.shape[-1]))
+    return enc
+
+
+class AttentionEncoder(nn.Module):
+    """Set attention over element tokens, pooled by fraction, ending in a bottleneck.
+
+    Parameters
+    ----------
+    element_table : ``(103, p)`` tensor of element vectors (rows of missing elements filled)
+    latent_dim : width of the embedding
+    d_model, n_heads, n_layers, dim_feedforward, dropout : transformer sizes
+    trainable_elements : whether the element vectors are fine-tuned
+
+    ``forward(elements, fractions)``: elements ``(batch, k)`` long (column index ``Z - 1``,
+    any value at padding), fractions ``(batch, k)`` float with 0 at padding.
+    """
+
+    def __init__(
+        self,
+        element_table: Tensor,
+        latent_dim: int,
+        *,
+        d_model: int = 128,
+        n_heads: int = 4,
+        n_layers: int = 3,
+        dim_feedforward: int = 256,
+        dropout: float = 0.1,
+        trainable_elements: bool = False,
+    ) -> None:
+        super().__init__()
+        self.elements = nn.Embedding.from_pretrained(
+            element_table.float(), freeze=not trainable_elements
+        )
+        self.project = nn.Linear(element_table.shape[1], d_model)
+        self.frac_scale = nn.Parameter(torch.tensor(1.0))
+        self.d_model = d_model
+        layer = nn.TransformerEncoderLayer(
+            d_model,
+            n_heads,
+            dim_feedforward,
+            dropout,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        self.transformer = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d_model)
+        self.bottleneck = nn.Sequential(
+            nn.Linear(d_model, d_model), nn.SiLU(), nn.Linear(d_model, latent_dim)
+        )
+
+    def forward(self, elements: Tensor, fractions: Tensor) -> Tensor:
+        pad = fractions <= 0  # (b, k) True at padding
+        tokens = self.project(self.elements(elements))  # (b, k, d_model)
+        tokens = tokens + self.frac_scale * fraction_encoding(fractions, self.d_model)
+        hidden = self.norm(self.transformer(tokens, src_key_padding_mask=pad))  # (b, k, d)
+        weights = fractions.masked_fill(pad, 0.0)
+        weights = weights / weights.sum(dim=1, keepdim=True)  # (b, k), rows sum to 1
+        pooled = torch.einsum("bk,bkd->bd", weights, hidden)  # (b, d_model)
+        return self.bottleneck(pooled)
+
+
+class MultiTaskNet(nn.Module):
+    """An encoder, then one head per task on the shared ``latent_dim`` embedding.
+
+    ``forward(*inputs)`` returns ``(batch, n_tasks)`` predictions in scaled target units
+    (logits for classification tasks); ``embed(*inputs)`` returns the embedding.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        latent_dim: int,
+        n_tasks: int,
+        head_hidden: int = 64,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.heads = nn.ModuleList(
+            nn.Sequential(
+                nn.SiLU(),
+                nn.Dropout(dropout),
+                nn.Linear(latent_dim, head_hidden),
+                nn.SiLU(),
+                nn.Linear(head_hidden, 1),
+            )
+            for _ in range(n_tasks)
+        )
+
+    def embed(self, *inputs: Tensor) -> Tensor:
+        return self.encoder(*inputs)
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        z = self.encoder(*inputs)  # (b, latent_dim)
+        return torch.cat([head(z) for head in self.heads], dim=1)  # (b, n_tasks)

@@ -1,0 +1,503 @@
+"""``LatticeRegressor`` and ``LatticeClassifier``: learned embeddings with a tunable bottleneck.
+
+An encoder (``"attention"`` over element tokens or ``"mlp"`` over composition features) ends
+in a ``latent_dim``-wide embedding shared by one head per task. Missing labels are masked, each
+task's targets are scaled robustly (with a log option), ``ensemble=k`` trains k members with
+different seeds and ``predict(..., return_std=True)`` returns their mean and spread.
+Saved without pickle: ``config.json`` + ``weights.safetensors``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from safetensors.torch import load_file, save_file
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+
+from matlattice.data.dataset import Dataset
+from matlattice.data.splits import random_split
+from matlattice.errors import MatlatticeError, NotFittedError
+from matlattice.io import atomic_write, atomic_write_json
+from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
+from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
+from matlattice.models.scaling import TargetScaler
+from matlattice.models.training import TrainConfig, train_network
+from matlattice.represent.composition_stats import as_fractions
+
+__all__ = ["LatticeClassifier", "LatticeRegressor"]
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+PREDICT_CHUNK = 65_536  # formulas parsed and encoded at a time when predicting
+
+
+def _targets_frame(X: object, y: object) -> tuple[object, pd.DataFrame]:
+    """Split (X, y) into formulas and a targets frame; y may be None if X is a frame/Dataset."""
+    if isinstance(X, Dataset):
+        X = X.frame
+    if y is None:
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError("y is required unless X is a DataFrame or Dataset with targets")
+        skip = {"formula", "split", "fold", "entry_id"}
+        columns = [c for c in X.columns if c not in skip and pd.api.types.is_numeric_dtype(X[c])]
+        if not columns:
+            raise ValueError(f"no numeric target column in {list(X.columns)}")
+        return X["formula"], X[columns]
+    if isinstance(y, pd.Series):
+        y = y.to_frame(name=str(y.name or "target"))
+    if not isinstance(y, pd.DataFrame):
+        arr = np.asarray(y, dtype=float)
+        arr = arr.reshape(len(arr), -1)
+        y = pd.DataFrame(
+            arr,
+            columns=[f"target_{j}" for j in range(arr.shape[1])]
+            if arr.shape[1] > 1
+            else ["target"],
+        )
+    return X, y
+
+
+class _LatticeBase(BaseEstimator):
+    """Shared implementation; use :class:`LatticeRegressor` or :class:`LatticeClassifier`."""
+
+    _task_kind = "regression"
+
+    def __init__(
+        self,
+        encoder: str = "attention",
+        *,
+        latent_dim: int = 32,
+        element_table: str = "mat2vec",
+        trainable_elements: bool = False,
+        d_model: int = 128,
+        n_layers: int = 3,
+        n_heads: int = 4,
+        hidden: tuple[int, ...] = (512, 256),
+        feature_table: str = "magpie",
+        dropout: float = 0.1,
+        epochs: int = 300,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        patience: int = 40,
+        schedule: str = "cosine",
+        val_fraction: float = 0.1,
+        target_transform: str = "auto",
+        ensemble: int = 1,
+        random_state: int = 0,
+        device: str = "cpu",
+        num_threads: int | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.latent_dim = latent_dim
+        self.element_table = element_table
+        self.trainable_elements = trainable_elements
+        self.d_model = d_model
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.hidden = hidden
+        self.feature_table = feature_table
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.schedule = schedule
+        self.val_fraction = val_fraction
+        self.target_transform = target_transform
+        self.ensemble = ensemble
+        self.random_state = random_state
+        self.device = device
+        self.num_threads = num_threads
+
+    # --- building blocks ---------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        if self.encoder not in ("attention", "mlp"):
+            raise ValueError(f"encoder={self.encoder!r}; expected 'attention' or 'mlp'")
+        if int(self.latent_dim) < 1:
+            raise ValueError(f"latent_dim={self.latent_dim!r}; must be a positive integer")
+        if int(self.ensemble) < 1:
+            raise ValueError(f"ensemble={self.ensemble!r}; must be >= 1")
+        if not 0 < self.val_fraction < 0.5:
+            raise ValueError(f"val_fraction={self.val_fraction!r}; expected a value in (0, 0.5)")
+
+    def _inputs(self, fractions: sp.csr_matrix) -> tuple[torch.Tensor, ...]:
+        if self.encoder == "attention":
+            return element_tokens(fractions)
+        return (self.standardizer_.transform(fractions),)
+
+    def _build_net(self) -> MultiTaskNet:
+        n_tasks = len(self.tasks_)
+        if self.encoder == "attention":
+            enc = AttentionEncoder(
+                element_matrix(self.element_table),
+                self.latent_dim,
+                d_model=self.d_model,
+                n_heads=self.n_heads,
+                n_layers=self.n_layers,
+                dim_feedforward=2 * self.d_model,
+                dropout=self.dropout,
+                trainable_elements=self.trainable_elements,
+            )
+        else:
+            enc = MLPEncoder(
+                len(self.standardizer_.mean), self.latent_dim, tuple(self.hidden), self.dropout
+            )
+        return MultiTaskNet(enc, self.latent_dim, n_tasks)
+
+    def _train_config(self, seed: int) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            schedule=self.schedule,
+            patience=self.patience,
+            seed=seed,
+            device=self.device,
+            num_threads=self.num_threads,
+        )
+
+    # --- fit -----------------------------------------------------------------------------------
+    def fit(
+        self,
+        X: object,
+        y: object = None,
+        *,
+        X_val: object = None,
+        y_val: object = None,
+        checkpoint_dir: Path | None = None,
+        resume: bool = False,
+        init_from: Path | _LatticeBase | None = None,
+        progress: Callable[[str, dict], None] | None = None,
+    ) -> _LatticeBase:
+        """Train the ensemble.
+
+        Parameters
+        ----------
+        X : formulas (n,), a DataFrame with ``formula`` (and target columns if ``y`` is None),
+            or a :class:`~matlattice.data.Dataset` (its train part is used, its val part for
+            early stopping)
+        y : (n,) or (n, n_tasks) targets, NaN = unlabelled
+        X_val, y_val : validation data for early stopping; default: a composition-level
+            ``val_fraction`` of the training data
+        checkpoint_dir : folder for per-epoch checkpoints (``member<k>.pt``)
+        resume : continue from the checkpoints in ``checkpoint_dir``
+        init_from : a fitted model (or its saved folder) whose encoder weights initialise this
+            one (transfer / multi-fidelity); it must have the same encoder architecture
+        progress : called as ``progress(member_label, epoch_record)``
+        """
+        self._validate_params()
+        if isinstance(X, Dataset) and y is None and X_val is None:
+            frame = X.frame
+            if "split" not in frame:
+                raise ValueError(f"{X.name} has folds; pass Dataset.fold(k)[0] frames instead")
+            X_val = frame[frame["split"] == "val"]
+            X = frame[frame["split"] == "train"]
+        formulas, targets = _targets_frame(X, y)
+        fractions = as_fractions(formulas)
+        values = targets.to_numpy(dtype=float)
+        if X_val is None:
+            from matlattice.composition import composition_keys
+
+            parts = random_split(
+                composition_keys(fractions),
+                (1 - self.val_fraction, self.val_fraction, 0.0),
+                seed=self.random_state,
+            )
+            val_mask = parts == "val"
+            val_fractions, val_values = fractions[val_mask], values[val_mask]
+            fractions, values = fractions[~val_mask], values[~val_mask]
+        else:
+            val_formulas, val_targets = _targets_frame(X_val, y_val)
+            val_fractions = as_fractions(val_formulas)
+            val_values = val_targets[list(targets.columns)].to_numpy(dtype=float)
+        self.tasks_ = [str(c) for c in targets.columns]
+        kinds = [self._task_kind] * len(self.tasks_)
+        self.scalers_ = [
+            TargetScaler.fit(values[:, j], task=kinds[j], transform=self.target_transform)
+            for j in range(len(self.tasks_))
+        ]
+        if self.encoder == "mlp":
+            self.standardizer_ = FeatureStandardizer.fit(fractions, self.feature_table)
+        scaled = np.column_stack([s.forward(values[:, j]) for j, s in enumerate(self.scalers_)])
+        scaled_val = np.column_stack(
+            [s.forward(val_values[:, j]) for j, s in enumerate(self.scalers_)]
+        )
+        train_inputs, val_inputs = self._inputs(fractions), self._inputs(val_fractions)
+        is_class = torch.tensor([k == "classification" for k in kinds])
+        source = _load_source(init_from) if init_from is not None else None
+        self.members_ = []
+        self.train_info_ = []
+        for m in range(int(self.ensemble)):
+            net = self._build_net()
+            if source is not None:
+                _transfer_encoder(source, m, net)
+            label = f"member {m + 1}/{self.ensemble}"
+            result = train_network(
+                net,
+                train_inputs,
+                torch.tensor(scaled, dtype=torch.float32),
+                val_inputs,
+                torch.tensor(scaled_val, dtype=torch.float32),
+                is_class,
+                self._train_config(self.random_state + m),
+                checkpoint=Path(checkpoint_dir) / f"member{m}.pt" if checkpoint_dir else None,
+                resume=resume,
+                progress=(lambda rec, lab=label: progress(lab, rec)) if progress else None,
+            )
+            net.load_state_dict(result.state_dict)
+            net.eval()
+            self.members_.append(net)
+            self.train_info_.append(
+                {
+                    "best_epoch": result.best_epoch,
+                    "best_val_loss": result.best_val_loss,
+                    "epochs_run": result.epochs_run,
+                }
+            )
+        self.n_train_ = len(values)
+        self.n_val_ = len(val_values)
+        self.n_features_in_ = 1
+        return self
+
+    # --- inference -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "members_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit or load first")
+
+    def _forward_members(self, X: object, *, embed: bool = False) -> np.ndarray:
+        """Raw outputs of every member: ``(n_members, n, n_tasks)`` (or embeddings of member 0,
+        ``(n, latent_dim)``), computed chunk by chunk with bounded memory."""
+        self._check_fitted()
+        fractions = as_fractions(X)
+        device = torch.device(self.device)
+        members = self.members_[:1] if embed else self.members_
+        outputs = []
+        for start in range(0, fractions.shape[0], PREDICT_CHUNK):
+            inputs = tuple(
+                t.to(device) for t in self._inputs(fractions[start : start + PREDICT_CHUNK])
+            )
+            chunk = []
+            with torch.no_grad():
+                for net in members:
+                    net.to(device).eval()
+                    pieces = []
+                    for b in range(0, len(inputs[0]), 4096):
+                        batch = tuple(t[b : b + 4096] for t in inputs)
+                        pieces.append((net.embed(*batch) if embed else net(*batch)).cpu())
+                    chunk.append(torch.cat(pieces).numpy())
+            outputs.append(np.stack(chunk))
+        out = np.concatenate(outputs, axis=1) if outputs else np.zeros((len(members), 0, 0))
+        return out[0] if embed else out
+
+    def transform(self, X: object) -> np.ndarray:
+        """The ``(n, latent_dim)`` embedding (of the first ensemble member)."""
+        return self._forward_members(X, embed=True)
+
+    # --- persistence -------------------------------------------------------------------------
+    def save(self, folder: Path) -> Path:
+        """Save to ``folder``: ``config.json`` (class, version, params, scalers) + safetensors."""
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {
+            f"member{m}.{k}": v.detach().cpu().contiguous()
+            for m, net in enumerate(self.members_)
+            for k, v in net.state_dict().items()
+        }
+        atomic_write(folder / "weights.safetensors", lambda p: save_file(tensors, str(p)))
+        params = self.get_params()
+        params["hidden"] = list(params["hidden"])
+        atomic_write_json(
+            folder / "config.json",
+            {
+                "class": type(self).__name__,
+                "format_version": FORMAT_VERSION,
+                "params": params,
+                "tasks": self.tasks_,
+                "scalers": [s.to_dict() for s in self.scalers_],
+                "standardizer": asdict(self.standardizer_)
+                if hasattr(self, "standardizer_")
+                else None,
+                "train_info": self.train_info_,
+                "n_train": self.n_train_,
+                "n_val": self.n_val_,
+            },
+        )
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> _LatticeBase:
+        """Load a model saved by :meth:`save` (no pickle; strict weights; version-checked)."""
+        folder = Path(folder)
+        path = folder / "config.json"
+        if not path.is_file():
+            raise MatlatticeError(f"no saved model in {folder} (missing config.json)")
+        config = json.loads(path.read_text())
+        if config.get("class") != cls.__name__:
+            raise MatlatticeError(f"{folder} holds a {config.get('class')!r}, not a {cls.__name__}")
+        if config.get("format_version") != FORMAT_VERSION:
+            raise MatlatticeError(
+                f"{folder} has format version {config.get('format_version')}; "
+                f"this matlattice reads version {FORMAT_VERSION}"
+            )
+        params = dict(config["params"])
+        params["hidden"] = tuple(params["hidden"])
+        model = cls(**params)
+        model.tasks_ = list(config["tasks"])
+        model.scalers_ = [TargetScaler(**s) for s in config["scalers"]]
+        if config["standardizer"] is not None:
+            s = config["standardizer"]
+            model.standardizer_ = FeatureStandardizer(s["table"], tuple(s["mean"]), tuple(s["std"]))
+        tensors = load_file(str(folder / "weights.safetensors"))
+        model.members_ = []
+        for m in range(int(model.ensemble)):
+            net = model._build_net()
+            prefix = f"member{m}."
+            net.load_state_dict(
+                {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)},
+                strict=True,
+            )
+            net.eval()
+            model.members_.append(net)
+        model.train_info_ = config["train_info"]
+        model.n_train_, model.n_val_ = config["n_train"], config["n_val"]
+        model.n_features_in_ = 1
+        return model
+
+
+def _load_source(init_from: Path | _LatticeBase) -> _LatticeBase:
+    if isinstance(init_from, _LatticeBase):
+        return init_from
+    folder = Path(init_from)
+    if (folder / "model" / "config.json").is_file():
+        folder = folder / "model"
+    config = json.loads((folder / "config.json").read_text())
+    cls = LatticeClassifier if config.get("class") == "LatticeClassifier" else LatticeRegressor
+    return cls.load(folder)
+
+
+def _transfer_encoder(source: _LatticeBase, member: int, net: MultiTaskNet) -> None:
+    """Copy the encoder weights of ``source``'s member (cycling) into ``net``."""
+    src = source.members_[member % len(source.members_)].encoder.state_dict()
+    try:
+        net.encoder.load_state_dict(src, strict=True)
+    except RuntimeError as exc:
+        raise MatlatticeError(
+            "init_from model has a different encoder architecture (encoder, latent_dim, "
+            f"d_model, layers, element table must match): {exc}"
+        ) from exc
+
+
+class LatticeRegressor(RegressorMixin, _LatticeBase):
+    """Multi-task regressor with a learned ``latent_dim`` embedding.
+
+    Parameters
+    ----------
+    encoder : {"attention", "mlp"}, default "attention"
+    latent_dim : int, default 32
+        Width of the bottleneck (the embedding returned by :meth:`transform`).
+    element_table : str, default "mat2vec"
+        ``elementembeddings`` table for element tokens (attention encoder).
+    trainable_elements : bool, default False
+    d_model, n_layers, n_heads : transformer sizes
+    hidden : tuple of int
+        MLP encoder hidden widths; ``feature_table`` is its element table for statistics.
+    dropout, epochs, batch_size, lr, weight_decay, patience, schedule : training settings
+    val_fraction : float, default 0.1
+        Composition-level validation share when no validation data are given.
+    target_transform : {"auto", "none", "log"}
+        Per-task transform before robust scaling; ``"auto"`` logs positive right-skewed tasks.
+    ensemble : int, default 1
+        Members trained with seeds ``random_state + k``.
+    random_state : int, default 0
+    device : str, default "cpu"
+    num_threads : int, optional
+
+    Examples
+    --------
+    >>> model = LatticeRegressor(latent_dim=8, epochs=5).fit(
+    ...     ["NaCl", "KCl", "LiF", "MgO", "CaO", "SrO"] * 5, list(range(30)))  # doctest: +SKIP
+    >>> model.transform(["NaBr"]).shape                                        # doctest: +SKIP
+    (1, 8)
+    """
+
+    _task_kind = "regression"
+
+    def predict(self, X: object, return_std: bool = False):
+        """Mean over members, shape (n,) for one task else (n, n_tasks); with
+        ``return_std=True`` also the ensemble standard deviation (same shape, target units)."""
+        raw = self._forward_members(X)  # (m, n, t)
+        values = np.stack(
+            [
+                np.column_stack([s.inverse(raw[m, :, j]) for j, s in enumerate(self.scalers_)])
+                for m in range(raw.shape[0])
+            ]
+        )
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        if len(self.tasks_) == 1:
+            mean, std = mean[:, 0], std[:, 0]
+        return (mean, std) if return_std else mean
+
+    def score(self, X: object, y: object = None, sample_weight: object = None) -> float:
+        """R² averaged over tasks, on labelled entries only."""
+        formulas, targets = _targets_frame(X, y)
+        targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
+        pred = np.asarray(self.predict(formulas))
+        truth = targets.to_numpy(dtype=float)
+        pred = pred.reshape(truth.shape)
+        scores = [
+            r2_score(truth[~np.isnan(truth[:, j]), j], pred[~np.isnan(truth[:, j]), j])
+            for j in range(truth.shape[1])
+        ]
+        return float(np.mean(scores))
+
+
+class LatticeClassifier(ClassifierMixin, _LatticeBase):
+    """Multi-task binary classifier with a learned embedding (parameters as
+    :class:`LatticeRegressor`; targets are 0/1 per task, NaN = unlabelled)."""
+
+    _task_kind = "classification"
+
+    def predict_proba(self, X: object, return_std: bool = False):
+        """Probability of class 1, mean over members: (n,) or (n, n_tasks)."""
+        raw = self._forward_members(X)
+        proba = 1.0 / (1.0 + np.exp(-raw))  # (m, n, t)
+        mean, std = proba.mean(axis=0), proba.std(axis=0)
+        if len(self.tasks_) == 1:
+            mean, std = mean[:, 0], std[:, 0]
+        return (mean, std) if return_std else mean
+
+    def predict(self, X: object, return_std: bool = False):
+        proba = self.predict_proba(X, return_std=return_std)
+        if return_std:
+            return (proba[0] >= 0.5).astype(int), proba[1]
+        return (proba >= 0.5).astype(int)
+
+    def score(self, X: object, y: object = None, sample_weight: object = None) -> float:
+        formulas, targets = _targets_frame(X, y)
+        targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
+        pred = np.asarray(self.predict(formulas))
+        truth = targets.to_numpy(dtype=float)
+        pred = pred.reshape(truth.shape)
+        return float(
+            np.mean(
+                [
+                    accuracy_score(
+                        truth[~np.isnan(truth[:, j]), j], pred[~np.isnan(truth[:, j]), j]
+                    )
+                    for j in range(truth.shape[1])
+                ]
+            )
+        )

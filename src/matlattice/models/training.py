@@ -1,0 +1,250 @@
+"""Training loop: masked multi-task loss, AdamW, warm-up + cosine (or one-cycle) schedule,
+early stopping on validation loss, gradient clipping, seeded, checkpoint every epoch, resume.
+
+Checkpoints are written atomically with ``torch.save`` and read with
+``torch.load(weights_only=True)``: tensors and plain containers only, never pickle.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["TrainConfig", "TrainResult", "masked_loss", "train_network"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (all JSON-serialisable).
+
+    Attributes
+    ----------
+    epochs : int
+        Maximum number of epochs.
+    batch_size : int
+    lr : float
+        Peak learning rate of AdamW.
+    weight_decay : float
+    warmup_frac : float
+        Fraction of all steps spent warming up linearly (``"cosine"`` schedule).
+    schedule : {"cosine", "onecycle"}
+    patience : int
+        Stop after this many epochs without a better validation loss.
+    clip_norm : float
+        Gradient-norm clipping threshold.
+    seed : int
+    device : str
+        ``"cpu"`` or ``"cuda"`` (or ``"cuda:0"``...).
+    num_threads : int or None
+        Torch CPU threads (default: all cores).
+    """
+
+    epochs: int = 300
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_frac: float = 0.05
+    schedule: str = "cosine"
+    patience: int = 40
+    clip_norm: float = 1.0
+    seed: int = 0
+    device: str = "cpu"
+    num_threads: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Best weights (by validation loss) and the per-epoch history."""
+
+    state_dict: dict[str, Tensor]
+    best_epoch: int
+    best_val_loss: float
+    history: list[dict[str, float]]
+    epochs_run: int
+
+
+def masked_loss(pred: Tensor, target: Tensor, is_class: Tensor) -> Tensor:
+    """Mean over tasks of the mean loss over labelled entries (NaN target = unlabelled).
+
+    Regression tasks use L1 on scaled targets, classification tasks binary cross-entropy on
+    logits. ``pred`` and ``target`` are ``(batch, n_tasks)``; ``is_class`` is ``(n_tasks,)``.
+    """
+    mask = ~torch.isnan(target)
+    safe = torch.where(mask, target, torch.zeros_like(target))
+    l1 = (pred - safe).abs()
+    bce = nn.functional.binary_cross_entropy_with_logits(pred, safe.clamp(0, 1), reduction="none")
+    per_entry = torch.where(is_class.unsqueeze(0), bce, l1) * mask
+    count = mask.sum(dim=0)  # (n_tasks,)
+    present = count > 0
+    per_task = per_entry.sum(dim=0)[present] / count[present]
+    return per_task.mean() if present.any() else pred.sum() * 0.0
+
+
+def _schedule(optimizer, config: TrainConfig, total_steps: int):
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=config.lr,
+            total_steps=max(total_steps, 1),
+            pct_start=max(config.warmup_frac, 0.05),
+        )
+    if config.schedule != "cosine":
+        raise ValueError(f"schedule={config.schedule!r}; expected 'cosine' or 'onecycle'")
+    warmup = max(int(config.warmup_frac * total_steps), 1)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(total_steps - warmup, 1)
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator | None):
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def evaluate_loss(
+    net: nn.Module,
+    inputs: tuple[Tensor, ...],
+    targets: Tensor,
+    is_class: Tensor,
+    batch_size: int = 4096,
+) -> float:
+    """Validation loss over a whole set (same weighting as training)."""
+    net.eval()
+    preds = []
+    with torch.no_grad():
+        for idx in _batches(len(targets), batch_size, None):
+            preds.append(net(*(x[idx] for x in inputs)))
+    net.train()
+    return float(masked_loss(torch.cat(preds), targets, is_class))
+
+
+def train_network(
+    net: nn.Module,
+    train_inputs: tuple[Tensor, ...],
+    train_targets: Tensor,
+    val_inputs: tuple[Tensor, ...],
+    val_targets: Tensor,
+    is_class: Tensor,
+    config: TrainConfig,
+    *,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+    progress: Callable[[dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Train ``net`` and return its best weights by validation loss.
+
+    Parameters
+    ----------
+    net : module whose ``forward(*inputs)`` gives ``(batch, n_tasks)``
+    train_inputs, val_inputs : tuples of tensors with the samples on dim 0
+    train_targets, val_targets : ``(n, n_tasks)`` scaled targets, NaN = unlabelled
+    is_class : ``(n_tasks,)`` bool
+    checkpoint : file to write after every epoch (atomically); with ``resume=True`` an
+        existing checkpoint is loaded and training continues after its last epoch.
+    progress : called after every epoch with ``{"epoch", "train_loss", "val_loss", "lr"}``
+    """
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    device = torch.device(config.device)
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    net.to(device)
+    train_inputs = tuple(x.to(device) for x in train_inputs)
+    val_inputs = tuple(x.to(device) for x in val_inputs)
+    train_targets, val_targets = train_targets.to(device), val_targets.to(device)
+    is_class = is_class.to(device)
+    params = [p for p in net.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    n = len(train_targets)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    scheduler = _schedule(optimizer, config, steps_per_epoch * config.epochs)
+    start_epoch, best_val, best_epoch, bad_epochs = 0, math.inf, -1, 0
+    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    history: list[dict[str, float]] = []
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        best_state = state["best_model"]
+        start_epoch, best_val = int(state["epoch"]) + 1, float(state["best_val"])
+        best_epoch, bad_epochs = int(state["best_epoch"]), int(state["bad_epochs"])
+        history = list(state["history"])
+        log.info("resumed from %s at epoch %d", checkpoint, start_epoch)
+    net.train()
+    epoch = start_epoch - 1
+    for epoch in range(start_epoch, config.epochs):
+        if bad_epochs >= config.patience:
+            break
+        total, count = 0.0, 0
+        for idx in _batches(n, config.batch_size, generator):
+            idx = idx.to(device)
+            loss = masked_loss(net(*(x[idx] for x in train_inputs)), train_targets[idx], is_class)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, config.clip_norm)
+            optimizer.step()
+            scheduler.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        val_loss = evaluate_loss(net, val_inputs, val_targets, is_class)
+        record = {
+            "epoch": float(epoch),
+            "train_loss": total / max(count, 1),
+            "val_loss": val_loss,
+            "lr": float(optimizer.param_groups[0]["lr"]),
+        }
+        history.append(record)
+        if val_loss < best_val - 1e-7:
+            best_val, best_epoch, bad_epochs = val_loss, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            bad_epochs += 1
+        if checkpoint is not None:
+            _save_checkpoint(
+                Path(checkpoint),
+                {
+                    "model": net.state_dict(),
+                    "best_model": best_state,
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "epoch": epoch,
+                    "best_val": best_val,
+                    "best_epoch": best_epoch,
+                    "bad_epochs": bad_epochs,
+                    "history": history,
+                },
+            )
+        if progress is not None:
+            progress(record)
+    cpu_state = {k: v.detach().cpu() for k, v in best_state.items()}
+    return TrainResult(cpu_state, best_epoch, best_val, history, epoch + 1)
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
