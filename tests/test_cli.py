@@ -1,6 +1,7 @@
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from matlattice.cli import app
@@ -90,3 +91,36 @@ def test_fit_official_folds_of_matbench(tmp_path):
     assert metrics["split"] == "official" and metrics["n_folds"] == 2
     assert [f["n_test"] for f in task["folds"]] == [63, 63]
     assert 40 < task["mae"] < 300  # MPa; RF-SCM/Magpie reaches ~104 on all 5 folds
+
+
+def test_fit_attention_ensemble_predicts_mean_and_std(tmp_path):
+    data = _toy_csv(tmp_path)
+    run = tmp_path / "att"
+    args = ["fit", str(data), "--model", "attention", "--out", str(run), "--latent-dim", "4",
+            "--ensemble", "2", "--epochs", "3", "--element-table", "megnet16", "--batch-size", "32"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["model"] == "attention" and "mae" in metrics["tasks"]["y"]
+    assert (run / "model" / "weights.safetensors").is_file()
+    assert (run / "checkpoints" / "test" / "regression" / "member1.pt").is_file()
+    config = json.loads((run / "config.json").read_text())["config"]
+    assert config["latent_dim"] == 4 and config["ensemble"] == 2
+
+    new = tmp_path / "new.txt"
+    new.write_text("NaCl\nKBr\nCsI\n")
+    preds = tmp_path / "p.csv"
+    result = runner.invoke(app, ["predict", str(run), str(new), "-o", str(preds)])
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(preds)
+    assert list(out.columns) == ["formula", "y", "y_std"]
+    assert (out["y_std"] > 0).all()
+
+    # the saved config reproduces the run exactly
+    again = tmp_path / "again"
+    result = runner.invoke(app, ["fit", "x", "--config", str(run / "config.json"),
+                                 "--out", str(again)])
+    assert result.exit_code == 0, result.output
+    first = json.loads((run / "metrics.json").read_text())["tasks"]["y"]["mae"]
+    second = json.loads((again / "metrics.json").read_text())["tasks"]["y"]["mae"]
+    assert first == pytest.approx(second, rel=1e-6)

@@ -226,6 +226,7 @@ def featurize(
 def fit(
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/fit"),
+    model: Annotated[str, typer.Option(help="rf | attention | mlp")] = "rf",
     tasks: Annotated[str, typer.Option(help="Comma-separated properties (default: all).")] = "",
     split: Annotated[
         str | None,
@@ -233,27 +234,62 @@ def fit(
             help="official | random | chemsys | cluster (default: official where it exists)."
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of splits and forests.")] = 0,
-    n_estimators: Annotated[int, typer.Option(help="Trees per task.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of splits, forests and networks.")] = 0,
+    latent_dim: Annotated[int, typer.Option(help="Embedding width d (attention, mlp).")] = 32,
+    ensemble: Annotated[int, typer.Option(help="Ensemble members (attention, mlp).")] = 1,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs (attention, mlp).")] = 300,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 40,
+    batch_size: Annotated[int, typer.Option(help="Batch size.")] = 256,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+    element_table: Annotated[str, typer.Option(help="Element table of the tokens.")] = "mat2vec",
+    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    init_from: Annotated[
+        Path | None,
+        typer.Option(help="Run folder whose encoder initialises this model (transfer)."),
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Resume from the run's checkpoints.")] = False,
+    n_estimators: Annotated[int, typer.Option(help="Trees per task (rf).")] = 500,
     clean: Annotated[bool, typer.Option(help="Apply the documented cleaning rules.")] = False,
     folds: Annotated[str, typer.Option(help="Official folds to run, e.g. 0,1 (default all).")] = "",
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Re-run exactly the config.json of an earlier run (other options ignored)."
+        ),
+    ] = None,
 ):
-    """Fit the reference peer (random forest on Magpie statistics) and score it on the test part."""
-    from matlattice.runs import SPLITS, FitConfig, fit_run
+    """Fit a model, score it on the held-out test part, write a run folder."""
+    from matlattice.runs import MODELS, SPLITS, FitConfig, fit_run
 
     if split is not None and split not in SPLITS:
         raise typer.BadParameter(f"--split {split!r}; expected one of {', '.join(SPLITS)}")
-    config = FitConfig(
-        data=data,
-        tasks=tuple(t for t in tasks.split(",") if t),
-        split=split,
-        seed=seed,
-        clean=clean,
-        n_estimators=n_estimators,
-        folds=tuple(int(k) for k in folds.split(",") if k),
-    )
-    with _friendly_errors(), _progress(f"fitting {data}") as progress:
-        metrics = fit_run(config, out, progress=progress)
+    if model not in MODELS:
+        raise typer.BadParameter(f"--model {model!r}; expected one of {', '.join(MODELS)}")
+    if config is not None:
+        settings = FitConfig.from_json(config)
+    else:
+        settings = FitConfig(
+            data=data,
+            tasks=tuple(t for t in tasks.split(",") if t),
+            split=split,
+            seed=seed,
+            clean=clean,
+            model=model,
+            n_estimators=n_estimators,
+            latent_dim=latent_dim,
+            ensemble=ensemble,
+            epochs=epochs,
+            patience=patience,
+            batch_size=batch_size,
+            lr=lr,
+            element_table=element_table,
+            device=device,
+            init_from=str(init_from) if init_from else None,
+            resume=resume,
+            folds=tuple(int(k) for k in folds.split(",") if k),
+        )
+    with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
+        metrics = fit_run(settings, out, progress=progress)
     _print_metrics(metrics)
     console.print(f"run folder: {out}")
 
@@ -289,9 +325,11 @@ def predict(
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
     data: Annotated[str, typer.Option(help="Dataset.")] = "aflow",
-    n_estimators: Annotated[int, typer.Option(help="Trees per task.")] = 100,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs of the attention model.")] = 40,
+    latent_dim: Annotated[int, typer.Option(help="Embedding width d.")] = 32,
 ):
-    """Fetch -> audit -> featurise -> fit (cleaned data) -> test metrics and parity plot."""
+    """Fetch -> audit -> featurise -> fit an attention model with a d-wide embedding on the
+    cleaned data -> test metrics and parity plot."""
     from matlattice.data.audit import audit_dataset
     from matlattice.data.fetch import SOURCES, fetch_source
     from matlattice.io import atomic_write_table
@@ -320,7 +358,14 @@ def demo(
             atomic_write_table(out / "features.parquet", feats)
             progress(steps[3])
             metrics = fit_run(
-                FitConfig(data=data, n_estimators=n_estimators, clean=True),
+                FitConfig(
+                    data=data,
+                    model="attention",
+                    epochs=epochs,
+                    patience=10,
+                    latent_dim=latent_dim,
+                    clean=True,
+                ),
                 out,
                 progress=lambda t: progress(f"fit {t}"),
             )

@@ -11,7 +11,7 @@ import json
 import logging
 import platform
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,35 +30,61 @@ from matlattice.composition import chemical_systems, composition_keys, parse_for
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.fetch import SOURCES
 from matlattice.data.splits import chemsys_split, cluster_split, random_split
+from matlattice.errors import MatlatticeError
 from matlattice.io import atomic_write_json, atomic_write_table
-from matlattice.models import MultiTaskForest
+from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
 from matlattice.report.parity import save_parity_plot
 from matlattice.represent import ElementStatsFeaturizer
 
-__all__ = ["SPLITS", "FitConfig", "fit_run", "predict_run", "score_task"]
+__all__ = [
+    "MODELS",
+    "SPLITS",
+    "FitConfig",
+    "fit_run",
+    "load_run_models",
+    "predict_run",
+    "score_task",
+]
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("official", "random", "chemsys", "cluster")
 
 
+MODELS = ("rf", "attention", "mlp")
+
+
 @dataclass(frozen=True)
 class FitConfig:
-    """Everything that defines a fit run; saved as ``config.json`` beside its results."""
+    """Everything that defines a fit run; saved as ``config.json`` beside its results.
+
+    ``model`` is ``"rf"`` (random forest on Magpie statistics, the reference peer),
+    ``"attention"`` or ``"mlp"`` (learned embeddings of width ``latent_dim``).
+    """
 
     data: str
     tasks: tuple[str, ...] = ()
     split: str | None = None
     seed: int = 0
     clean: bool = False
+    model: str = "rf"
     n_estimators: int = 500
     min_samples_leaf: int = 1
+    latent_dim: int = 32
+    ensemble: int = 1
+    epochs: int = 300
+    patience: int = 40
+    batch_size: int = 256
+    lr: float = 1e-3
+    element_table: str = "mat2vec"
+    device: str = "cpu"
+    init_from: str | None = None
+    resume: bool = False
     folds: tuple[int, ...] = ()
-    model: str = "rf_magpie"
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
+        """The config of an earlier run (its ``config.json``), to reproduce it."""
         raw = json.loads(Path(path).read_text())["config"]
         raw["tasks"] = tuple(raw["tasks"])
         raw["folds"] = tuple(raw["folds"])
@@ -118,16 +144,61 @@ def default_split(ds: Dataset) -> str:
     return "random"
 
 
+def _build_models(config: FitConfig, tasks: list[str], kinds: list[str]) -> list[tuple]:
+    """(task names, estimator) pairs covering all tasks for the chosen model family."""
+    if config.model == "rf":
+        forest = MultiTaskForest(
+            n_estimators=config.n_estimators,
+            min_samples_leaf=config.min_samples_leaf,
+            task_types=tuple(kinds),
+            random_state=config.seed,
+        )
+        return [(tasks, forest)]
+    if config.model not in MODELS:
+        raise ValueError(f"model={config.model!r}; expected one of {MODELS}")
+    params = dict(
+        latent_dim=config.latent_dim,
+        element_table=config.element_table,
+        epochs=config.epochs,
+        patience=config.patience,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        ensemble=config.ensemble,
+        random_state=config.seed,
+        device=config.device,
+    )
+    groups = []
+    for kind, cls in (("regression", LatticeRegressor), ("classification", LatticeClassifier)):
+        chosen = [t for t, k in zip(tasks, kinds, strict=True) if k == kind]
+        if chosen:
+            groups.append((chosen, cls(config.model, **params)))
+    return groups
+
+
+def _predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(prediction, ensemble std or None, probability of class 1 or None), each (n, t)."""
+    if isinstance(model, MultiTaskForest):
+        return model.predict(formulas), None, model.predict_proba(formulas)
+    if isinstance(model, LatticeClassifier):
+        proba, std = model.predict_proba(formulas, return_std=True)
+        proba, std = proba.reshape(len(proba), -1), std.reshape(len(std), -1)
+        return (proba >= 0.5).astype(float), std, proba
+    mean, std = model.predict(formulas, return_std=True)
+    return mean.reshape(len(mean), -1), std.reshape(len(std), -1), None
+
+
 def fit_run(
     config: FitConfig,
     out: Path,
     *,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
-    """Fit the random-forest peer on ``config.data`` and write a run folder at ``out``.
+    """Fit ``config.model`` on ``config.data`` and write a run folder at ``out``.
 
-    The test part (or each official test fold) is never seen in training; train and val are
-    both used for fitting because this model has no model selection or early stopping.
+    The test part (or each official test fold) is never seen in training or model selection.
+    The random forest trains on train + val (it selects nothing); the neural models train on
+    train and stop early on val (for fold datasets, val is a composition-level 10 % of the
+    training folds).
 
     Returns
     -------
@@ -153,22 +224,38 @@ def fit_run(
         parts = [("test", frame["_part"] != "test", frame["_part"] == "test")]
     predictions = []
     per_part: list[dict] = []
-    model = None
+    groups: list[tuple] = []
     for name, train_mask, test_mask in parts:
         train, test = frame[train_mask.to_numpy()], frame[test_mask.to_numpy()]
-        model = MultiTaskForest(
-            n_estimators=config.n_estimators,
-            min_samples_leaf=config.min_samples_leaf,
-            task_types=tuple(kinds),
-            random_state=config.seed,
-        )
-        model.fit(
-            train["formula"].tolist(),
-            train[tasks],
-            progress=(lambda t, n=name: progress(f"{n}: {t}")) if progress else None,
-        )
-        pred = model.predict(test["formula"].tolist())
-        proba = model.predict_proba(test["formula"].tolist())
+        groups = _build_models(config, tasks, kinds)
+        test_formulas = test["formula"].tolist()
+        pred = np.full((len(test), len(tasks)), np.nan)
+        std = np.full_like(pred, np.nan)
+        proba = np.full_like(pred, np.nan)
+        for group_tasks, model in groups:
+            cols = [tasks.index(t) for t in group_tasks]
+            say = (lambda t, n=name: progress(f"{n}: {t}")) if progress else None
+            if isinstance(model, MultiTaskForest):
+                model.fit(train["formula"].tolist(), train[group_tasks], progress=say)
+            else:
+                fit_part, val_part = _train_val(train)
+                init = None
+                if config.init_from:
+                    init = Path(config.init_from)
+                model.fit(
+                    fit_part[["formula", *group_tasks]],
+                    X_val=val_part[["formula", *group_tasks]],
+                    checkpoint_dir=out / "checkpoints" / name / _group_name(model),
+                    resume=config.resume,
+                    init_from=init,
+                    progress=_epoch_reporter(say, config.epochs) if say else None,
+                )
+            p, sd, pr = _predict_group(model, test_formulas)
+            pred[:, cols] = p
+            if sd is not None:
+                std[:, cols] = sd
+            if pr is not None:
+                proba[:, cols] = pr
         scores = {}
         block = pd.DataFrame({"formula": test["formula"].to_numpy(), "part": name})
         for j, (task, kind) in enumerate(zip(tasks, kinds, strict=True)):
@@ -180,25 +267,25 @@ def fit_run(
                 pred[labelled, j],
                 proba[labelled, j] if kind == "classification" else None,
             )
-            metrics.update(n_train=model.n_train_[j], n_test=int(labelled.sum()))
+            metrics.update(n_train=int(train[task].notna().sum()), n_test=int(labelled.sum()))
             scores[task] = metrics
             block[f"{task}_true"] = test[task].to_numpy(dtype=float)
             block[f"{task}_pred"] = pred[:, j]
+            if not np.isnan(std[:, j]).all():
+                block[f"{task}_std"] = std[:, j]
             if kind == "classification":
                 block[f"{task}_proba"] = proba[:, j]
         per_part.append({"part": name, "tasks": scores})
         predictions.append(block)
     metrics = _aggregate(per_part, tasks)
-    metrics.update(
-        dataset=ds.name, split=split, model=config.model, n_estimators=config.n_estimators
-    )
+    metrics.update(dataset=ds.name, split=split, model=config.model)
     out.mkdir(parents=True, exist_ok=True)
     preds = pd.concat(predictions, ignore_index=True)
     atomic_write_table(out / "predictions.parquet", preds)
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_json(out / "config.json", _config_record(config, ds))
-    if model is not None:
-        model.save(out / "model")
+    for _, model in groups:  # the last part's models (for folds: the last fold's)
+        model.save(out / _model_folder(model, len(groups)))
     panels = [
         {
             "task": t,
@@ -210,12 +297,42 @@ def fit_run(
         if k == "regression"
     ]
     if panels:
+        label = {
+            "rf": "RF on Magpie statistics",
+            "attention": "attention encoder",
+            "mlp": "MLP encoder",
+        }[config.model]
         save_parity_plot(
-            out / "parity.png",
-            panels,
-            title=f"{ds.name}: RF on Magpie statistics, {split} split, test part",
+            out / "parity.png", panels, title=f"{ds.name}: {label}, {split} split, test part"
         )
     return metrics
+
+
+def _train_val(train: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Early-stopping split of a training frame: its val part, else a composition-level 10 %."""
+    if "_part" in train.columns and (train["_part"] == "val").any():
+        return train[train["_part"] == "train"], train[train["_part"] == "val"]
+    keys = composition_keys(parse_formulas(train["formula"].tolist()).fractions)
+    parts = random_split(keys, (0.9, 0.1, 0.0), seed=0)
+    return train[parts == "train"], train[parts == "val"]
+
+
+def _group_name(model) -> str:
+    return "classification" if isinstance(model, LatticeClassifier) else "regression"
+
+
+def _model_folder(model, n_groups: int) -> str:
+    return "model" if n_groups == 1 else f"model_{_group_name(model)}"
+
+
+def _epoch_reporter(say: Callable[[str], None], epochs: int) -> Callable[[str, dict], None]:
+    def report(member: str, record: dict) -> None:
+        say(
+            f"{member}, epoch {int(record['epoch']) + 1}/{epochs}, "
+            f"val loss {record['val_loss']:.4f}"
+        )
+
+    return report
 
 
 def _aggregate(per_part: list[dict], tasks: list[str]) -> dict:
@@ -260,29 +377,57 @@ def _config_record(config: FitConfig, ds: Dataset) -> dict:
     }
 
 
-def predict_run(run: Path, formulas: list[object]) -> pd.DataFrame:
-    """Predict every task of the model saved in ``run/model`` for ``formulas``.
+def load_run_models(run: Path) -> list:
+    """The models saved in a run folder (``model/`` or ``model_<kind>/``), without pickle."""
+    folders = sorted(p for p in Path(run).glob("model*") if (p / "config.json").is_file())
+    if not folders:
+        raise MatlatticeError(f"no saved model in {run}; is it a run folder of `matlattice fit`?")
+    loaders = {
+        "MultiTaskForest": MultiTaskForest,
+        "LatticeRegressor": LatticeRegressor,
+        "LatticeClassifier": LatticeClassifier,
+    }
+    models = []
+    for folder in folders:
+        name = json.loads((folder / "config.json").read_text()).get("class")
+        if name not in loaders:
+            raise MatlatticeError(f"{folder} holds an unknown model class {name!r}")
+        models.append(loaders[name].load(folder))
+    return models
 
-    Invalid formulas get NaN predictions and their fault in the ``fault`` column.
+
+def predict_run(run: Path, formulas: list[object], *, chunk_size: int = 200_000) -> pd.DataFrame:
+    """Predict every task of the models saved in ``run`` for ``formulas``.
+
+    Columns: ``formula``, then per task its prediction, ``<task>_std`` (ensemble spread of
+    neural models) and ``<task>_proba`` (classification). Invalid formulas get NaN and
+    their fault in the ``fault`` column. Formulas are processed ``chunk_size`` at a time, so
+    memory stays bounded for millions of formulas.
     """
-    model = MultiTaskForest.load(Path(run) / "model")
-    batch = parse_formulas(formulas, errors="report")
-    out = pd.DataFrame({"formula": formulas})
-    valid = batch.valid
-    for task in model.tasks_:
-        out[task] = np.nan
-    if valid.any():
-        pred = model.predict(batch.fractions[valid])
-        proba = model.predict_proba(batch.fractions[valid])
-        for j, task in enumerate(model.tasks_):
-            out.loc[valid, task] = pred[:, j]
-            if model.task_types_[j] == "classification":
-                out.loc[valid, f"{task}_proba"] = proba[:, j]
-    if batch.n_invalid:
-        out["fault"] = ""
-        for row, _, fault in batch.faults:
-            out.loc[row, "fault"] = fault
-        log.warning(
-            "%d of %d formulas are invalid; see the 'fault' column", batch.n_invalid, len(formulas)
-        )
-    return out
+    models = load_run_models(run)
+    pieces = []
+    for start in range(0, len(formulas), chunk_size):
+        chunk = list(formulas[start : start + chunk_size])
+        batch = parse_formulas(chunk, errors="report")
+        out = pd.DataFrame({"formula": chunk})
+        valid = batch.valid
+        for model in models:
+            for task in model.tasks_:
+                out[task] = np.nan
+            if valid.any():
+                pred, std, proba = _predict_group(model, batch.fractions[valid])
+                for j, task in enumerate(model.tasks_):
+                    out.loc[valid, task] = pred[:, j]
+                    if std is not None:
+                        out.loc[valid, f"{task}_std"] = std[:, j]
+                    if proba is not None and not np.isnan(proba[:, j]).all():
+                        out.loc[valid, f"{task}_proba"] = proba[:, j]
+        if batch.n_invalid:
+            out["fault"] = ""
+            for row, _, fault in batch.faults:
+                out.loc[row, "fault"] = fault
+            log.warning(
+                "%d of %d formulas are invalid; see the 'fault' column", batch.n_invalid, len(chunk)
+            )
+        pieces.append(out)
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame({"formula": []})

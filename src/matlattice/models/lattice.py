@@ -240,6 +240,7 @@ class _LatticeBase(BaseEstimator):
         self.members_ = []
         self.train_info_ = []
         for m in range(int(self.ensemble)):
+            torch.manual_seed(self.random_state + m)  # initial weights depend only on the seed
             net = self._build_net()
             if source is not None:
                 _transfer_encoder(source, m, net)
