@@ -164,3 +164,12 @@ def test_padded_tokens():
     elements, amounts = element_tokens(parse_formulas(["NaCl", "Fe2O3Al"]).fractions)
     assert elements.shape == amounts.shape == (2, 3)
     assert amounts[0, 2] == 0 and amounts.sum(1).tolist() == pytest.approx([1, 1])
+
+
+def test_parallel_members_match_sequential():
+    frame = planted_frame(3)[["formula", "t1"]]
+    kw = dict(latent_dim=3, epochs=5, hidden=(16,), ensemble=2, num_threads=1)
+    seq = LatticeRegressor("mlp", **kw).fit(frame)
+    par = LatticeRegressor("mlp", n_jobs=2, **kw).fit(frame)
+    np.testing.assert_allclose(par.predict(frame["formula"]), seq.predict(frame["formula"]),
+                               rtol=1e-5, atol=1e-6)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 from collections.abc import Callable
-from dataclasses import asdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +98,7 @@ class _LatticeBase(BaseEstimator):
         random_state: int = 0,
         device: str = "cpu",
         num_threads: int | None = None,
+        n_jobs: int = 1,
     ) -> None:
         self.encoder = encoder
         self.latent_dim = latent_dim
@@ -119,6 +122,7 @@ class _LatticeBase(BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.num_threads = num_threads
+        self.n_jobs = n_jobs
 
     # --- building blocks ---------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -237,26 +241,38 @@ class _LatticeBase(BaseEstimator):
         train_inputs, val_inputs = self._inputs(fractions), self._inputs(val_fractions)
         is_class = torch.tensor([k == "classification" for k in kinds])
         source = _load_source(init_from) if init_from is not None else None
-        self.members_ = []
-        self.train_info_ = []
-        for m in range(int(self.ensemble)):
-            torch.manual_seed(self.random_state + m)  # initial weights depend only on the seed
-            net = self._build_net()
-            if source is not None:
-                _transfer_encoder(source, m, net)
-            label = f"member {m + 1}/{self.ensemble}"
-            result = train_network(
-                net,
-                train_inputs,
-                torch.tensor(scaled, dtype=torch.float32),
-                val_inputs,
-                torch.tensor(scaled_val, dtype=torch.float32),
-                is_class,
-                self._train_config(self.random_state + m),
+        jobs = [
+            _MemberJob(
+                estimator=self,
+                member=m,
+                source=source,
+                data=(
+                    train_inputs,
+                    torch.tensor(scaled, dtype=torch.float32),
+                    val_inputs,
+                    torch.tensor(scaled_val, dtype=torch.float32),
+                    is_class,
+                ),
                 checkpoint=Path(checkpoint_dir) / f"member{m}.pt" if checkpoint_dir else None,
                 resume=resume,
-                progress=(lambda rec, lab=label: progress(lab, rec)) if progress else None,
             )
+            for m in range(int(self.ensemble))
+        ]
+        n_jobs = min(int(self.n_jobs), len(jobs))
+        if n_jobs > 1:
+            # one process per member, one thread each: faster than threads for small models
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
+                results = list(pool.map(_run_member, jobs))
+            if progress is not None:
+                for m, result in enumerate(results):
+                    progress(f"member {m + 1}/{len(jobs)}", result.history[-1])
+        else:
+            results = [_run_member(job, progress) for job in jobs]
+        self.members_ = []
+        self.train_info_ = []
+        for result in results:
+            net = self._build_net()
             net.load_state_dict(result.state_dict)
             net.eval()
             self.members_.append(net)
@@ -378,6 +394,44 @@ class _LatticeBase(BaseEstimator):
         return model
 
 
+@dataclass(frozen=True)
+class _MemberJob:
+    """Everything one ensemble member needs to train (picklable for worker processes)."""
+
+    estimator: _LatticeBase
+    member: int
+    source: _LatticeBase | None
+    data: tuple
+    checkpoint: Path | None
+    resume: bool
+
+
+def _run_member(job: _MemberJob, progress: Callable[[str, dict], None] | None = None):
+    """Build, initialise (seeded; optionally from ``job.source``) and train one member."""
+    est, m = job.estimator, job.member
+    torch.manual_seed(est.random_state + m)  # initial weights depend only on the seed
+    net = est._build_net()
+    if job.source is not None:
+        _transfer_encoder(job.source, m, net)
+    config = est._train_config(est.random_state + m)
+    if multiprocessing.parent_process() is not None:  # a worker: one thread per process
+        config = TrainConfig(**{**config.to_dict(), "num_threads": 1})
+    label = f"member {m + 1}/{est.ensemble}"
+    train_inputs, train_targets, val_inputs, val_targets, is_class = job.data
+    return train_network(
+        net,
+        train_inputs,
+        train_targets,
+        val_inputs,
+        val_targets,
+        is_class,
+        config,
+        checkpoint=job.checkpoint,
+        resume=job.resume,
+        progress=(lambda rec: progress(label, rec)) if progress else None,
+    )
+
+
 def _load_source(init_from: Path | _LatticeBase) -> _LatticeBase:
     if isinstance(init_from, _LatticeBase):
         return init_from
@@ -422,6 +476,8 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
         Per-task transform before robust scaling; ``"auto"`` logs positive right-skewed tasks.
     ensemble : int, default 1
         Members trained with seeds ``random_state + k``.
+    n_jobs : int, default 1
+        Worker processes training members in parallel (one torch thread each).
     random_state : int, default 0
     device : str, default "cpu"
     num_threads : int, optional
