@@ -70,43 +70,68 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
     if args.subsample and len(train) > args.subsample:
         train = train.sample(args.subsample, random_state=0)
         note = f"train subsampled to {args.subsample} of {len(ds.train)} rows"
-    record: dict = {"set": name, "task": task, "unit": ds.info.properties[0].unit,
-                    "n_train": len(train), "n_val": len(val), "n_test": len(test), "note": note}
+    record: dict = {
+        "set": name,
+        "task": task,
+        "unit": ds.info.properties[0].unit,
+        "n_train": len(train),
+        "n_val": len(val),
+        "n_test": len(test),
+        "note": note,
+    }
     y_test = test[task].to_numpy()
 
     featurizer = ElementStatsFeaturizer("magpie", missing="mean").fit()
     x_train = featurizer.transform(train["formula"].tolist())
     x_test = featurizer.transform(test["formula"].tolist())
     peers = {
-        "rf": RandomForestRegressor(n_estimators=args.rf_trees, n_jobs=args.threads,
-                                    random_state=0),
-        "hgb": HistGradientBoostingRegressor(max_iter=2000, learning_rate=0.05,
-                                             early_stopping=True, random_state=0),
+        "rf": RandomForestRegressor(
+            n_estimators=args.rf_trees, n_jobs=args.threads, random_state=0
+        ),
+        "hgb": HistGradientBoostingRegressor(
+            max_iter=2000, learning_rate=0.05, early_stopping=True, random_state=0
+        ),
     }
     for label, peer in peers.items():
         start = time.perf_counter()
         peer.fit(x_train, train[task].to_numpy())
         pred = peer.predict(x_test)
-        record[label] = {"mae": float(np.mean(np.abs(pred - y_test))),
-                         "seconds": time.perf_counter() - start}
+        record[label] = {
+            "mae": float(np.mean(np.abs(pred - y_test))),
+            "seconds": time.perf_counter() - start,
+        }
 
     start = time.perf_counter()
     model = LatticeRegressor(
-        "attention", latent_dim=args.latent_dim, element_table=args.table, d_model=args.d_model,
-        n_layers=args.layers, epochs=args.epochs, patience=args.patience,
-        ensemble=args.ensemble, batch_size=args.batch_size, lr=args.lr, random_state=0,
-        num_threads=args.threads, target_transform=args.transform,
+        "attention",
+        latent_dim=args.latent_dim,
+        element_table=args.table,
+        d_model=args.d_model,
+        n_layers=args.layers,
+        epochs=args.epochs,
+        patience=args.patience,
+        ensemble=args.ensemble,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        random_state=0,
+        num_threads=args.threads,
+        target_transform=args.transform,
     )
     model.fit(train[["formula", task]], X_val=val[["formula", task]])
     pred = model.predict(test["formula"].tolist())
     record["ours"] = {
         "mae": float(np.mean(np.abs(pred - y_test))),
         "seconds": time.perf_counter() - start,
-        "ensemble": args.ensemble, "epochs_max": args.epochs,
+        "ensemble": args.ensemble,
+        "epochs_max": args.epochs,
         "epochs_run": [t["epochs_run"] for t in model.train_info_],
         "member_val_loss": [t["best_val_loss"] for t in model.train_info_],
-        "latent_dim": args.latent_dim, "element_table": args.table, "d_model": args.d_model,
-        "layers": args.layers, "device": "cpu", "threads": args.threads,
+        "latent_dim": args.latent_dim,
+        "element_table": args.table,
+        "d_model": args.d_model,
+        "layers": args.layers,
+        "device": "cpu",
+        "threads": args.threads,
         "target_transform": model.scalers_[0].transform,
     }
     best, best_model, crabnet = PUBLISHED[name]
@@ -127,9 +152,13 @@ def build_table() -> None:
     records = [json.loads(p.read_text()) for p in sorted(PER_SET.glob("*.json"))]
     order = {name: i for i, name in enumerate(PUBLISHED)}
     records.sort(key=lambda r: order.get(r["set"], 99))
-    machine = {"platform": platform.platform(), "cpus": os.cpu_count(),
-               "python": platform.python_version(), "torch": version("torch"),
-               "scikit-learn": version("scikit-learn")}
+    machine = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": version("torch"),
+        "scikit-learn": version("scikit-learn"),
+    }
     atomic_write_json(RESULTS / "crabnet_table.json", {"machine": machine, "sets": records})
     lines = [
         "# CrabNet benchmark sets: test MAE on the official splits",
@@ -148,8 +177,10 @@ def build_table() -> None:
     ]
     for r in records:
         o = r["ours"]
-        how = (f"k={o['ensemble']}, ≤{o['epochs_max']} ep (ran {max(o['epochs_run'])}), "
-               f"{o['seconds'] / 60:.1f} min, {o['element_table']}, d={o['latent_dim']}")
+        how = (
+            f"k={o['ensemble']}, ≤{o['epochs_max']} ep (ran {max(o['epochs_run'])}), "
+            f"{o['seconds'] / 60:.1f} min, {o['element_table']}, d={o['latent_dim']}"
+        )
         if r["note"]:
             how += f"; {r['note']}"
         p = r["published"]
@@ -161,10 +192,14 @@ def build_table() -> None:
             f"{'yes' if r['beats_crabnet'] else 'no'} | {'yes' if r['beats_peers'] else 'no'} |"
         )
     done = len(records)
-    lines += ["", f"Sets run: {done} of 18; beats CrabNet on "
-              f"{sum(r['beats_crabnet'] for r in records)}, beats the best published on "
-              f"{sum(r['beats_best_published'] for r in records)}, beats both peers on "
-              f"{sum(r['beats_peers'] for r in records)}.", ""]
+    lines += [
+        "",
+        f"Sets run: {done} of 18; beats CrabNet on "
+        f"{sum(r['beats_crabnet'] for r in records)}, beats the best published on "
+        f"{sum(r['beats_best_published'] for r in records)}, beats both peers on "
+        f"{sum(r['beats_peers'] for r in records)}.",
+        "",
+    ]
     atomic_write_text(RESULTS / "crabnet_table.md", "\n".join(lines))
 
 

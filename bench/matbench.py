@@ -30,13 +30,18 @@ RUNS = Path(__file__).parent / ".runs"
 
 # Matbench v0.1 leaderboard (composition tasks), mean over the 5 official folds
 LEADERBOARD = {
-    "matbench_expt_gap": ("mae", [("Darwin (LLM, 4xA100)", 0.2865), ("Ax/SAASBO CrabNet", 0.3310),
-                                  ("CrabNet", 0.3463), ("RF-SCM/Magpie", 0.4461)]),
-    "matbench_steels": ("mae", [("TPOT-Mat", 79.95), ("MODNet", 87.76),
-                                ("RF-SCM/Magpie", 103.5)]),
+    "matbench_expt_gap": (
+        "mae",
+        [
+            ("Darwin (LLM, 4xA100)", 0.2865),
+            ("Ax/SAASBO CrabNet", 0.3310),
+            ("CrabNet", 0.3463),
+            ("RF-SCM/Magpie", 0.4461),
+        ],
+    ),
+    "matbench_steels": ("mae", [("TPOT-Mat", 79.95), ("MODNet", 87.76), ("RF-SCM/Magpie", 103.5)]),
     "matbench_glass": ("balanced_accuracy", [("MODNet", 0.9603)]),
-    "matbench_expt_is_metal": ("balanced_accuracy", [("Darwin", 0.9598),
-                                                     ("AMMExpress", 0.9209)]),
+    "matbench_expt_is_metal": ("balanced_accuracy", [("Darwin", 0.9598), ("AMMExpress", 0.9209)]),
 }
 
 
@@ -44,9 +49,18 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
     metric, board = LEADERBOARD[task]
     record: dict = {"task": task, "metric": metric, "leaderboard": board}
     configs = {
-        "ours": FitConfig(data=task, model="attention", latent_dim=args.latent_dim,
-                          ensemble=args.ensemble, epochs=args.epochs, patience=args.patience,
-                          batch_size=args.batch_size, element_table=args.table, seed=0),
+        "ours": FitConfig(
+            data=task,
+            model="attention",
+            latent_dim=args.latent_dim,
+            ensemble=args.ensemble,
+            epochs=args.epochs,
+            patience=args.patience,
+            batch_size=args.batch_size,
+            element_table=args.table,
+            seed=0,
+            n_jobs=args.jobs,
+        ),
         "rf": FitConfig(data=task, model="rf", n_estimators=500, seed=0),
     }
     for label, config in configs.items():
@@ -54,9 +68,18 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
         metrics = fit_run(config, RUNS / task / label)
         ((_, scores),) = metrics["tasks"].items()
         record[label] = {
-            key: scores[key] for key in ("mae", "mae_std", "rmse", "balanced_accuracy",
-                                         "balanced_accuracy_std", "roc_auc", "roc_auc_std",
-                                         "accuracy") if key in scores
+            key: scores[key]
+            for key in (
+                "mae",
+                "mae_std",
+                "rmse",
+                "balanced_accuracy",
+                "balanced_accuracy_std",
+                "roc_auc",
+                "roc_auc_std",
+                "accuracy",
+            )
+            if key in scores
         }
         record[label]["folds"] = [f[metric] for f in scores["folds"]]
         record[label]["seconds"] = time.perf_counter() - start
@@ -70,8 +93,11 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
 
 def build_table() -> None:
     records = [json.loads(p.read_text()) for p in sorted(PER_TASK.glob("*.json"))]
-    machine = {"platform": platform.platform(), "cpus": os.cpu_count(),
-               "python": platform.python_version()}
+    machine = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
     atomic_write_json(RESULTS / "matbench.json", {"machine": machine, "tasks": records})
     lines = [
         "# Matbench v0.1 composition tasks, official 5 folds",
@@ -109,6 +135,7 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--table", default="mat2vec")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for ensemble members")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
     PER_TASK.mkdir(parents=True, exist_ok=True)

@@ -35,45 +35,74 @@ def main() -> None:
     for encoder in ("attention", "mlp"):
         epochs = 3
         start = time.perf_counter()
-        model = LatticeRegressor(encoder, latent_dim=32, epochs=epochs, patience=epochs,
-                                 batch_size=256, num_threads=threads)
+        model = LatticeRegressor(
+            encoder,
+            latent_dim=32,
+            epochs=epochs,
+            patience=epochs,
+            batch_size=256,
+            num_threads=threads,
+        )
         model.fit(train, X_val=val)
         train_s = time.perf_counter() - start
         model.predict(formulas[:1000])  # warm-up
         start = time.perf_counter()
         model.predict(formulas)
         predict_s = time.perf_counter() - start
-        rows.append({"model": f"LatticeRegressor({encoder!r}, latent_dim=32)",
-                     "train_samples_per_s": epochs * len(train) / train_s,
-                     "predict_formulas_per_s": len(formulas) / predict_s,
-                     "note": f"{epochs} epochs on {len(train):,} rows incl. input building"})
+        rows.append(
+            {
+                "model": f"LatticeRegressor({encoder!r}, latent_dim=32)",
+                "train_samples_per_s": epochs * len(train) / train_s,
+                "predict_formulas_per_s": len(formulas) / predict_s,
+                "note": f"{epochs} epochs on {len(train):,} rows incl. input building",
+            }
+        )
     start = time.perf_counter()
     forest = MultiTaskForest(n_estimators=100).fit(train["formula"].tolist(), train[["band_gap"]])
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     forest.predict(formulas)
     predict_s = time.perf_counter() - start
-    rows.append({"model": "MultiTaskForest (RF peer, 100 trees)",
-                 "train_samples_per_s": len(train) / fit_s,
-                 "predict_formulas_per_s": len(formulas) / predict_s,
-                 "note": "one fit (all trees) on 20,000 rows"})
-    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                          "torch_threads": threads, "device": "cpu"},
-              "command": "python bench/throughput.py", "rows": rows}
+    rows.append(
+        {
+            "model": "MultiTaskForest (RF peer, 100 trees)",
+            "train_samples_per_s": len(train) / fit_s,
+            "predict_formulas_per_s": len(formulas) / predict_s,
+            "note": "one fit (all trees) on 20,000 rows",
+        }
+    )
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "torch_threads": threads,
+            "device": "cpu",
+        },
+        "command": "python bench/throughput.py",
+        "rows": rows,
+    }
     atomic_write_json(RESULTS / "throughput.json", result)
-    atomic_write_text(RESULTS / "throughput.md", "\n".join([
-        "# Throughput per encoder (CPU)",
-        "",
-        f"{result['date']}; {result['machine']['platform']}, {os.cpu_count()} cores, "
-        f"{threads} torch threads; command `{result['command']}`",
-        "",
-        "| model | train samples/s | predict formulas/s | note |",
-        "|---|---|---|---|",
-        *(f"| {r['model']} | {r['train_samples_per_s']:,.0f} | "
-          f"{r['predict_formulas_per_s']:,.0f} | {r['note']} |" for r in rows),
-        "",
-    ]))
+    atomic_write_text(
+        RESULTS / "throughput.md",
+        "\n".join(
+            [
+                "# Throughput per encoder (CPU)",
+                "",
+                f"{result['date']}; {result['machine']['platform']}, {os.cpu_count()} cores, "
+                f"{threads} torch threads; command `{result['command']}`",
+                "",
+                "| model | train samples/s | predict formulas/s | note |",
+                "|---|---|---|---|",
+                *(
+                    f"| {r['model']} | {r['train_samples_per_s']:,.0f} | "
+                    f"{r['predict_formulas_per_s']:,.0f} | {r['note']} |"
+                    for r in rows
+                ),
+                "",
+            ]
+        ),
+    )
     print(np.round([[r["train_samples_per_s"], r["predict_formulas_per_s"]] for r in rows]))
 
 

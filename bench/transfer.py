@@ -40,8 +40,9 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--folds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     args = parser.parse_args()
-    common = dict(latent_dim=args.latent_dim, element_table="mat2vec", batch_size=128,
-                  random_state=0)
+    common = dict(
+        latent_dim=args.latent_dim, element_table="mat2vec", batch_size=128, random_state=0
+    )
 
     start = time.perf_counter()
     source = load_dataset("crabnet:OQMD_Bandgap")
@@ -62,50 +63,68 @@ def main() -> None:
         val_part = fold_train[part == "val"][["formula", "expt_gap"]]
         for arm in arms:
             t0 = time.perf_counter()
-            model = LatticeRegressor("attention", epochs=args.epochs, patience=args.patience,
-                                     **common)
-            model.fit(fit_part, X_val=val_part,
-                      init_from=pretrained if arm == "transfer" else None)
+            model = LatticeRegressor(
+                "attention", epochs=args.epochs, patience=args.patience, **common
+            )
+            model.fit(fit_part, X_val=val_part, init_from=pretrained if arm == "transfer" else None)
             pred = model.predict(fold_test["formula"].tolist())
             arms[arm].append(float(np.mean(np.abs(pred - fold_test["expt_gap"].to_numpy()))))
             seconds[arm] += time.perf_counter() - t0
             print(f"fold {k} {arm}: MAE {arms[arm][-1]:.4f} eV", flush=True)
-    summary = {arm: {"mae": float(np.mean(v)), "mae_std": float(np.std(v)), "folds": v,
-                     "seconds": seconds[arm]} for arm, v in arms.items()}
+    summary = {
+        arm: {
+            "mae": float(np.mean(v)),
+            "mae_std": float(np.std(v)),
+            "folds": v,
+            "seconds": seconds[arm],
+        }
+        for arm, v in arms.items()
+    }
     gain = summary["scratch"]["mae"] - summary["transfer"]["mae"]
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "command": "python bench/transfer.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "folds"),
-        "source": {"data": "crabnet:OQMD_Bandgap (DFT)", "train_rows": len(train),
-                   "val_rows": len(val), "epochs": args.source_epochs,
-                   "best_val_loss": pretrained.train_info_[0]["best_val_loss"],
-                   "seconds": source_s},
+        "command": "python bench/transfer.py "
+        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "folds"),
+        "source": {
+            "data": "crabnet:OQMD_Bandgap (DFT)",
+            "train_rows": len(train),
+            "val_rows": len(val),
+            "epochs": args.source_epochs,
+            "best_val_loss": pretrained.train_info_[0]["best_val_loss"],
+            "seconds": source_s,
+        },
         "target": {"data": "matbench_expt_gap (experimental)", "folds": args.folds},
         "arms": summary,
         "mae_gain_eV": gain,
         "relative_gain": gain / summary["scratch"]["mae"],
     }
     atomic_write_json(RESULTS / "transfer.json", result)
-    atomic_write_text(RESULTS / "transfer.md", "\n".join([
-        "# Transfer: DFT band gaps (OQMD) -> experimental band gaps (matbench_expt_gap)",
-        "",
-        f"- date {result['date']}; {result['machine']['platform']}, "
-        f"{result['machine']['cpus']} cores, CPU; command `{result['command']}`",
-        f"- source: {len(train):,} OQMD band gaps (subsample of the CrabNet train file), "
-        f"{args.source_epochs} epochs max, {source_s / 60:.1f} min",
-        f"- target: official folds {args.folds}; same architecture, seeds and budget in both "
-        "arms; only the encoder's initial weights differ",
-        "",
-        "| arm | test MAE (eV), mean ± std over folds | time |",
-        "|---|---|---|",
-        *(f"| {arm} | {s['mae']:.4f} ± {s['mae_std']:.4f} | {s['seconds'] / 60:.1f} min |"
-          for arm, s in summary.items()),
-        "",
-        f"Gain from pretraining: {gain:+.4f} eV ({100 * result['relative_gain']:+.1f} %).",
-        "",
-    ]))
+    atomic_write_text(
+        RESULTS / "transfer.md",
+        "\n".join(
+            [
+                "# Transfer: DFT band gaps (OQMD) -> experimental band gaps (matbench_expt_gap)",
+                "",
+                f"- date {result['date']}; {result['machine']['platform']}, "
+                f"{result['machine']['cpus']} cores, CPU; command `{result['command']}`",
+                f"- source: {len(train):,} OQMD band gaps (subsample of the CrabNet train file), "
+                f"{args.source_epochs} epochs max, {source_s / 60:.1f} min",
+                f"- target: official folds {args.folds}; same architecture, seeds and budget in "
+                "both arms; only the encoder's initial weights differ",
+                "",
+                "| arm | test MAE (eV), mean ± std over folds | time |",
+                "|---|---|---|",
+                *(
+                    f"| {arm} | {s['mae']:.4f} ± {s['mae_std']:.4f} | {s['seconds'] / 60:.1f} min |"
+                    for arm, s in summary.items()
+                ),
+                "",
+                f"Gain from pretraining: {gain:+.4f} eV ({100 * result['relative_gain']:+.1f} %).",
+                "",
+            ]
+        ),
+    )
     print(result["arms"], result["mae_gain_eV"])
 
 

@@ -243,6 +243,7 @@ def fit(
     lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
     element_table: Annotated[str, typer.Option(help="Element table of the tokens.")] = "mat2vec",
     device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    jobs: Annotated[int, typer.Option(help="Processes training ensemble members.")] = 1,
     init_from: Annotated[
         Path | None,
         typer.Option(help="Run folder whose encoder initialises this model (transfer)."),
@@ -284,6 +285,7 @@ def fit(
             lr=lr,
             element_table=element_table,
             device=device,
+            n_jobs=jobs,
             init_from=str(init_from) if init_from else None,
             resume=resume,
             folds=tuple(int(k) for k in folds.split(",") if k),

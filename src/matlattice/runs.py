@@ -78,6 +78,7 @@ class FitConfig:
     lr: float = 1e-3
     element_table: str = "mat2vec"
     device: str = "cpu"
+    n_jobs: int = 1
     init_from: str | None = None
     resume: bool = False
     folds: tuple[int, ...] = ()
@@ -166,6 +167,7 @@ def _build_models(config: FitConfig, tasks: list[str], kinds: list[str]) -> list
         ensemble=config.ensemble,
         random_state=config.seed,
         device=config.device,
+        n_jobs=config.n_jobs,
     )
     groups = []
     for kind, cls in (("regression", LatticeRegressor), ("classification", LatticeClassifier)):
