@@ -7,7 +7,6 @@ arrays in ``forests.safetensors``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,10 @@ from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-from matlattice.errors import MatlatticeError, NotFittedError
+from matlattice.errors import NotFittedError
 from matlattice.io import atomic_write, atomic_write_json
 from matlattice.models.forest_arrays import ForestArrays, forest_to_arrays
+from matlattice.models.persistence import read_model_config
 from matlattice.represent import ElementStatsFeaturizer
 
 __all__ = ["FORMAT_VERSION", "MultiTaskForest"]
@@ -195,19 +195,7 @@ class MultiTaskForest(BaseEstimator):
     def load(cls, folder: Path) -> MultiTaskForest:
         """Load a model saved by :meth:`save` (no pickle; version-checked)."""
         folder = Path(folder)
-        config_path = folder / "config.json"
-        if not config_path.is_file():
-            raise MatlatticeError(f"no saved model in {folder} (missing config.json)")
-        config = json.loads(config_path.read_text())
-        if config.get("class") != "MultiTaskForest":
-            raise MatlatticeError(
-                f"{folder} holds a {config.get('class')!r}, not a MultiTaskForest"
-            )
-        if config.get("format_version") != FORMAT_VERSION:
-            raise MatlatticeError(
-                f"{folder} has format version {config.get('format_version')}; "
-                f"this matlattice reads version {FORMAT_VERSION}"
-            )
+        config = read_model_config(folder, "MultiTaskForest", FORMAT_VERSION)
         params = dict(config["params"])
         if params.get("task_types") is not None:
             params["task_types"] = tuple(params["task_types"])

@@ -31,6 +31,7 @@ from matlattice.errors import MatlatticeError, NotFittedError
 from matlattice.io import atomic_write, atomic_write_json
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
+from matlattice.models.persistence import read_model_config
 from matlattice.models.scaling import TargetScaler
 from matlattice.models.training import TrainConfig, train_network
 from matlattice.represent.composition_stats import as_fractions
@@ -322,6 +323,22 @@ class _LatticeBase(BaseEstimator):
         """The ``(n, latent_dim)`` embedding (of the first ensemble member)."""
         return self._forward_members(X, embed=True)
 
+    def _mean_task_score(self, X: object, y: object, metric) -> float:
+        """``metric(truth, prediction)`` per task on its labelled rows, averaged over tasks."""
+        formulas, targets = _targets_frame(X, y)
+        targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
+        truth = targets.to_numpy(dtype=float)
+        pred = np.asarray(self.predict(formulas)).reshape(truth.shape)
+        labelled = ~np.isnan(truth)
+        return float(
+            np.mean(
+                [
+                    metric(truth[labelled[:, j], j], pred[labelled[:, j], j])
+                    for j in range(truth.shape[1])
+                ]
+            )
+        )
+
     # --- persistence -------------------------------------------------------------------------
     def save(self, folder: Path) -> Path:
         """Save to ``folder``: ``config.json`` (class, version, params, scalers) + safetensors."""
@@ -358,17 +375,7 @@ class _LatticeBase(BaseEstimator):
     def load(cls, folder: Path) -> _LatticeBase:
         """Load a model saved by :meth:`save` (no pickle; strict weights; version-checked)."""
         folder = Path(folder)
-        path = folder / "config.json"
-        if not path.is_file():
-            raise MatlatticeError(f"no saved model in {folder} (missing config.json)")
-        config = json.loads(path.read_text())
-        if config.get("class") != cls.__name__:
-            raise MatlatticeError(f"{folder} holds a {config.get('class')!r}, not a {cls.__name__}")
-        if config.get("format_version") != FORMAT_VERSION:
-            raise MatlatticeError(
-                f"{folder} has format version {config.get('format_version')}; "
-                f"this matlattice reads version {FORMAT_VERSION}"
-            )
+        config = read_model_config(folder, cls.__name__, FORMAT_VERSION)
         params = dict(config["params"])
         params["hidden"] = tuple(params["hidden"])
         model = cls(**params)
@@ -509,16 +516,7 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
 
     def score(self, X: object, y: object = None, sample_weight: object = None) -> float:
         """R² averaged over tasks, on labelled entries only."""
-        formulas, targets = _targets_frame(X, y)
-        targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
-        pred = np.asarray(self.predict(formulas))
-        truth = targets.to_numpy(dtype=float)
-        pred = pred.reshape(truth.shape)
-        scores = [
-            r2_score(truth[~np.isnan(truth[:, j]), j], pred[~np.isnan(truth[:, j]), j])
-            for j in range(truth.shape[1])
-        ]
-        return float(np.mean(scores))
+        return self._mean_task_score(X, y, r2_score)
 
 
 class LatticeClassifier(ClassifierMixin, _LatticeBase):
@@ -543,18 +541,5 @@ class LatticeClassifier(ClassifierMixin, _LatticeBase):
         return (proba >= 0.5).astype(int)
 
     def score(self, X: object, y: object = None, sample_weight: object = None) -> float:
-        formulas, targets = _targets_frame(X, y)
-        targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
-        pred = np.asarray(self.predict(formulas))
-        truth = targets.to_numpy(dtype=float)
-        pred = pred.reshape(truth.shape)
-        return float(
-            np.mean(
-                [
-                    accuracy_score(
-                        truth[~np.isnan(truth[:, j]), j], pred[~np.isnan(truth[:, j]), j]
-                    )
-                    for j in range(truth.shape[1])
-                ]
-            )
-        )
+        """Accuracy averaged over tasks, on labelled entries only."""
+        return self._mean_task_score(X, y, accuracy_score)
