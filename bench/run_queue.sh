@@ -4,6 +4,8 @@
 set -u
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+MB="--ensemble 2 --jobs 2 --epochs 200 --patience 30"
 $PY bench/throughput.py > bench/logs/throughput.log 2>&1
+$PY bench/matbench.py --tasks matbench_steels matbench_expt_gap $MB > bench/logs/matbench.log 2>&1
 $PY bench/transfer.py --source-rows 60000 --source-epochs 30 --epochs 200 > bench/logs/transfer.log 2>&1
-$PY bench/matbench.py --ensemble 2 --jobs 2 --epochs 200 --patience 30 > bench/logs/matbench.log 2>&1
+$PY bench/matbench.py --tasks matbench_expt_is_metal matbench_glass $MB >> bench/logs/matbench.log 2>&1
