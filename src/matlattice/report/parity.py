@@ -76,6 +76,7 @@ def save_parity_plot(
             bbox={"facecolor": "white", "alpha": 0.8, "lw": 0},
         )
         ax.tick_params(labelsize=7)
+        ax.ticklabel_format(style="sci", scilimits=(-3, 4), axis="both")
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
