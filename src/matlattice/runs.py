@@ -241,15 +241,12 @@ def fit_run(
                 model.fit(train["formula"].tolist(), train[group_tasks], progress=say)
             else:
                 fit_part, val_part = _train_val(train)
-                init = None
-                if config.init_from:
-                    init = Path(config.init_from)
                 model.fit(
                     fit_part[["formula", *group_tasks]],
                     X_val=val_part[["formula", *group_tasks]],
                     checkpoint_dir=out / "checkpoints" / name / _group_name(model),
                     resume=config.resume,
-                    init_from=init,
+                    init_from=Path(config.init_from) if config.init_from else None,
                     progress=_epoch_reporter(say, config.epochs) if say else None,
                 )
             p, sd, pr = _predict_group(model, test_formulas)

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matlattice.composition import chemical_systems, composition_keys, parse_formulas
+from matlattice.composition import composition_keys, parse_formulas
 from matlattice.data import bundled
 from matlattice.data.cleaning import clean_records
-from matlattice.data.registry import DatasetInfo, PropertyInfo, dataset_info
+from matlattice.data.registry import DatasetInfo, dataset_info
 from matlattice.data.splits import PARTS, group_kfold, random_split
 from matlattice.data.user_files import read_user_records
 from matlattice.errors import DataFormatError
@@ -409,12 +409,3 @@ def _leaks(parts: np.ndarray, keys: np.ndarray) -> pd.DataFrame:
         .reset_index()
     )
     return out.rename(columns={"part": "parts"})
-
-
-def chemical_system_labels(frame: pd.DataFrame) -> np.ndarray:
-    """Chemical system (``"Fe-O"``) of each row of a loaded frame."""
-    return chemical_systems(parse_formulas(frame["formula"].tolist()).fractions)
-
-
-def property_info_for(ds: Dataset, name: str) -> PropertyInfo:
-    return ds.info.property(name)
