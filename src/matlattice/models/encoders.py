@@ -87,7 +87,8 @@ class AttentionEncoder(nn.Module):
     d_model, n_heads, n_layers, dim_feedforward, dropout : transformer sizes
     trainable_elements : whether the element vectors are fine-tuned
 
-    ``forward(elements, fractions)``: elements ``(batch, k)`` long (column index ``Z - 1``,
+    ``forward(elements, fractions)``: left-aligned tokens as :func:`element_tokens` builds them;
+    elements ``(batch, k)`` long (column index ``Z - 1``,
     any value at padding), fractions ``(batch, k)`` float with 0 at padding.
     """
 
@@ -126,6 +127,9 @@ class AttentionEncoder(nn.Module):
         )
 
     def forward(self, elements: Tensor, fractions: Tensor) -> Tensor:
+        # tokens are left-aligned: drop the padding columns no sample of this batch uses
+        width = max(int((fractions > 0).sum(dim=1).max()), 1) if len(fractions) else 1
+        elements, fractions = elements[:, :width], fractions[:, :width]
         pad = fractions <= 0  # (b, k) True at padding
         tokens = self.project(self.elements(elements))  # (b, k, d_model)
         tokens = tokens + self.frac_scale * fraction_encoding(fractions, self.d_model)

@@ -303,9 +303,15 @@ class _LatticeBase(BaseEstimator):
         members = self.members_[:1] if embed else self.members_
         outputs = []
         for start in range(0, fractions.shape[0], PREDICT_CHUNK):
-            inputs = tuple(
-                t.to(device) for t in self._inputs(fractions[start : start + PREDICT_CHUNK])
+            inputs = self._inputs(fractions[start : start + PREDICT_CHUNK])
+            # sort by token count so batches carry little padding; undone below
+            order = (
+                torch.argsort((inputs[1] > 0).sum(dim=1), stable=True)
+                if self.encoder == "attention"
+                else torch.arange(len(inputs[0]))
             )
+            inputs = tuple(t[order].to(device) for t in inputs)
+            restore = torch.argsort(order).numpy()
             chunk = []
             with torch.no_grad():
                 for net in members:
@@ -314,7 +320,7 @@ class _LatticeBase(BaseEstimator):
                     for b in range(0, len(inputs[0]), 4096):
                         batch = tuple(t[b : b + 4096] for t in inputs)
                         pieces.append((net.embed(*batch) if embed else net(*batch)).cpu())
-                    chunk.append(torch.cat(pieces).numpy())
+                    chunk.append(torch.cat(pieces).numpy()[restore])
             outputs.append(np.stack(chunk))
         out = np.concatenate(outputs, axis=1) if outputs else np.zeros((len(members), 0, 0))
         return out[0] if embed else out
@@ -436,6 +442,7 @@ def _run_member(job: _MemberJob, progress: Callable[[str, dict], None] | None = 
         checkpoint=job.checkpoint,
         resume=job.resume,
         progress=(lambda rec: progress(label, rec)) if progress else None,
+        lengths=(train_inputs[1] > 0).sum(dim=1) if est.encoder == "attention" else None,
     )
 
 

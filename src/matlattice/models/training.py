@@ -113,10 +113,39 @@ def _schedule(optimizer, config: TrainConfig, total_steps: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator | None):
-    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
-    for start in range(0, n, batch_size):
-        yield order[start : start + batch_size]
+def _batches(
+    n: int,
+    batch_size: int,
+    generator: torch.Generator | None,
+    lengths: Tensor | None = None,
+    pool: int = 50,
+):
+    """Index batches: shuffled when ``generator`` is given, in order otherwise.
+
+    With ``lengths`` (``(n,)`` tokens per sample) the shuffle is length-bucketed: the random
+    order is cut into pools of ``pool`` batches, each pool is sorted by length and cut into
+    batches, and the batches are shuffled. Batches then hold samples of similar length, so
+    little compute goes to padding, while each epoch still sees a fresh random order.
+    """
+    if generator is None:
+        order = torch.arange(n)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
+        return
+    order = torch.randperm(n, generator=generator)
+    if lengths is None:
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
+        return
+    lengths = lengths.cpu()
+    batches = []
+    step = batch_size * pool
+    for start in range(0, n, step):
+        chunk = order[start : start + step]
+        chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+        batches += list(chunk.split(batch_size))
+    for b in torch.randperm(len(batches), generator=generator).tolist():
+        yield batches[b]
 
 
 def evaluate_loss(
@@ -148,6 +177,7 @@ def train_network(
     checkpoint: Path | None = None,
     resume: bool = False,
     progress: Callable[[dict[str, float]], None] | None = None,
+    lengths: Tensor | None = None,
 ) -> TrainResult:
     """Train ``net`` and return its best weights by validation loss.
 
@@ -160,6 +190,8 @@ def train_network(
     checkpoint : file to write after every epoch (atomically); with ``resume=True`` an
         existing checkpoint is loaded and training continues after its last epoch.
     progress : called after every epoch with ``{"epoch", "train_loss", "val_loss", "lr"}``
+    lengths : ``(n_train,)`` tokens per training sample; when given, batches are
+        length-bucketed (see :func:`_batches`) so padded encoders waste little compute.
     """
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -197,7 +229,7 @@ def train_network(
         if bad_epochs >= config.patience:
             break
         total, count = 0.0, 0
-        for idx in _batches(n, config.batch_size, generator):
+        for idx in _batches(n, config.batch_size, generator, lengths):
             idx = idx.to(device)
             loss = masked_loss(net(*(x[idx] for x in train_inputs)), train_targets[idx], is_class)
             optimizer.zero_grad(set_to_none=True)
