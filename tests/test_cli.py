@@ -96,8 +96,24 @@ def test_fit_official_folds_of_matbench(tmp_path):
 def test_fit_attention_ensemble_predicts_mean_and_std(tmp_path):
     data = _toy_csv(tmp_path)
     run = tmp_path / "att"
-    args = ["fit", str(data), "--model", "attention", "--out", str(run), "--latent-dim", "4",
-            "--ensemble", "2", "--epochs", "3", "--element-table", "megnet16", "--batch-size", "32"]
+    args = [
+        "fit",
+        str(data),
+        "--model",
+        "attention",
+        "--out",
+        str(run),
+        "--latent-dim",
+        "4",
+        "--ensemble",
+        "2",
+        "--epochs",
+        "3",
+        "--element-table",
+        "megnet16",
+        "--batch-size",
+        "32",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads((run / "metrics.json").read_text())
@@ -118,8 +134,9 @@ def test_fit_attention_ensemble_predicts_mean_and_std(tmp_path):
 
     # the saved config reproduces the run exactly
     again = tmp_path / "again"
-    result = runner.invoke(app, ["fit", "x", "--config", str(run / "config.json"),
-                                 "--out", str(again)])
+    result = runner.invoke(
+        app, ["fit", "x", "--config", str(run / "config.json"), "--out", str(again)]
+    )
     assert result.exit_code == 0, result.output
     first = json.loads((run / "metrics.json").read_text())["tasks"]["y"]["mae"]
     second = json.loads((again / "metrics.json").read_text())["tasks"]["y"]["mae"]

@@ -171,5 +171,6 @@ def test_parallel_members_match_sequential():
     kw = dict(latent_dim=3, epochs=5, hidden=(16,), ensemble=2, num_threads=1)
     seq = LatticeRegressor("mlp", **kw).fit(frame)
     par = LatticeRegressor("mlp", n_jobs=2, **kw).fit(frame)
-    np.testing.assert_allclose(par.predict(frame["formula"]), seq.predict(frame["formula"]),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        par.predict(frame["formula"]), seq.predict(frame["formula"]), rtol=1e-5, atol=1e-6
+    )
