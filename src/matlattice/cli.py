@@ -296,6 +296,109 @@ def fit(
     console.print(f"run folder: {out}")
 
 
+def _ints(text: str, option: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{option} {text!r}; expected comma-separated integers") from None
+
+
+@app.command()
+def fidelity(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path(
+        "runs/fidelity"
+    ),
+    dims: Annotated[str, typer.Option(help="Bottleneck widths.")] = "1,2,4,8,16,32,64,128",
+    model: Annotated[str, typer.Option(help="Encoder: mlp | attention")] = "mlp",
+    tasks: Annotated[str, typer.Option(help="Comma-separated properties (default: all).")] = "",
+    seeds: Annotated[str, typer.Option(help="One model per width and seed.")] = "0",
+    ensemble: Annotated[int, typer.Option(help="Members per model (uncertainty).")] = 3,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 200,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 25,
+    batch_size: Annotated[int, typer.Option(help="Batch size.")] = 256,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+    element_table: Annotated[str, typer.Option(help="Element table (attention).")] = "mat2vec",
+    kl_weights: Annotated[
+        str, typer.Option(help="KL weights of a variational bottleneck to sweep, e.g. 0,1e-3,1e-2.")
+    ] = "",
+    vib_dim: Annotated[int, typer.Option(help="Width of the variational bottleneck.")] = 0,
+    baselines: Annotated[bool, typer.Option(help="Also PCA and random projection.")] = True,
+    k: Annotated[int, typer.Option(help="Neighbours for k-NN overlap.")] = 10,
+    threshold: Annotated[float, typer.Option(help="Fidelity share kept by the choice.")] = 0.97,
+    alpha: Annotated[float, typer.Option(help="Adaptive loop: fidelity weight.")] = 1.0,
+    beta: Annotated[float, typer.Option(help="Adaptive loop: cost weight.")] = 0.01,
+    executor: Annotated[str, typer.Option(help="local | ray")] = "local",
+    jobs: Annotated[int, typer.Option(help="Widths trained at once.")] = 1,
+    subsample: Annotated[int, typer.Option(help="Rows kept, stratified (0: all).")] = 0,
+    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Seed of the split and the probe sample.")] = 0,
+    config: Annotated[
+        Path | None, typer.Option(help="Re-run the config.json of an earlier sweep.")
+    ] = None,
+):
+    """Compression-fidelity sweep: what each embedding width keeps, what it costs, which to use."""
+    from matlattice.fidelity.run import FidelityConfig, fidelity_run
+
+    if config is not None:
+        settings = FidelityConfig.from_json(config)
+    else:
+        try:
+            weights = tuple(float(w) for w in kl_weights.split(",") if w.strip())
+        except ValueError:
+            raise typer.BadParameter(f"--kl-weights {kl_weights!r}; expected numbers") from None
+        settings = FidelityConfig(
+            data=data,
+            dims=_ints(dims, "--dims"),
+            encoder=model,
+            tasks=tuple(t for t in tasks.split(",") if t),
+            seeds=_ints(seeds, "--seeds"),
+            ensemble=ensemble,
+            epochs=epochs,
+            patience=patience,
+            batch_size=batch_size,
+            lr=lr,
+            element_table=element_table,
+            device=device,
+            kl_weights=weights,
+            vib_dim=vib_dim or None,
+            baselines=baselines,
+            k=k,
+            threshold=threshold,
+            alpha=alpha,
+            beta=beta,
+            executor=executor,
+            n_jobs=jobs,
+            split_seed=seed,
+            subsample=subsample,
+        )
+    with _friendly_errors(), _progress(f"fidelity sweep on {settings.data}") as progress:
+        progress(f"{len(settings.dims)} widths x {len(settings.seeds)} seeds")
+        summary = fidelity_run(settings, out)
+    _print_fidelity(summary)
+    console.print(f"run folder: {out} (fidelity.json, figures)")
+
+
+def _print_fidelity(summary: dict) -> None:
+    table = Table("d", "mean fidelity", "k-NN vs features", "CKA", "recon R²", "miscal.", "params")
+    for p in summary["per_dim"]:
+        table.add_row(
+            str(p["d"]),
+            _g(p["mean_normalised"]),
+            _g(p["knn_overlap"]["features"]),
+            _g(p["cka"]),
+            _g(p["reconstruction_r2"]),
+            _g(p["miscalibration_area"]),
+            f"{p['cost']['params']:,}",
+        )
+    console.print(table)
+    console.print(
+        f"recommended d = {summary['recommended_dim']} (>= {summary['threshold']:.0%} of the "
+        f"widest), knee = {summary['knee']}, adaptive path = {summary['adaptive_path']}; "
+        f"erodes first: {', '.join(summary['erosion_order']['properties'][:3])}"
+    )
+
+
 def _print_metrics(metrics: dict) -> None:
     table = Table("task", "metric", "value", "n_train", "n_test")
     for task, m in metrics["tasks"].items():
@@ -331,7 +434,7 @@ def demo(
     latent_dim: Annotated[int, typer.Option(help="Embedding width d.")] = 32,
 ):
     """Fetch -> audit -> featurise -> fit an attention model with a d-wide embedding on the
-    cleaned data -> test metrics and parity plot."""
+    cleaned data -> test metrics and parity plot -> a small compression-fidelity sweep."""
     from matlattice.data.audit import audit_dataset
     from matlattice.data.fetch import SOURCES, fetch_source
     from matlattice.io import atomic_write_table
@@ -339,7 +442,7 @@ def demo(
     from matlattice.runs import FitConfig, fit_run
 
     with _friendly_errors():
-        steps = ["fetch", "audit", "featurize", "fit"]
+        steps = ["fetch", "audit", "featurize", "fit", "fidelity"]
         with _progress("demo") as progress:
             progress(steps[0])
             for name in SOURCES:
@@ -371,10 +474,26 @@ def demo(
                 out,
                 progress=lambda t: progress(f"fit {t}"),
             )
+            progress(steps[4])
+            from matlattice.fidelity.run import FidelityConfig, fidelity_run
+
+            sweep = fidelity_run(
+                FidelityConfig(
+                    data=data,
+                    dims=(2, 4, 8, 16, 32, 64),
+                    ensemble=2,
+                    epochs=30,
+                    patience=8,
+                    probe_size=1000,
+                ),
+                out / "fidelity",
+            )
     console.print(f"audit: {len(audit.findings)} findings -> {out / 'audit.json'}")
     console.print(f"features: {X.shape} at {rate:,.0f} formulas/s -> {out / 'features.parquet'}")
     _print_metrics(metrics)
     console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
+    _print_fidelity(sweep)
+    console.print(f"fidelity sweep -> {out / 'fidelity'} (fidelity.json, figures)")
     console.print(
         "test MAE: "
         + json.dumps(

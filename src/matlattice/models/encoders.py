@@ -145,6 +145,12 @@ class MultiTaskNet(nn.Module):
 
     ``forward(*inputs)`` returns ``(batch, n_tasks)`` predictions in scaled target units
     (logits for classification tasks); ``embed(*inputs)`` returns the embedding.
+
+    With ``variational=True`` the encoder must output ``2 * latent_dim`` columns, read as the
+    mean and log-variance of a Gaussian posterior ``q(z|x)`` (a variational information
+    bottleneck). In training mode ``forward`` samples ``z`` and stores the batch-mean KL
+    divergence to ``N(0, I)`` in ``self.kl`` (nats per material), which the trainer adds to the
+    loss with weight ``kl_weight``; in eval mode it uses the mean. ``embed`` returns the mean.
     """
 
     def __init__(
@@ -154,9 +160,14 @@ class MultiTaskNet(nn.Module):
         n_tasks: int,
         head_hidden: int = 64,
         dropout: float = 0.0,
+        *,
+        variational: bool = False,
     ) -> None:
         super().__init__()
         self.encoder = encoder
+        self.variational = variational
+        self.latent_dim = latent_dim
+        self.kl: Tensor | None = None
         self.heads = nn.ModuleList(
             nn.Sequential(
                 nn.SiLU(),
@@ -168,9 +179,30 @@ class MultiTaskNet(nn.Module):
             for _ in range(n_tasks)
         )
 
+    def posterior(self, *inputs: Tensor) -> tuple[Tensor, Tensor]:
+        """Mean and log-variance, each ``(batch, latent_dim)`` (variational nets only)."""
+        out = self.encoder(*inputs)
+        mean, log_var = out[:, : self.latent_dim], out[:, self.latent_dim :]
+        return mean, log_var.clamp(-12.0, 8.0)
+
+    def rate(self, *inputs: Tensor) -> Tensor:
+        """``(batch,)`` KL divergence of ``q(z|x)`` from ``N(0, I)`` in nats: the rate."""
+        mean, log_var = self.posterior(*inputs)
+        return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=1)
+
     def embed(self, *inputs: Tensor) -> Tensor:
+        if self.variational:
+            return self.posterior(*inputs)[0]
         return self.encoder(*inputs)
 
     def forward(self, *inputs: Tensor) -> Tensor:
-        z = self.encoder(*inputs)  # (b, latent_dim)
+        if self.variational:
+            mean, log_var = self.posterior(*inputs)
+            if self.training:
+                self.kl = 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=1).mean()
+                z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+            else:
+                z = mean
+        else:
+            z = self.encoder(*inputs)  # (b, latent_dim)
         return torch.cat([head(z) for head in self.heads], dim=1)  # (b, n_tasks)

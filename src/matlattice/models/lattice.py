@@ -96,6 +96,7 @@ class _LatticeBase(BaseEstimator):
         val_fraction: float = 0.1,
         target_transform: str = "auto",
         ensemble: int = 1,
+        kl_weight: float | None = None,
         random_state: int = 0,
         device: str = "cpu",
         num_threads: int | None = None,
@@ -120,6 +121,7 @@ class _LatticeBase(BaseEstimator):
         self.val_fraction = val_fraction
         self.target_transform = target_transform
         self.ensemble = ensemble
+        self.kl_weight = kl_weight
         self.random_state = random_state
         self.device = device
         self.num_threads = num_threads
@@ -131,6 +133,8 @@ class _LatticeBase(BaseEstimator):
             raise ValueError(f"encoder={self.encoder!r}; expected 'attention' or 'mlp'")
         if int(self.latent_dim) < 1:
             raise ValueError(f"latent_dim={self.latent_dim!r}; must be a positive integer")
+        if self.kl_weight is not None and not float(self.kl_weight) >= 0:
+            raise ValueError(f"kl_weight={self.kl_weight!r}; expected None or a value >= 0")
         if int(self.ensemble) < 1:
             raise ValueError(f"ensemble={self.ensemble!r}; must be >= 1")
         if not 0 < self.val_fraction < 0.5:
@@ -143,10 +147,11 @@ class _LatticeBase(BaseEstimator):
 
     def _build_net(self) -> MultiTaskNet:
         n_tasks = len(self.tasks_)
+        width = 2 * self.latent_dim if self._variational else self.latent_dim  # mean, log-var
         if self.encoder == "attention":
             enc = AttentionEncoder(
                 element_matrix(self.element_table),
-                self.latent_dim,
+                width,
                 d_model=self.d_model,
                 n_heads=self.n_heads,
                 n_layers=self.n_layers,
@@ -155,10 +160,12 @@ class _LatticeBase(BaseEstimator):
                 trainable_elements=self.trainable_elements,
             )
         else:
-            enc = MLPEncoder(
-                len(self.standardizer_.mean), self.latent_dim, tuple(self.hidden), self.dropout
-            )
-        return MultiTaskNet(enc, self.latent_dim, n_tasks)
+            enc = MLPEncoder(len(self.standardizer_.mean), width, tuple(self.hidden), self.dropout)
+        return MultiTaskNet(enc, self.latent_dim, n_tasks, variational=self._variational)
+
+    @property
+    def _variational(self) -> bool:
+        return self.kl_weight is not None
 
     def _train_config(self, seed: int) -> TrainConfig:
         return TrainConfig(
@@ -171,6 +178,7 @@ class _LatticeBase(BaseEstimator):
             seed=seed,
             device=self.device,
             num_threads=self.num_threads,
+            kl_weight=float(self.kl_weight or 0.0),
         )
 
     # --- fit -----------------------------------------------------------------------------------
@@ -294,10 +302,11 @@ class _LatticeBase(BaseEstimator):
         if not hasattr(self, "members_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit or load first")
 
-    def _forward_members(self, X: object, *, embed: bool = False) -> np.ndarray:
+    def _forward_members(self, X: object, *, embed: bool = False, rate: bool = False):
         """Raw outputs of every member: ``(n_members, n, n_tasks)`` (or embeddings of member 0,
-        ``(n, latent_dim)``), computed chunk by chunk with bounded memory."""
+        ``(n, latent_dim)``, or its rate ``(n,)``), computed chunk by chunk, bounded memory."""
         self._check_fitted()
+        embed = embed or rate
         fractions = as_fractions(X)
         device = torch.device(self.device)
         members = self.members_[:1] if embed else self.members_
@@ -319,15 +328,26 @@ class _LatticeBase(BaseEstimator):
                     pieces = []
                     for b in range(0, len(inputs[0]), 4096):
                         batch = tuple(t[b : b + 4096] for t in inputs)
-                        pieces.append((net.embed(*batch) if embed else net(*batch)).cpu())
+                        fn = net.rate if rate else net.embed if embed else net
+                        out = fn(*batch)
+                        pieces.append(out.cpu())
                     chunk.append(torch.cat(pieces).numpy()[restore])
             outputs.append(np.stack(chunk))
         out = np.concatenate(outputs, axis=1) if outputs else np.zeros((len(members), 0, 0))
         return out[0] if embed else out
 
     def transform(self, X: object) -> np.ndarray:
-        """The ``(n, latent_dim)`` embedding (of the first ensemble member)."""
+        """The ``(n, latent_dim)`` embedding (of the first ensemble member; for a variational
+        bottleneck, the posterior mean)."""
         return self._forward_members(X, embed=True)
+
+    def rate(self, X: object) -> np.ndarray:
+        """``(n,)`` information rate of a variational bottleneck, in nats per material: the KL
+        divergence of the first member's posterior ``q(z|x)`` from ``N(0, I)``."""
+        self._check_fitted()
+        if not self._variational:
+            raise ValueError("rate needs a variational bottleneck; fit with kl_weight >= 0")
+        return self._forward_members(X, rate=True)
 
     def _mean_task_score(self, X: object, y: object, metric) -> float:
         """``metric(truth, prediction)`` per task on its labelled rows, averaged over tasks."""

@@ -46,6 +46,8 @@ class TrainConfig:
         ``"cpu"`` or ``"cuda"`` (or ``"cuda:0"``...).
     num_threads : int or None
         Torch CPU threads (default: all cores).
+    kl_weight : float
+        Weight of the KL term of a variational bottleneck (nets with ``variational=True``).
     """
 
     epochs: int = 300
@@ -59,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     num_threads: int | None = None
+    kl_weight: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -232,6 +235,8 @@ def train_network(
         for idx in _batches(n, config.batch_size, generator, lengths):
             idx = idx.to(device)
             loss = masked_loss(net(*(x[idx] for x in train_inputs)), train_targets[idx], is_class)
+            if getattr(net, "variational", False):
+                loss = loss + config.kl_weight * net.kl
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(params, config.clip_norm)

@@ -1,0 +1,64 @@
+"""Run independent jobs: in this process, in local processes, or on a Ray cluster.
+
+One interface, ``executor.map(fn, jobs) -> results`` (in job order), so a sweep that outgrows one
+machine changes a flag, not code. ``fn`` must be a module-level function and each job picklable.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol
+
+__all__ = ["Executor", "LocalExecutor", "RayExecutor", "get_executor"]
+
+
+class Executor(Protocol):
+    def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]: ...
+
+
+class LocalExecutor:
+    """``n_jobs`` spawned worker processes (``n_jobs=1``: run in this process)."""
+
+    def __init__(self, n_jobs: int = 1) -> None:
+        if int(n_jobs) < 1:
+            raise ValueError(f"n_jobs={n_jobs!r}; must be >= 1")
+        self.n_jobs = int(n_jobs)
+
+    def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]:
+        jobs = list(jobs)
+        if self.n_jobs == 1 or len(jobs) <= 1:
+            return [fn(job) for job in jobs]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(self.n_jobs, len(jobs)), mp_context=context) as pool:
+            return list(pool.map(fn, jobs))
+
+
+class RayExecutor:
+    """Jobs as Ray tasks, ``num_cpus`` each, on the cluster at ``address`` (``None``: the one
+    already initialised, else a local one started with ``ray.init()``)."""
+
+    def __init__(self, address: str | None = None, num_cpus: float = 1.0) -> None:
+        self.address = address
+        self.num_cpus = num_cpus
+
+    def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]:
+        try:
+            import ray
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            raise ImportError("executor='ray' needs Ray: pip install 'matlattice[ray]'") from err
+        if not ray.is_initialized():
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+        task = ray.remote(num_cpus=self.num_cpus)(fn)
+        return ray.get([task.remote(job) for job in jobs])
+
+
+def get_executor(name: str = "local", n_jobs: int = 1, address: str | None = None) -> Executor:
+    """``"local"`` (default) or ``"ray"``."""
+    if name == "local":
+        return LocalExecutor(n_jobs)
+    if name == "ray":
+        return RayExecutor(address or os.environ.get("RAY_ADDRESS"))
+    raise ValueError(f"executor={name!r}; expected 'local' or 'ray'")
