@@ -117,7 +117,14 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
         num_threads=args.threads,
         target_transform=args.transform,
     )
-    model.fit(train[["formula", task]], X_val=val[["formula", task]])
+
+    def report(member: str, rec: dict) -> None:  # a line every 10 epochs into the log
+        if int(rec["epoch"]) % 10 == 0:
+            print(
+                f"  {name} {member} epoch {int(rec['epoch'])} val {rec['val_loss']:.4f}", flush=True
+            )
+
+    model.fit(train[["formula", task]], X_val=val[["formula", task]], progress=report)
     pred = model.predict(test["formula"].tolist())
     record["ours"] = {
         "mae": float(np.mean(np.abs(pred - y_test))),

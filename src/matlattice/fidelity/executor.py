@@ -51,8 +51,13 @@ class RayExecutor:
             raise ImportError("executor='ray' needs Ray: pip install 'matlattice[ray]'") from err
         if not ray.is_initialized():
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-        task = ray.remote(num_cpus=self.num_cpus)(fn)
-        return ray.get([task.remote(job) for job in jobs])
+        task = ray.remote(num_cpus=self.num_cpus)(_apply)
+        return ray.get([task.remote(fn, job) for job in jobs])
+
+
+def _apply(fn: Callable[[Any], Any], job: Any) -> Any:
+    """The Ray task: workers import this module by name and receive ``fn`` by reference."""
+    return fn(job)
 
 
 def get_executor(name: str = "local", n_jobs: int = 1, address: str | None = None) -> Executor:
