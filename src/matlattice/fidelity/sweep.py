@@ -223,7 +223,9 @@ def _run_cached(item: _CachedJob) -> dict:
     a finished width is loaded instead of refitted, so a killed sweep resumes."""
     if item.path is None:
         return fit_width(item.job)
-    arrays, meta = item.path.with_suffix(".npz"), item.path.with_suffix(".json")
+    # names hold dots (KL weights such as 0.0001): append, never replace, a suffix
+    arrays = item.path.with_name(item.path.name + ".npz")
+    meta = item.path.with_name(item.path.name + ".json")
     if arrays.is_file() and meta.is_file():
         result = json.loads(meta.read_text())
         with np.load(arrays, allow_pickle=False) as stored:
