@@ -103,7 +103,10 @@ def _mlp_map(
     from torch import nn
 
     torch.manual_seed(seed)
-    z_mean, z_std = z_train.mean(axis=0), z_train.std(axis=0) + 1e-8
+    z_mean, z_std = z_train.mean(axis=0), z_train.std(axis=0)
+    # near-constant columns (e.g. the last PCA components of collinear features) are not
+    # blown up to unit variance: that would turn rounding noise into signal
+    z_std = np.maximum(z_std, 1e-3 * z_std.max() + 1e-12)
     y_mean, y_std = np.nanmean(y_train, axis=0), np.nanstd(y_train, axis=0) + 1e-8
     zt = torch.tensor((z_train - z_mean) / z_std, dtype=torch.float32)
     yt = torch.tensor((y_train - y_mean) / y_std, dtype=torch.float32)
@@ -612,6 +615,7 @@ def _variational(results, width, task_scores, normalised, features, k) -> list[d
                 "kl_weight": w,
                 "d": width,
                 "rate_nats": _aggregate([r["rate_nats"] for r in runs]),
+                "train_s": _aggregate([r["train_s"] for r in runs]),
                 "mean_normalised": _aggregate(
                     [_aggregate(list(normalised(task_scores(r)).values())) for r in runs]
                 ),
