@@ -11,7 +11,8 @@ from matlattice.fidelity.metrics import (
     per_sample_knn_overlap,
     predictive_scores,
 )
-from matlattice.fidelity.sweep import FidelityResult, chemical_family, fidelity_sweep, fit_width
+from matlattice.fidelity.sweep import FidelityResult, chemical_family, fidelity_sweep
+from matlattice.fidelity.width import fit_width
 
 __all__ = [
     "FidelityResult",

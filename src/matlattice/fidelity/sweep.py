@@ -21,10 +21,8 @@ and a variational bottleneck swept over its KL weight gives fidelity against mea
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from sklearn.manifold import trustworthiness
 from matlattice.composition import composition_keys, parse_formulas
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.splits import random_split
+from matlattice.fidelity.baselines import compression_baselines
 from matlattice.fidelity.choose import (
     DEFAULT_ALPHA,
     DEFAULT_BETA,
@@ -53,196 +52,20 @@ from matlattice.fidelity.metrics import (
     per_sample_knn_overlap,
     predictive_scores,
 )
-from matlattice.io import atomic_write, atomic_write_json
+from matlattice.fidelity.width import (
+    BYTES_PER_VALUE,
+    WidthJob,
+    _CachedJob,
+    _job_name,
+    _run_cached,
+    _standard_features,
+    mean_finite,
+)
 
-__all__ = ["FidelityResult", "chemical_family", "fidelity_sweep", "fit_width"]
+__all__ = ["FidelityResult", "chemical_family", "fidelity_sweep"]
 
 log = logging.getLogger(__name__)
 DEFAULT_DIMS = (1, 2, 4, 8, 16, 32, 64, 128)
-BYTES_PER_VALUE = 4  # float32 embeddings
-
-
-# --- one width -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class WidthJob:
-    """Everything one (width, seed[, KL weight]) fit needs; picklable for worker processes."""
-
-    d: int
-    seed: int
-    encoder: str
-    tasks: tuple[str, ...]
-    classification: bool
-    train: pd.DataFrame
-    val: pd.DataFrame
-    test_formulas: tuple[str, ...]
-    probe: np.ndarray
-    model_params: dict = field(default_factory=dict)
-    kl_weight: float | None = None
-    num_threads: int = 1
-    reconstruction_rows: int = 5000
-
-
-def _standard_features(train_formulas, other_formulas) -> tuple[np.ndarray, np.ndarray]:
-    """Magpie statistics standardised with training statistics (NaN -> 0)."""
-    from matlattice.represent import ElementStatsFeaturizer
-
-    featurizer = ElementStatsFeaturizer("magpie", missing="mean").fit()
-    a, b = featurizer.transform(list(train_formulas)), featurizer.transform(list(other_formulas))
-    mean, std = np.nanmean(a, axis=0), np.nanstd(a, axis=0)
-    std[~(std > 0)] = 1.0
-    return (np.nan_to_num((a - mean) / std), np.nan_to_num((b - mean) / std))
-
-
-def _mlp_map(
-    z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, seed: int, epochs: int = 80
-) -> np.ndarray:
-    """Predictions of a small MLP (``width -> 256 -> outputs``) fitted on (z, y) pairs: Adam,
-    mini-batches, inputs and outputs standardised, NaN targets left out of the loss. Used
-    as the decoder of the reconstruction score and as the head of the baselines."""
-    import torch
-    from torch import nn
-
-    torch.manual_seed(seed)
-    z_mean, z_std = z_train.mean(axis=0), z_train.std(axis=0)
-    # near-constant columns (e.g. the last PCA components of collinear features) are not
-    # blown up to unit variance: that would turn rounding noise into signal
-    z_std = np.maximum(z_std, 1e-3 * z_std.max() + 1e-12)
-    y_mean, y_std = np.nanmean(y_train, axis=0), np.nanstd(y_train, axis=0) + 1e-8
-    zt = torch.tensor((z_train - z_mean) / z_std, dtype=torch.float32)
-    yt = torch.tensor((y_train - y_mean) / y_std, dtype=torch.float32)
-    labelled = ~torch.isnan(yt)
-    yt = torch.nan_to_num(yt)
-    net = nn.Sequential(nn.Linear(zt.shape[1], 256), nn.SiLU(), nn.Linear(256, yt.shape[1]))
-    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-5)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(zt), generator=generator).split(256):
-            err = (net(zt[idx]) - yt[idx]).pow(2) * labelled[idx]
-            loss = err.sum() / labelled[idx].sum().clamp_min(1)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    with torch.no_grad():
-        out = net(torch.tensor((z_test - z_mean) / z_std, dtype=torch.float32)).numpy()
-    return out * y_std + y_mean
-
-
-def _reconstruction_r2(
-    emb_train: np.ndarray,
-    emb_test: np.ndarray,
-    train_formulas: Sequence[str],
-    test_formulas: Sequence[str],
-    seed: int,
-) -> dict[str, float]:
-    """R² of a decoder that rebuilds the standardised Magpie features and the fractional
-    composition from the frozen embedding (variance-weighted over output columns)."""
-    from sklearn.metrics import r2_score
-
-    feat_train, feat_test = _standard_features(train_formulas, test_formulas)
-    frac_train = parse_formulas(list(train_formulas)).fractions
-    frac_test = parse_formulas(list(test_formulas)).fractions
-    used = np.flatnonzero(np.asarray(frac_train.sum(axis=0)).ravel() > 0)
-    targets = {
-        "features": (feat_train, feat_test),
-        "composition": (frac_train[:, used].toarray(), frac_test[:, used].toarray()),
-    }
-    out = {}
-    for name, (y_train, y_test) in targets.items():
-        pred = _mlp_map(emb_train, y_train, emb_test, seed)
-        out[name] = float(r2_score(y_test, pred, multioutput="variance_weighted"))
-    return out
-
-
-def fit_width(job: WidthJob) -> dict:
-    """Train one shared-bottleneck model of width ``job.d`` and measure it (runs in a worker)."""
-    import torch
-
-    from matlattice.models import LatticeClassifier, LatticeRegressor
-
-    torch.set_num_threads(max(int(job.num_threads), 1))
-    cls = LatticeClassifier if job.classification else LatticeRegressor
-    params = {**job.model_params, "num_threads": job.num_threads}
-    model = cls(
-        job.encoder, latent_dim=job.d, random_state=job.seed, kl_weight=job.kl_weight, **params
-    )
-    columns = ["formula", *job.tasks]
-    start = time.perf_counter()
-    model.fit(job.train[columns], X_val=job.val[columns])
-    train_s = time.perf_counter() - start
-    test = list(job.test_formulas)
-    start = time.perf_counter()
-    if job.classification:
-        mean, std = model.predict_proba(test, return_std=True)
-    else:
-        mean, std = model.predict(test, return_std=True)
-    predict_s = time.perf_counter() - start
-    mean = np.asarray(mean).reshape(len(test), -1)
-    std = np.asarray(std).reshape(len(test), -1)
-    probe = [test[i] for i in job.probe]
-    embedding = model.transform(probe)
-    rng = np.random.default_rng(job.seed)
-    train_formulas = job.train["formula"].to_numpy()
-    rows = rng.permutation(len(train_formulas))[: job.reconstruction_rows]
-    reconstruction = _reconstruction_r2(
-        model.transform(list(train_formulas[rows])),
-        embedding,
-        train_formulas[rows],
-        probe,
-        job.seed,
-    )
-    rate = float(np.mean(model.rate(test))) if job.kl_weight is not None else None
-    return {
-        "d": job.d,
-        "seed": job.seed,
-        "kl_weight": job.kl_weight,
-        "mean": mean,
-        "std": std,
-        "embedding": embedding,
-        "reconstruction": reconstruction,
-        "rate_nats": rate,
-        "params": int(sum(p.numel() for p in model.members_[0].parameters())),
-        "train_s": train_s,
-        "predict_per_s": len(test) / max(predict_s, 1e-9),
-        "epochs_run": [t["epochs_run"] for t in model.train_info_],
-    }
-
-
-_ARRAYS = ("mean", "std", "embedding")
-
-
-@dataclass(frozen=True)
-class _CachedJob:
-    job: WidthJob
-    path: Path | None
-
-
-def _job_name(job: WidthJob) -> str:
-    kl = "" if job.kl_weight is None else f"_kl{job.kl_weight:g}"
-    return f"d{job.d}_seed{job.seed}{kl}"
-
-
-def _run_cached(item: _CachedJob) -> dict:
-    """``fit_width`` with its result kept in ``item.path`` (``.npz`` arrays + ``.json``):
-    a finished width is loaded instead of refitted, so a killed sweep resumes."""
-    if item.path is None:
-        return fit_width(item.job)
-    # names hold dots (KL weights such as 0.0001): append, never replace, a suffix
-    arrays = item.path.with_name(item.path.name + ".npz")
-    meta = item.path.with_name(item.path.name + ".json")
-    if arrays.is_file() and meta.is_file():
-        result = json.loads(meta.read_text())
-        with np.load(arrays, allow_pickle=False) as stored:
-            result.update({k: stored[k] for k in _ARRAYS})
-        return result
-    result = fit_width(item.job)
-    atomic_write(arrays, lambda tmp: _savez(tmp, {k: result[k] for k in _ARRAYS}))
-    atomic_write_json(meta, {k: v for k, v in result.items() if k not in _ARRAYS})
-    return result
-
-
-def _savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    with open(path, "wb") as handle:
-        np.savez(handle, **arrays)
 
 
 # --- the sweep -----------------------------------------------------------------------------
@@ -331,11 +154,6 @@ def _default_threads() -> int:
     import torch
 
     return int(torch.get_num_threads() or os.cpu_count() or 1)
-
-
-def _aggregate(values: list[float]) -> float:
-    finite = [v for v in values if v is not None and np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
 
 
 def fidelity_sweep(
@@ -451,7 +269,7 @@ def fidelity_sweep(
     by_dim = {d: [r for r in plain if r["d"] == d] for d in dims}
     widest = by_dim[dims[-1]]
     widest_by_seed = {r["seed"]: r for r in widest}
-    ceiling = {t: _aggregate([task_scores(r)[t][key] for r in widest]) for t in tasks}
+    ceiling = {t: mean_finite([task_scores(r)[t][key] for r in widest]) for t in tasks}
 
     def normalised(scores: dict[str, dict[str, float]]) -> dict[str, float]:
         return {t: normalised_fidelity(scores[t][key], floor[t], ceiling[t]) for t in tasks}
@@ -459,7 +277,7 @@ def fidelity_sweep(
     def skill(scores: dict[str, dict[str, float]]) -> float:
         """Fidelity against the floor and a perfect model (needs no widest model)."""
         perfect = 1.0 if classification else 0.0
-        return _aggregate([normalised_fidelity(scores[t][key], floor[t], perfect) for t in tasks])
+        return mean_finite([normalised_fidelity(scores[t][key], floor[t], perfect) for t in tasks])
 
     per_dim = []
     for d in dims:
@@ -467,7 +285,7 @@ def fidelity_sweep(
         scores = [task_scores(r) for r in runs]
         predictive = {}
         for t in tasks:
-            entry = {m: _aggregate([s[t][m] for s in scores]) for m in scores[0][t]}
+            entry = {m: mean_finite([s[t][m] for s in scores]) for m in scores[0][t]}
             entry["normalised"] = normalised_fidelity(entry[key], floor[t], ceiling[t])
             predictive[t] = entry
         overlap_features = [per_sample_knn_overlap(features, r["embedding"], k) for r in runs]
@@ -477,7 +295,7 @@ def fidelity_sweep(
         ]
         miscal = (
             [
-                _aggregate(
+                mean_finite(
                     [
                         miscalibration_area(y_test[:, j], r["mean"][:, j], r["std"][:, j])
                         for j in range(len(tasks))
@@ -493,11 +311,11 @@ def fidelity_sweep(
             {
                 "d": d,
                 "predictive": predictive,
-                "mean_normalised": _aggregate([predictive[t]["normalised"] for t in tasks]),
+                "mean_normalised": mean_finite([predictive[t]["normalised"] for t in tasks]),
                 "mean_normalised_std": float(
-                    np.std([_aggregate(list(normalised(s).values())) for s in scores])
+                    np.std([mean_finite(list(normalised(s).values())) for s in scores])
                 ),
-                "skill": _aggregate([skill(s) for s in scores]),
+                "skill": mean_finite([skill(s) for s in scores]),
                 "knn_overlap": {
                     "features": float(np.mean(overlap_features)),
                     "widest": float(np.mean(overlap_widest)),
@@ -506,28 +324,28 @@ def fidelity_sweep(
                     fam: float(mean_overlap[families == fam].mean())
                     for fam in sorted(set(families))
                 },
-                "trustworthiness": _aggregate(
+                "trustworthiness": mean_finite(
                     [float(trustworthiness(features, r["embedding"], n_neighbors=k)) for r in runs]
                 ),
-                "cka": _aggregate(
+                "cka": mean_finite(
                     [
                         linear_cka(widest_by_seed[r["seed"]]["embedding"], r["embedding"])
                         for r in runs
                     ]
                 ),
-                "reconstruction_r2": _aggregate(
+                "reconstruction_r2": mean_finite(
                     [np.mean(list(r["reconstruction"].values())) for r in runs]
                 ),
                 "reconstruction_r2_parts": {
-                    part: _aggregate([r["reconstruction"][part] for r in runs])
+                    part: mean_finite([r["reconstruction"][part] for r in runs])
                     for part in runs[0]["reconstruction"]
                 },
-                "miscalibration_area": _aggregate(miscal),
+                "miscalibration_area": mean_finite(miscal),
                 "cost": {
                     "params": int(runs[0]["params"]),
                     "bytes_per_material": d * BYTES_PER_VALUE,
-                    "train_s": _aggregate([r["train_s"] for r in runs]),
-                    "predict_per_s": _aggregate([r["predict_per_s"] for r in runs]),
+                    "train_s": mean_finite([r["train_s"] for r in runs]),
+                    "predict_per_s": mean_finite([r["predict_per_s"] for r in runs]),
                 },
             }
         )
@@ -553,7 +371,7 @@ def fidelity_sweep(
         "per_dim": per_dim,
         "erosion_order": _erosion(per_dim, tasks, threshold),
         "baselines": (
-            _baselines(
+            compression_baselines(
                 train,
                 test,
                 tasks,
@@ -614,86 +432,20 @@ def _variational(results, width, task_scores, normalised, features, k) -> list[d
             {
                 "kl_weight": w,
                 "d": width,
-                "rate_nats": _aggregate([r["rate_nats"] for r in runs]),
-                "train_s": _aggregate([r["train_s"] for r in runs]),
-                "mean_normalised": _aggregate(
-                    [_aggregate(list(normalised(task_scores(r)).values())) for r in runs]
+                "rate_nats": mean_finite([r["rate_nats"] for r in runs]),
+                "train_s": mean_finite([r["train_s"] for r in runs]),
+                "mean_normalised": mean_finite(
+                    [mean_finite(list(normalised(task_scores(r)).values())) for r in runs]
                 ),
-                "knn_overlap": _aggregate(
+                "knn_overlap": mean_finite(
                     [
                         float(per_sample_knn_overlap(features, r["embedding"], k).mean())
                         for r in runs
                     ]
                 ),
-                "reconstruction_r2": _aggregate(
+                "reconstruction_r2": mean_finite(
                     [np.mean(list(r["reconstruction"].values())) for r in runs]
                 ),
             }
         )
-    return out
-
-
-def _baselines(
-    train, test, tasks, probe, dims, floor, ceiling, key, classification, widest_by_seed, k, seed
-) -> dict:
-    """PCA and random projection of the standardised features, scored like the embeddings:
-    one MLP head for all properties on the compressed features (for classes, its output is
-    ranked for ROC-AUC)."""
-    from sklearn.decomposition import PCA
-    from sklearn.random_projection import GaussianRandomProjection
-
-    x_train, x_test = _standard_features(train["formula"], test["formula"])
-    widest_emb = next(iter(widest_by_seed.values()))["embedding"]
-    y_train = train[tasks].to_numpy(dtype=float)
-    y_test = test[tasks].to_numpy(dtype=float)
-    out: dict[str, list] = {"pca": [], "random_projection": []}
-    for d in dims:
-        if d > x_train.shape[1]:
-            continue
-        for label, reducer in (
-            ("pca", PCA(d, random_state=seed)),
-            ("random_projection", GaussianRandomProjection(d, random_state=seed)),
-        ):
-            start = time.perf_counter()
-            z_train = reducer.fit_transform(x_train)
-            z_test = reducer.transform(x_test)
-            pred = _mlp_map(z_train, y_train, z_test, seed)  # all properties at once
-            predictive = {}
-            for j, t in enumerate(tasks):
-                entry = predictive_scores(y_test[:, j], pred[:, j], classification=classification)
-                entry["normalised"] = normalised_fidelity(entry[key], floor[t], ceiling[t])
-                predictive[t] = entry
-            if label == "pca":
-                rebuilt = reducer.inverse_transform(z_test)
-            else:  # least-squares linear decoder fitted on the training part
-                decoder, *_ = np.linalg.lstsq(z_train, x_train, rcond=None)
-                rebuilt = z_test @ decoder
-            from sklearn.metrics import r2_score
-
-            out[label].append(
-                {
-                    "d": d,
-                    "predictive": predictive,
-                    "mean_normalised": _aggregate([predictive[t]["normalised"] for t in tasks]),
-                    "knn_overlap": {
-                        "features": float(
-                            per_sample_knn_overlap(x_test[probe], z_test[probe], k).mean()
-                        ),
-                        "widest": float(
-                            per_sample_knn_overlap(widest_emb, z_test[probe], k).mean()
-                        ),
-                    },
-                    "trustworthiness": float(
-                        trustworthiness(x_test[probe], z_test[probe], n_neighbors=k)
-                    ),
-                    "cka": linear_cka(widest_emb, z_test[probe]),
-                    "reconstruction_r2": float(
-                        r2_score(x_test, rebuilt, multioutput="variance_weighted")
-                    ),
-                    "cost": {
-                        "bytes_per_material": d * BYTES_PER_VALUE,
-                        "fit_s": time.perf_counter() - start,
-                    },
-                }
-            )
     return out
