@@ -100,6 +100,7 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
             "mae": float(np.mean(np.abs(pred - y_test))),
             "seconds": time.perf_counter() - start,
         }
+    record["rf"]["trees"] = args.rf_trees
 
     start = time.perf_counter()
     model = LatticeRegressor(
@@ -196,7 +197,7 @@ def build_table() -> None:
         p = r["published"]
         lines.append(
             f"| {r['set']} | {r['unit']} | {r['n_train']} | **{o['mae']:.4g}** | {how} | "
-            f"{r['rf']['mae']:.4g} | {r['hgb']['mae']:.4g} | {p['crabnet_mae']:.4g} | "
+            f"{r['rf']['mae']:.4g}{_trees(r)} | {r['hgb']['mae']:.4g} | {p['crabnet_mae']:.4g} | "
             f"{p['best_mae']:.4g} ({p['best_model']}) | "
             f"{'yes' if r['beats_best_published'] else 'no'} | "
             f"{'yes' if r['beats_crabnet'] else 'no'} | {'yes' if r['beats_peers'] else 'no'} |"
@@ -254,6 +255,12 @@ def main() -> None:
         subprocess.run(cmd, check=True)
         build_table()
     build_table()
+
+
+def _trees(record: dict) -> str:
+    """Mark a random forest grown with other than the default 300 trees."""
+    trees = record["rf"].get("trees", 300)
+    return "" if trees == 300 else f" ({trees} trees)"
 
 
 def _without_sets(argv: list[str]) -> list[str]:

@@ -82,6 +82,30 @@ def _element_descriptors() -> np.ndarray:
     return np.nan_to_num(table, nan=0.0)
 
 
+def rotated_descriptors(fractions, n_factors: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n, n_factors)`` whitened composition descriptors under a random rotation.
+
+    ``fractions`` is the ``(n, 103)`` fraction matrix. The 14 descriptors (step 1 of the module
+    docstring) are centred, whitened by SVD (unit variance, uncorrelated columns) and rotated by
+    a random orthogonal matrix drawn from ``rng``; the first ``n_factors`` columns are returned.
+    """
+    table = _element_descriptors()  # (103, 7)
+    mean = fractions @ table  # (n, 7)
+    spread = np.sqrt(np.clip(fractions @ table**2 - mean**2, 0.0, None))
+    x = np.hstack([mean, spread])  # (n, 14)
+    x = x - x.mean(axis=0)
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    keep = s > 1e-8 * s[0]
+    whitened = u[:, keep] * np.sqrt(len(x))  # (n, r), unit variance, uncorrelated columns
+    if whitened.shape[1] < n_factors:
+        raise ValueError(
+            f"these formulas span only {whitened.shape[1]} independent descriptors; "
+            f"n_factors={n_factors} is too many"
+        )
+    rotation, _ = np.linalg.qr(rng.standard_normal((whitened.shape[1], whitened.shape[1])))
+    return whitened @ rotation[:, :n_factors]
+
+
 def planted_properties(
     formulas: Sequence[str],
     n_factors: int,
@@ -117,22 +141,7 @@ def planted_properties(
     if fractions.shape[0] <= n_descriptors:
         raise ValueError(f"{len(formulas)} formulas; need more than {n_descriptors}")
     rng = np.random.default_rng(seed)
-
-    table = _element_descriptors()  # (103, 7)
-    mean = fractions @ table  # (n, 7)
-    spread = np.sqrt(np.clip(fractions @ table**2 - mean**2, 0.0, None))
-    x = np.hstack([mean, spread])  # (n, 14)
-    x = x - x.mean(axis=0)
-    u, s, _ = np.linalg.svd(x, full_matrices=False)
-    keep = s > 1e-8 * s[0]
-    whitened = u[:, keep] * np.sqrt(len(x))  # (n, r), unit variance, uncorrelated columns
-    if whitened.shape[1] < n_factors:
-        raise ValueError(
-            f"these formulas span only {whitened.shape[1]} independent descriptors; "
-            f"n_factors={n_factors} is too many"
-        )
-    rotation, _ = np.linalg.qr(rng.standard_normal((whitened.shape[1], whitened.shape[1])))
-    factors = np.tanh(1.5 * whitened @ rotation[:, :n_factors])  # (n, k)
+    factors = np.tanh(1.5 * rotated_descriptors(fractions, n_factors, rng))  # (n, k)
     factors = (factors - factors.mean(axis=0)) / factors.std(axis=0)
 
     b = rng.standard_normal((n_factors, m))

@@ -1,8 +1,8 @@
 """Compression-fidelity (seed 000, EDL): what survives as embeddings shrink, and which width
 to use."""
 
+from matlattice.executor import LocalExecutor, RayExecutor, get_executor
 from matlattice.fidelity.choose import adaptive_width, knee_dim, pareto_front, recommended_dim
-from matlattice.fidelity.executor import LocalExecutor, RayExecutor, get_executor
 from matlattice.fidelity.metrics import (
     knn_overlap,
     linear_cka,

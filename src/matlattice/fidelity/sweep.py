@@ -34,6 +34,7 @@ from sklearn.manifold import trustworthiness
 from matlattice.composition import composition_keys, parse_formulas
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.splits import random_split
+from matlattice.executor import get_executor
 from matlattice.fidelity.baselines import compression_baselines
 from matlattice.fidelity.choose import (
     DEFAULT_ALPHA,
@@ -44,7 +45,6 @@ from matlattice.fidelity.choose import (
     pareto_front,
     recommended_dim,
 )
-from matlattice.fidelity.executor import get_executor
 from matlattice.fidelity.metrics import (
     linear_cka,
     miscalibration_area,

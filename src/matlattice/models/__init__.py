@@ -4,7 +4,7 @@ random-forest reference peer."""
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.forest import MultiTaskForest
 from matlattice.models.forest_arrays import ForestArrays, forest_to_arrays
-from matlattice.models.lattice import LatticeClassifier, LatticeRegressor
+from matlattice.models.lattice import LatticeClassifier, LatticeRegressor, TrainingMonitor
 from matlattice.models.scaling import TargetScaler
 from matlattice.models.training import TrainConfig, train_network
 
@@ -18,6 +18,7 @@ __all__ = [
     "MultiTaskNet",
     "TargetScaler",
     "TrainConfig",
+    "TrainingMonitor",
     "forest_to_arrays",
     "train_network",
 ]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ from matlattice.models.scaling import TargetScaler
 from matlattice.models.training import TrainConfig, train_network
 from matlattice.represent.composition_stats import as_fractions
 
-__all__ = ["LatticeClassifier", "LatticeRegressor"]
+__all__ = ["LatticeClassifier", "LatticeRegressor", "TrainingMonitor"]
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -193,6 +194,7 @@ class _LatticeBase(BaseEstimator):
         resume: bool = False,
         init_from: Path | _LatticeBase | None = None,
         progress: Callable[[str, dict], None] | None = None,
+        monitor: TrainingMonitor | None = None,
     ) -> _LatticeBase:
         """Train the ensemble.
 
@@ -209,6 +211,8 @@ class _LatticeBase(BaseEstimator):
         init_from : a fitted model (or its saved folder) whose encoder weights initialise this
             one (transfer / multi-fidelity); it must have the same encoder architecture
         progress : called as ``progress(member_label, epoch_record)``
+        monitor : probes the first member while it trains (see :class:`TrainingMonitor`);
+            needs ``n_jobs=1``
         """
         self._validate_params()
         if isinstance(X, Dataset) and y is None and X_val is None:
@@ -249,6 +253,10 @@ class _LatticeBase(BaseEstimator):
         )
         train_inputs, val_inputs = self._inputs(fractions), self._inputs(val_fractions)
         is_class = torch.tensor([k == "classification" for k in kinds])
+        if monitor is not None:
+            if int(self.n_jobs) > 1 and int(self.ensemble) > 1:
+                raise ValueError("a training monitor needs n_jobs=1 (members in this process)")
+            monitor.start(train_inputs, torch.tensor(scaled, dtype=torch.float32), is_class)
         source = _load_source(init_from) if init_from is not None else None
         jobs = [
             _MemberJob(
@@ -277,7 +285,9 @@ class _LatticeBase(BaseEstimator):
                 for m, result in enumerate(results):
                     progress(f"member {m + 1}/{len(jobs)}", result.history[-1])
         else:
-            results = [_run_member(job, progress) for job in jobs]
+            results = [
+                _run_member(job, progress, monitor if job.member == 0 else None) for job in jobs
+            ]
         self.members_ = []
         self.train_info_ = []
         for result in results:
@@ -427,6 +437,21 @@ class _LatticeBase(BaseEstimator):
         return model
 
 
+class TrainingMonitor(Protocol):
+    """Probes a network while it trains (e.g. the task-coupling monitor of ``entangle``).
+
+    ``start`` receives the training inputs, the ``(n, n_tasks)`` scaled targets (NaN =
+    unlabelled) and the ``(n_tasks,)`` classification mask before training;
+    ``epoch_end(epoch, net)`` is called after every epoch of the first ensemble member.
+    """
+
+    def start(
+        self, inputs: tuple[torch.Tensor, ...], targets: torch.Tensor, is_class: torch.Tensor
+    ) -> None: ...
+
+    def epoch_end(self, epoch: int, net: torch.nn.Module) -> None: ...
+
+
 @dataclass(frozen=True)
 class _MemberJob:
     """Everything one ensemble member needs to train (picklable for worker processes)."""
@@ -439,7 +464,11 @@ class _MemberJob:
     resume: bool
 
 
-def _run_member(job: _MemberJob, progress: Callable[[str, dict], None] | None = None):
+def _run_member(
+    job: _MemberJob,
+    progress: Callable[[str, dict], None] | None = None,
+    monitor: TrainingMonitor | None = None,
+):
     """Build, initialise (seeded; optionally from ``job.source``) and train one member."""
     est, m = job.estimator, job.member
     torch.manual_seed(est.random_state + m)  # initial weights depend only on the seed
@@ -463,6 +492,7 @@ def _run_member(job: _MemberJob, progress: Callable[[str, dict], None] | None = 
         resume=job.resume,
         progress=(lambda rec: progress(label, rec)) if progress else None,
         lengths=(train_inputs[1] > 0).sum(dim=1) if est.encoder == "attention" else None,
+        on_epoch=monitor.epoch_end if monitor is not None else None,
     )
 
 

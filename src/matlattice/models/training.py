@@ -181,6 +181,7 @@ def train_network(
     resume: bool = False,
     progress: Callable[[dict[str, float]], None] | None = None,
     lengths: Tensor | None = None,
+    on_epoch: Callable[[int, nn.Module], None] | None = None,
 ) -> TrainResult:
     """Train ``net`` and return its best weights by validation loss.
 
@@ -252,6 +253,9 @@ def train_network(
             "lr": float(optimizer.param_groups[0]["lr"]),
         }
         history.append(record)
+        if on_epoch is not None:
+            on_epoch(epoch, net)
+            net.train()
         if val_loss < best_val - 1e-7:
             best_val, best_epoch, bad_epochs = val_loss, epoch, 0
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from matlattice.fidelity import LocalExecutor, get_executor
+from matlattice.executor import LocalExecutor, get_executor
 
 
 def square_and_pid(x: int) -> tuple[int, int]:

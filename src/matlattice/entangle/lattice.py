@@ -1,0 +1,410 @@
+"""The entanglement lattice: a graph of properties, its regime, its risk gates and its steering.
+
+From :class:`~matlattice.entangle.measures.CouplingMeasures`, :func:`build_lattice` makes a
+networkx ``DiGraph`` (node per property, edge ``s -> t`` per ordered pair with every measure and
+the combined weight) and derives:
+
+- **density** ``rho = sum w_st sigma(z_s . z_t) / sum sigma(z_s . z_t)`` over ordered pairs
+  (the seed's ``sum w_ij sigma(z_i . z_j)``, normalised to [0, 1]);
+- **communities** (Louvain on the symmetrised weight, gated edges cut) and their
+  **modularity**;
+- **risk gates** (:data:`GATES` holds every threshold):
+
+  - ``negative_transfer``: ``t`` trained with ``s`` is worse than alone by more than
+    ``negative_transfer_tol`` (relative validation MAE);
+  - ``gradient_conflict``: mean gradient cosine below ``conflict_cosine`` and negative in at
+    least ``conflict_persistence`` of the epochs;
+  - ``duplicate`` (pathological): at least ``duplicate_identical`` of the co-labelled rows
+    carry equal labels;
+  - ``trivial_transform`` (pathological): ``|rho| >= trivial_rho`` on at least
+    ``artefact_min_count`` co-labelled rows, not a duplicate;
+  - ``dominant_source`` (pathological, needs a ``source`` column): at least
+    ``source_dominance`` of the co-labelled rows come from one source while the data hold
+    several;
+  - ``asymmetric`` (a node): with transfer gains measured, a property whose incoming gain
+    outweighs its outgoing gain, ``(in - out) / (in + out) >= asymmetry``, with ``in`` at
+    least ``asymmetry_min_gain``: it borrows from the others and lends little (typical of a
+    scarce property next to plentiful ones);
+
+- the **regime** of seed 002 Table 1 (:func:`classify_regime`);
+- **steering**: task groups (the communities), task weights (inverse square root of the label
+  count, mean 1, so a scarce task is not drowned), per-edge oscillation flags with damped
+  (exponential moving average) weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from matlattice.entangle.measures import CouplingMeasures
+
+__all__ = ["GATES", "REGIME_THRESHOLDS", "Lattice", "build_lattice", "classify_regime"]
+
+GATES = {
+    "negative_transfer_tol": 0.05,
+    "conflict_cosine": -0.05,
+    "conflict_persistence": 0.6,
+    "duplicate_identical": 0.99,
+    "trivial_rho": 0.98,
+    "artefact_min_count": 20,
+    "source_dominance": 0.95,
+    "asymmetry": 0.5,
+    "asymmetry_min_gain": 0.05,
+    "strong_edge_floor": 0.1,
+    "strong_edge_ratio": 2.0,
+}
+
+REGIME_THRESHOLDS = {
+    "sparse_density": 0.15,
+    "structured_modularity": 0.1,
+    "asymmetric_imbalance": 0.5,
+    "dynamic_std": 0.2,
+    "oscillation_flip_rate": 0.6,
+    "oscillation_std": 0.1,
+    "dynamic_oscillating_share": 0.25,
+}
+
+_EMA = 0.3  # damping: weight of the newest epoch in the moving average
+
+
+@dataclass
+class Lattice:
+    """The lattice of one dataset; see the module docstring for every field."""
+
+    graph: nx.DiGraph
+    tasks: list[str]
+    weight: np.ndarray
+    density: float
+    modularity: float
+    groups: list[list[str]]
+    regime: str
+    regime_evidence: dict
+    regime_without_artefacts: str
+    risk_gates: list[dict]
+    task_weights: dict[str, float]
+    oscillating: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def density(weight: np.ndarray, direction_dot: np.ndarray) -> float:
+    """``sum w sigma(z.z) / sum sigma(z.z)`` over ordered pairs with a finite weight."""
+    s = _sigmoid(np.nan_to_num(direction_dot, nan=0.0))
+    ok = np.isfinite(weight)
+    np.fill_diagonal(ok, False)
+    return float((weight[ok] * s[ok]).sum() / s[ok].sum()) if ok.any() else 0.0
+
+
+def _gates(m: CouplingMeasures) -> list[dict]:
+    """Every risk gate that fires, as ``{"kind", "tasks", "evidence"}``."""
+    tasks, n = m.tasks, len(m.tasks)
+    out: list[dict] = []
+    for s in range(n):
+        for t in range(s + 1, n):
+            pair = [tasks[s], tasks[t]]
+            count = int(m.data_count[s, t])
+            rho = m.data_coupling[s, t]
+            if count >= GATES["artefact_min_count"]:
+                same = m.identical_fraction[s, t]
+                if same >= GATES["duplicate_identical"]:
+                    out.append(
+                        {
+                            "kind": "duplicate",
+                            "tasks": pair,
+                            "evidence": {"identical_fraction": float(same), "count": count},
+                        }
+                    )
+                elif np.isfinite(rho) and abs(rho) >= GATES["trivial_rho"]:
+                    out.append(
+                        {
+                            "kind": "trivial_transform",
+                            "tasks": pair,
+                            "evidence": {"spearman": float(rho), "count": count},
+                        }
+                    )
+            if m.source_share is not None and count >= GATES["artefact_min_count"]:
+                share = m.source_share[s, t]
+                if share >= GATES["source_dominance"] and m.extra.get("n_sources", 1) > 1:
+                    out.append(
+                        {
+                            "kind": "dominant_source",
+                            "tasks": pair,
+                            "evidence": {"source_share": float(share), "count": count},
+                        }
+                    )
+            cos, neg = m.gradient_cosine[s, t], m.gradient_negative_fraction[s, t]
+            if cos < GATES["conflict_cosine"] and neg >= GATES["conflict_persistence"]:
+                out.append(
+                    {
+                        "kind": "gradient_conflict",
+                        "tasks": pair,
+                        "evidence": {"mean_cosine": float(cos), "negative_fraction": float(neg)},
+                    }
+                )
+    if m.transfer_gain is not None:
+        gain = m.transfer_gain
+        for s in range(n):
+            for t in range(n):
+                if s != t and gain[s, t] < -GATES["negative_transfer_tol"]:
+                    out.append(
+                        {
+                            "kind": "negative_transfer",
+                            "tasks": [tasks[s], tasks[t]],
+                            "evidence": {"transfer_gain": float(gain[s, t])},
+                        }
+                    )
+        positive = np.clip(np.nan_to_num(gain, nan=0.0), 0.0, None)
+        incoming, outgoing = positive.sum(axis=0), positive.sum(axis=1)
+        for t in range(n):
+            total = incoming[t] + outgoing[t]
+            imbalance = (incoming[t] - outgoing[t]) / total if total > 0 else 0.0
+            if imbalance >= GATES["asymmetry"] and incoming[t] >= GATES["asymmetry_min_gain"]:
+                out.append(
+                    {
+                        "kind": "asymmetric",
+                        "tasks": [tasks[t]],
+                        "evidence": {
+                            "incoming_gain": float(incoming[t]),
+                            "outgoing_gain": float(outgoing[t]),
+                            "imbalance": float(imbalance),
+                            "label_count": int(m.label_counts[t]),
+                        },
+                    }
+                )
+    return out
+
+
+_PATHOLOGICAL = {"duplicate", "trivial_transform", "dominant_source"}
+_CUT = _PATHOLOGICAL | {"negative_transfer", "gradient_conflict"}
+
+
+def _cut_mask(tasks: list[str], gates: list[dict]) -> np.ndarray:
+    """``(T, T)`` True for pairs whose edge a gate cuts (both directions)."""
+    index = {t: i for i, t in enumerate(tasks)}
+    cut = np.zeros((len(tasks), len(tasks)), dtype=bool)
+    for gate in gates:
+        if gate["kind"] in _CUT and len(gate["tasks"]) == 2:
+            s, t = (index[x] for x in gate["tasks"])
+            cut[s, t] = cut[t, s] = True
+    return cut
+
+
+def _communities(tasks: list[str], sym: np.ndarray, seed: int) -> tuple[list[list[str]], float]:
+    """Louvain communities of the undirected weighted graph of the strong edges, and their
+    modularity. An edge is strong when its weight is at least ``max(strong_edge_floor,
+    strong_edge_ratio * median weight)``: every pair carries some weight, and on a complete
+    graph a property coupled to nothing would still be pulled into some community."""
+    off = sym[~np.eye(len(tasks), dtype=bool)]
+    off = off[np.isfinite(off)]
+    cutoff = (
+        max(GATES["strong_edge_floor"], GATES["strong_edge_ratio"] * float(np.median(off)))
+        if off.size
+        else np.inf
+    )
+    g = nx.Graph()
+    g.add_nodes_from(tasks)
+    for s in range(len(tasks)):
+        for t in range(s + 1, len(tasks)):
+            if np.isfinite(sym[s, t]) and sym[s, t] >= cutoff:
+                g.add_edge(tasks[s], tasks[t], weight=float(sym[s, t]))
+    if g.number_of_edges() == 0:
+        return [[t] for t in tasks], 0.0
+    parts = nx.community.louvain_communities(g, weight="weight", seed=seed)
+    groups = sorted((sorted(p, key=tasks.index) for p in parts), key=lambda p: tasks.index(p[0]))
+    return groups, float(nx.community.modularity(g, parts, weight="weight"))
+
+
+def _dynamics(trajectory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per edge, the std of the weight over the second half of the epochs and the rate of
+    direction flips of its first difference (oscillation): both ``(T, T)``."""
+    if len(trajectory) < 4:
+        shape = trajectory.shape[1:]
+        return np.zeros(shape), np.zeros(shape)
+    late = trajectory[len(trajectory) // 2 :]
+    std = np.nanstd(late, axis=0)
+    steps = np.diff(late, axis=0)
+    flips = (np.sign(steps[1:]) * np.sign(steps[:-1]) < 0).mean(axis=0)
+    return std, flips
+
+
+def _oscillating(std: np.ndarray, flips: np.ndarray) -> np.ndarray:
+    """``(T, T)`` True for edges whose weight flips direction often and by a visible amount."""
+    th = REGIME_THRESHOLDS
+    return (flips > th["oscillation_flip_rate"]) & (std > th["oscillation_std"])
+
+
+def _damped(trajectory: np.ndarray) -> np.ndarray:
+    """``(T, T)`` exponential moving average of the per-epoch weight (the damped weight)."""
+    out = np.nan_to_num(trajectory[0], nan=0.0) if len(trajectory) else None
+    for frame in trajectory[1:]:
+        out = (1 - _EMA) * out + _EMA * np.nan_to_num(frame, nan=0.0)
+    return out
+
+
+def classify_regime(
+    density_value: float,
+    modularity_value: float,
+    n_groups: int,
+    imbalance: float,
+    dynamic_std: float,
+    oscillating_share: float,
+    pathological: bool,
+) -> str:
+    """The regime of seed 002 Table 1, by the first rule that holds (thresholds in
+    :data:`REGIME_THRESHOLDS`):
+
+    1. ``pathological``: an artefact gate fired (duplicate, trivial transform, one source);
+    2. ``dynamic``: edge weights still move late in training (median std over the second half
+       of the epochs above ``dynamic_std``) or at least ``dynamic_oscillating_share`` of the
+       edges oscillate (their epoch-to-epoch change flips direction in more than
+       ``oscillation_flip_rate`` of the late epochs with a std above ``oscillation_std``;
+       noise alone flips about half the time, so flips without amplitude do not count);
+    3. ``asymmetric``: the mean directional imbalance ``|w_st - w_ts| / (w_st + w_ts)`` over
+       the stronger half of the pairs is at least ``asymmetric_imbalance``;
+    4. ``structured``: two or more communities of at least two properties each, with
+       modularity at least ``structured_modularity``;
+    5. ``sparse``: density below ``sparse_density``;
+    6. ``dense`` otherwise.
+    """
+    th = REGIME_THRESHOLDS
+    if pathological:
+        return "pathological"
+    if dynamic_std > th["dynamic_std"] or oscillating_share >= th["dynamic_oscillating_share"]:
+        return "dynamic"
+    if imbalance >= th["asymmetric_imbalance"]:
+        return "asymmetric"
+    if n_groups >= 2 and modularity_value >= th["structured_modularity"]:
+        return "structured"
+    if density_value < th["sparse_density"]:
+        return "sparse"
+    return "dense"
+
+
+def _imbalance(weight: np.ndarray) -> float:
+    """Mean ``|w_st - w_ts| / (w_st + w_ts)`` over the stronger half of the unordered pairs."""
+    n = len(weight)
+    rows = []
+    for s in range(n):
+        for t in range(s + 1, n):
+            a, b = weight[s, t], weight[t, s]
+            if np.isfinite(a) and np.isfinite(b) and a + b > 0:
+                rows.append((a + b, abs(a - b) / (a + b)))
+    if not rows:
+        return 0.0
+    rows.sort(reverse=True)
+    strong = rows[: max(len(rows) // 2, 1)]
+    return float(np.mean([r[1] for r in strong]))
+
+
+def _regime(m, weight, direction_dot, cut, seed) -> tuple[str, dict, list[list[str]], float]:
+    sym = 0.5 * (weight + weight.T)
+    sym = np.where(cut, 0.0, sym)
+    groups, modularity = _communities(m.tasks, sym, seed)
+    kept = np.where(cut, np.nan, weight)
+    rho = density(kept, direction_dot)
+    std, flips = _dynamics(m.weight_trajectory())
+    off = ~np.eye(len(m.tasks), dtype=bool)
+    evidence = {
+        "density": rho,
+        "modularity": modularity,
+        "n_groups": sum(len(g) >= 2 for g in groups),
+        "imbalance": _imbalance(kept),
+        "dynamic_std": float(np.nanmedian(std[off])) if off.any() else 0.0,
+        "oscillating_share": float(_oscillating(std, flips)[off].mean()) if off.any() else 0.0,
+    }
+    regime = classify_regime(
+        rho,
+        modularity,
+        evidence["n_groups"],
+        evidence["imbalance"],
+        evidence["dynamic_std"],
+        evidence["oscillating_share"],
+        pathological=False,
+    )
+    return regime, evidence, groups, modularity
+
+
+def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
+    """The lattice of ``measures``: graph, density, communities, regime, gates, steering."""
+    m = measures
+    tasks, n = m.tasks, len(m.tasks)
+    weight = m.weight()
+    gates = _gates(m)
+    cut = _cut_mask(tasks, gates)
+    pathological = any(g["kind"] in _PATHOLOGICAL for g in gates)
+    regime_clean, evidence, groups, modularity = _regime(m, weight, m.direction_dot, cut, seed)
+    regime = "pathological" if pathological else regime_clean
+    rho_all = density(weight, m.direction_dot)
+
+    trajectory = m.weight_trajectory()
+    std, flips = _dynamics(trajectory)
+    damped = _damped(trajectory) if len(trajectory) else np.full((n, n), np.nan)
+    swinging = _oscillating(std, flips)
+    oscillating = [
+        (tasks[s], tasks[t]) for s in range(n) for t in range(s + 1, n) if swinging[s, t]
+    ]
+
+    risk_by_edge: dict[tuple[str, str], list[str]] = {}
+    for gate in gates:
+        if len(gate["tasks"]) == 2:
+            a, b = gate["tasks"]
+            risk_by_edge.setdefault((a, b), []).append(gate["kind"])
+            if gate["kind"] != "negative_transfer":  # symmetric gates mark both directions
+                risk_by_edge.setdefault((b, a), []).append(gate["kind"])
+    asymmetric = {g["tasks"][0] for g in gates if g["kind"] == "asymmetric"}
+
+    graph = nx.DiGraph(regime=regime, density=rho_all)
+    for i, task in enumerate(tasks):
+        graph.add_node(task, label_count=int(m.label_counts[i]), asymmetric=task in asymmetric)
+
+    def value(matrix, s, t):
+        return None if matrix is None or not np.isfinite(matrix[s, t]) else float(matrix[s, t])
+
+    for s in range(n):
+        for t in range(n):
+            if s == t:
+                continue
+            risks = list(risk_by_edge.get((tasks[s], tasks[t]), []))
+            if tasks[t] in asymmetric:
+                risks.append("asymmetric")
+            graph.add_edge(
+                tasks[s],
+                tasks[t],
+                weight=value(weight, s, t),
+                data_coupling=value(m.data_coupling, s, t),
+                co_labelled=int(m.data_count[s, t]),
+                gradient_cosine=value(m.gradient_cosine, s, t),
+                gradient_negative_fraction=value(m.gradient_negative_fraction, s, t),
+                affinity=value(m.affinity, s, t),
+                transfer_gain=value(m.transfer_gain, s, t),
+                representation_alignment=value(m.representation_alignment, s, t),
+                direction_dot=value(m.direction_dot, s, t),
+                head_cka=value(m.head_cka, s, t),
+                weight_damped=value(damped, s, t),
+                oscillating=(tasks[min(s, t)], tasks[max(s, t)]) in oscillating,
+                gated=bool(cut[s, t]),
+                risk=risks,
+            )
+    counts = np.maximum(m.label_counts.astype(float), 1.0)
+    raw = np.sqrt(counts.max() / counts)
+    task_weights = {t: float(w) for t, w in zip(tasks, raw / raw.mean(), strict=True)}
+    evidence["density_with_gated"] = rho_all
+    return Lattice(
+        graph=graph,
+        tasks=list(tasks),
+        weight=weight,
+        density=evidence["density"],
+        modularity=modularity,
+        groups=groups,
+        regime=regime,
+        regime_evidence=evidence,
+        regime_without_artefacts=regime_clean,
+        risk_gates=gates,
+        task_weights=task_weights,
+        oscillating=oscillating,
+    )

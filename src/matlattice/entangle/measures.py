@@ -1,0 +1,125 @@
+"""All pairwise coupling measures of one lattice, and the combined entanglement weight.
+
+:class:`CouplingMeasures` holds the ``(T, T)`` matrices (``M[s, t]``: from source ``s`` to
+target ``t``) that :func:`matlattice.entangle.entanglement_lattice` measures, and
+:meth:`CouplingMeasures.weight` combines them into one directed weight in [0, 1]:
+
+``w[s, t] = (A + max(g, 0) + max(Z / Z_max, 0) + max(G / G_max, 0) + 0.5 |rho|) / (sum of the
+weights of the measures present)``
+
+with ``A`` the head alignment in the whitened embedding, ``g`` the mean gradient cosine,
+``Z`` the lookahead affinity (scaled by its largest positive value in the lattice, since its
+size depends on the step), ``G`` the transfer gain (scaled the same way; absent unless the
+pairwise trainings were run) and ``rho`` the label rank correlation, at half weight because
+labels can couple without shared information and share information without correlating (the
+planted data show both). Every term is clipped to [0, 1]; a missing (NaN) term drops out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["MEASURE_WEIGHTS", "CouplingMeasures"]
+
+MEASURE_WEIGHTS = {
+    "representation_alignment": 1.0,
+    "gradient_cosine": 1.0,
+    "affinity": 1.0,
+    "transfer_gain": 1.0,
+    "data_coupling": 0.5,
+}
+
+
+def _positive_scaled(matrix: np.ndarray) -> np.ndarray:
+    """``max(M / max(M), 0)``, NaN kept; all-NaN or non-positive matrices give zeros/NaN."""
+    top = np.nanmax(matrix) if np.isfinite(matrix).any() else np.nan
+    if not np.isfinite(top) or top <= 0:
+        return np.where(np.isfinite(matrix), 0.0, np.nan)
+    return np.clip(matrix / top, 0.0, 1.0)
+
+
+@dataclass
+class CouplingMeasures:
+    """Pairwise measures over ``tasks`` (all ``(T, T)``, NaN diagonal unless stated).
+
+    Attributes
+    ----------
+    tasks : property names
+    label_counts : ``(T,)`` labelled materials per property (training part)
+    data_coupling, data_count : Spearman rho of the labels on co-labelled rows, and the count
+    identical_fraction : fraction of co-labelled rows with equal labels (duplicate detection)
+    gradient_cosine : mean over epochs of the task-gradient cosine on the shared encoder
+    gradient_negative_fraction : fraction of epochs with a negative cosine
+    gradient_trajectory : ``(E, T, T)`` cosine per epoch
+    affinity : mean over epochs of the lookahead affinity (directed)
+    affinity_trajectory : ``(E, T, T)``
+    representation_alignment : head alignment in the whitened embedding, [0, 1]
+    direction_dot : ``z_s . z_t`` of the heads' unit latent directions, [-1, 1]
+    head_cka : linear CKA of the heads' hidden activations
+    transfer_gain : relative drop in ``t``'s validation error when trained with ``s``
+        against alone (directed); ``None`` when the pairwise trainings were not run
+    alone_error, pair_error : validation MAEs behind ``transfer_gain`` (scaled units)
+    source_share : ``(T, T)`` largest share of one data source among co-labelled rows, or
+        ``None`` without a source column
+    """
+
+    tasks: list[str]
+    label_counts: np.ndarray
+    data_coupling: np.ndarray
+    data_count: np.ndarray
+    identical_fraction: np.ndarray
+    gradient_cosine: np.ndarray
+    gradient_negative_fraction: np.ndarray
+    gradient_trajectory: np.ndarray
+    affinity: np.ndarray
+    affinity_trajectory: np.ndarray
+    representation_alignment: np.ndarray
+    direction_dot: np.ndarray
+    head_cka: np.ndarray
+    transfer_gain: np.ndarray | None = None
+    alone_error: np.ndarray | None = None
+    pair_error: np.ndarray | None = None
+    source_share: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+    def terms(self) -> dict[str, np.ndarray]:
+        """Each measure mapped to [0, 1] as it enters the combined weight (NaN: absent)."""
+        terms = {
+            "representation_alignment": np.clip(self.representation_alignment, 0.0, 1.0),
+            "gradient_cosine": np.clip(self.gradient_cosine, 0.0, 1.0),
+            "affinity": _positive_scaled(self.affinity),
+            "data_coupling": np.clip(np.abs(self.data_coupling), 0.0, 1.0),
+        }
+        if self.transfer_gain is not None:
+            terms["transfer_gain"] = _positive_scaled(self.transfer_gain)
+        return terms
+
+    def weight(self) -> np.ndarray:
+        """``(T, T)`` combined directed entanglement weight in [0, 1] (module docstring)."""
+        total = np.zeros((len(self.tasks), len(self.tasks)))
+        norm = np.zeros_like(total)
+        for name, term in self.terms().items():
+            present = np.isfinite(term)
+            total += MEASURE_WEIGHTS[name] * np.where(present, term, 0.0)
+            norm += MEASURE_WEIGHTS[name] * present
+        out = np.divide(total, norm, out=np.full_like(total, np.nan), where=norm > 0)
+        np.fill_diagonal(out, np.nan)
+        return out
+
+    def weight_trajectory(self) -> np.ndarray:
+        """``(E, T, T)`` per-epoch weight from the two measures tracked through training
+        (gradient cosine and affinity, combined as in :meth:`weight`)."""
+        cos = np.clip(self.gradient_trajectory, 0.0, 1.0)
+        top = (
+            np.nanmax(self.affinity_trajectory)
+            if np.isfinite(self.affinity_trajectory).any()
+            else 0
+        )
+        aff = (
+            np.clip(self.affinity_trajectory / top, 0.0, 1.0)
+            if np.isfinite(top) and top > 0
+            else np.zeros_like(cos)
+        )
+        return 0.5 * (cos + aff)
