@@ -379,6 +379,85 @@ def fidelity(
     console.print(f"run folder: {out} (fidelity.json, figures)")
 
 
+@app.command()
+def entangle(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path(
+        "runs/entangle"
+    ),
+    tasks: Annotated[str, typer.Option(help="Comma-separated properties (default: all).")] = "",
+    latent_dim: Annotated[int, typer.Option(help="Shared bottleneck width.")] = 16,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs per model.")] = 80,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 15,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (also the lookahead step).")] = 1e-3,
+    transfer: Annotated[
+        bool, typer.Option(help="Run the single- and two-task trainings (transfer gain).")
+    ] = True,
+    probe_size: Annotated[int, typer.Option(help="Rows of the probe batch.")] = 1024,
+    executor: Annotated[str, typer.Option(help="local | ray")] = "local",
+    jobs: Annotated[int, typer.Option(help="Transfer trainings at once.")] = 1,
+    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Seed of the split, models and probe.")] = 0,
+    config: Annotated[
+        Path | None, typer.Option(help="Re-run the config.json of an earlier lattice.")
+    ] = None,
+):
+    """Property entanglement lattice: coupling between properties, regime, risk gates, groups."""
+    from matlattice.entangle.run import EntangleConfig, entangle_run
+
+    if config is not None:
+        settings = EntangleConfig.from_json(config)
+    else:
+        settings = EntangleConfig(
+            data=data,
+            tasks=tuple(t for t in tasks.split(",") if t),
+            model_params={
+                "latent_dim": latent_dim,
+                "epochs": epochs,
+                "patience": patience,
+                "lr": lr,
+            },
+            transfer=transfer,
+            probe_size=probe_size,
+            executor=executor,
+            n_jobs=jobs,
+            seed=seed,
+            device=device,
+        )
+    with _friendly_errors(), _progress(f"entanglement lattice of {settings.data}") as progress:
+        progress(
+            "multi-task fit with coupling monitor" + (", transfer trainings" if transfer else "")
+        )
+        summary = entangle_run(settings, out)
+    _print_lattice(summary)
+    console.print(f"run folder: {out} (lattice.json, lattice.png, edge_heatmap.png)")
+
+
+def _print_lattice(summary: dict) -> None:
+    strongest = sorted(
+        (e for e in summary["edges"] if e["weight"] is not None),
+        key=lambda e: -e["weight"],
+    )[:10]
+    table = Table("source", "target", "weight", "rho labels", "grad cos", "alignment", "risk")
+    for e in strongest:
+        table.add_row(
+            e["source"],
+            e["target"],
+            _g(e["weight"]),
+            _g(e["data_coupling"]),
+            _g(e["gradient_cosine"]),
+            _g(e["representation_alignment"]),
+            ", ".join(e["risk"]),
+        )
+    console.print(table)
+    console.print(
+        f"regime: {summary['regime']} (without artefacts: "
+        f"{summary['regime_without_artefacts']}), density {summary['density']:.3f}, "
+        f"modularity {summary['modularity']:.3f}; groups: {summary['groups']}; "
+        f"{len(summary['risk_gates'])} risk gates"
+    )
+
+
 def _print_fidelity(summary: dict) -> None:
     table = Table("d", "mean fidelity", "k-NN vs features", "CKA", "recon R²", "miscal.", "params")
     for p in summary["per_dim"]:

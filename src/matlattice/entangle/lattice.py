@@ -34,6 +34,7 @@ the combined weight) and derives:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -226,7 +227,9 @@ def _dynamics(trajectory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         shape = trajectory.shape[1:]
         return np.zeros(shape), np.zeros(shape)
     late = trajectory[len(trajectory) // 2 :]
-    std = np.nanstd(late, axis=0)
+    with warnings.catch_warnings():  # the diagonal is NaN in every epoch
+        warnings.simplefilter("ignore", RuntimeWarning)
+        std = np.nanstd(late, axis=0)
     steps = np.diff(late, axis=0)
     flips = (np.sign(steps[1:]) * np.sign(steps[:-1]) < 0).mean(axis=0)
     return std, flips

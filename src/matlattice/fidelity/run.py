@@ -19,7 +19,7 @@ import pandas as pd
 from matlattice.data import load_dataset
 from matlattice.errors import MatlatticeError
 from matlattice.fidelity.sweep import DEFAULT_DIMS, chemical_family, fidelity_sweep
-from matlattice.io import atomic_write_json
+from matlattice.io import atomic_write_json, json_safe
 from matlattice.report.fidelity_plots import save_fidelity_figures
 
 __all__ = ["FidelityConfig", "fidelity_run", "stratified_subsample"]
@@ -92,19 +92,6 @@ def _config_record(config: FidelityConfig) -> dict:
     }
 
 
-def _json_safe(obj: object) -> object:
-    """NaN and infinities become ``null`` (strict JSON); numpy scalars become Python ones."""
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
 def fidelity_run(config: FidelityConfig, out: Path) -> dict:
     """Run (or resume) the sweep of ``config`` into ``out``; return the summary dict."""
     out = Path(out)
@@ -161,7 +148,7 @@ def fidelity_run(config: FidelityConfig, out: Path) -> dict:
         split_seed=config.split_seed,
         cache_dir=out / "fits",
     )
-    summary = _json_safe(result.to_dict())
+    summary = json_safe(result.to_dict())
     if config.subsample:
         summary["subsample"] = {"rows": config.subsample, "stratified_by": "chemical family"}
     atomic_write_json(out / "fidelity.json", summary)

@@ -1,0 +1,130 @@
+"""Run folders of ``matlattice entangle``: ``config.json``, ``lattice.json``, figures.
+
+``lattice.json`` holds ``{"dataset", "tasks", "edges": [{"source", "target", "weight",
+"data_coupling", "gradient_cosine", "affinity", "transfer_gain", "representation_alignment",
+"risk", ...}], "density", "modularity", "regime", "groups", "task_weights", "risk_gates"}``
+plus the evidence behind the regime, the label counts, the thresholds used and the
+per-property validation MAE of the joint model and (with transfer) of single-task models.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from matlattice.entangle.lattice import GATES, REGIME_THRESHOLDS
+from matlattice.entangle.measures import MEASURE_WEIGHTS
+from matlattice.entangle.pipeline import EntanglementResult, entanglement_lattice
+from matlattice.errors import MatlatticeError
+from matlattice.io import atomic_write_json, json_safe
+
+__all__ = ["EntangleConfig", "entangle_run", "lattice_summary"]
+
+
+@dataclass(frozen=True)
+class EntangleConfig:
+    """Everything that defines one lattice run (saved as ``config.json`` beside it)."""
+
+    data: str
+    tasks: tuple[str, ...] = ()
+    model_params: dict = field(default_factory=dict)
+    transfer: bool = True
+    probe_size: int = 1024
+    val_fraction: float = 0.15
+    executor: str = "local"
+    n_jobs: int = 1
+    seed: int = 0
+    device: str = "cpu"
+
+    @classmethod
+    def from_json(cls, path: Path) -> EntangleConfig:
+        raw = json.loads(Path(path).read_text())
+        raw["tasks"] = tuple(raw.get("tasks", ()))
+        return cls(**raw)
+
+
+def _finite(x) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def _joint_errors(result: EntanglementResult, val) -> dict[str, float | None]:
+    tasks = result.lattice.tasks
+    pred = np.asarray(result.model.predict(val["formula"].tolist())).reshape(len(val), -1)
+    out = {}
+    for k, task in enumerate(tasks):
+        y = val[task].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        out[task] = _finite(np.mean(np.abs(pred[ok, k] - y[ok]))) if ok.any() else None
+    return out
+
+
+def lattice_summary(result: EntanglementResult, val=None) -> dict:
+    """The ``lattice.json`` dictionary of ``result`` (strict JSON: NaN becomes null)."""
+    lattice, m = result.lattice, result.measures
+    edges = []
+    for source, target, data in lattice.graph.edges(data=True):
+        edges.append({"source": source, "target": target, **data})
+    summary = {
+        "dataset": result.dataset,
+        "tasks": lattice.tasks,
+        "label_counts": {t: int(c) for t, c in zip(lattice.tasks, m.label_counts, strict=True)},
+        "edges": edges,
+        "density": lattice.density,
+        "modularity": lattice.modularity,
+        "regime": lattice.regime,
+        "regime_without_artefacts": lattice.regime_without_artefacts,
+        "regime_evidence": lattice.regime_evidence,
+        "groups": lattice.groups,
+        "task_weights": lattice.task_weights,
+        "risk_gates": lattice.risk_gates,
+        "oscillating_edges": [list(pair) for pair in lattice.oscillating],
+        "thresholds": {"gates": GATES, "regime": REGIME_THRESHOLDS},
+        "measure_weights": MEASURE_WEIGHTS,
+        "n_train": result.n_train,
+        "n_val": result.n_val,
+    }
+    if val is not None:
+        summary["val_mae_joint"] = _joint_errors(result, val)
+    if m.alone_error is not None:
+        summary["val_mae_alone"] = {
+            t: _finite(e) for t, e in zip(lattice.tasks, m.alone_error, strict=True)
+        }
+    return summary
+
+
+def entangle_run(config: EntangleConfig, out: Path) -> dict:
+    """Measure the lattice of ``config`` and write the run folder ``out``; returns the summary.
+
+    A folder that holds a different ``config.json`` is refused (nothing is overwritten).
+    """
+    from matlattice.entangle.pipeline import split_frame
+    from matlattice.report.lattice_plots import save_lattice_figures
+
+    out = Path(out)
+    saved = out / "config.json"
+    if saved.exists() and EntangleConfig.from_json(saved) != config:
+        raise MatlatticeError(f"{out} holds another run's config.json; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(saved, asdict(config))
+    result = entanglement_lattice(
+        config.data,
+        list(config.tasks) or None,
+        model_params=config.model_params,
+        transfer=config.transfer,
+        probe_size=config.probe_size,
+        val_fraction=config.val_fraction,
+        executor=config.executor,
+        n_jobs=config.n_jobs,
+        seed=config.seed,
+        device=config.device,
+    )
+    _, _, val, _ = split_frame(
+        config.data, list(config.tasks) or None, config.val_fraction, config.seed
+    )
+    summary = lattice_summary(result, val)
+    atomic_write_json(out / "lattice.json", json_safe(summary))
+    save_lattice_figures(summary, out)
+    return summary
