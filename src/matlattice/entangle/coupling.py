@@ -9,7 +9,8 @@ from source ``s`` to target ``t`` (symmetric measures are symmetric); the diagon
   (encoder) parameters; negative = the tasks pull the shared weights apart.
 - :func:`lookahead_affinity`: inter-task affinity of Task Affinity Grouping (Fifty et al.
   2021), ``Z[s, t] = 1 - L_t(theta - lr * g_s) / L_t(theta)``: how much one SGD step on task
-  ``s`` alone lowers task ``t``'s loss (directed).
+  ``s`` alone lowers task ``t``'s loss (directed); :func:`relative_affinity` divides by the
+  self-affinity ``Z[t, t]`` so that the value no longer depends on the step size.
 - :func:`head_alignment`: where in the shared embedding each head reads. Head ``t``'s
   sensitivity ``J_t = d y_t / d u`` to the whitened embedding ``u`` (``(n, r)``) gives
   ``C_t = J_t^T J_t / n``; the alignment
@@ -37,6 +38,7 @@ __all__ = [
     "head_activation_cka",
     "head_alignment",
     "lookahead_affinity",
+    "relative_affinity",
     "task_gradients",
     "task_losses",
 ]
@@ -120,7 +122,8 @@ def lookahead_affinity(
 
     ``gradients`` and ``losses`` come from :func:`task_gradients` on the same batch; the step
     is plain SGD of size ``lr`` on the shared parameters only. Positive: a step for ``s``
-    helps ``t``. NaN where ``s`` has no gradient or ``t`` no loss.
+    helps ``t``. NaN where ``s`` has no gradient or ``t`` no loss. The diagonal holds the
+    self-affinity ``Z[t, t]``, the scale of :func:`relative_affinity`.
     """
     shared = shared_parameters(net)
     params = dict(net.named_parameters())
@@ -136,10 +139,21 @@ def lookahead_affinity(
                 moved[name] = p - lr * step.reshape(p.shape)
             pred = functional_call(net, moved, inputs)
             for t in range(len(losses)):
-                if s == t or losses[t] <= 0:
+                if losses[t] <= 0:
                     continue
                 after = masked_loss(pred[:, t : t + 1], targets[:, t : t + 1], is_class[t : t + 1])
                 out[s, t] = float(1.0 - after / losses[t])
+    return out
+
+
+def relative_affinity(affinity: np.ndarray) -> np.ndarray:
+    """``Z[s, t] / Z[t, t]``: how much a step on ``s`` lowers ``t``'s loss, as a share of what a
+    step on ``t`` itself does (1: as much; to first order ``g_s . g_t / |g_t|^2``). NaN where
+    the self-affinity is not positive; NaN diagonal."""
+    diag = np.diag(affinity).copy()
+    scale = np.where(np.isfinite(diag) & (diag > 0), diag, np.nan)
+    out = affinity / scale[None, :]
+    np.fill_diagonal(out, np.nan)
     return out
 
 

@@ -4,15 +4,17 @@
 target ``t``) that :func:`matlattice.entangle.entanglement_lattice` measures, and
 :meth:`CouplingMeasures.weight` combines them into one directed weight in [0, 1]:
 
-``w[s, t] = (A + max(g, 0) + max(Z / Z_max, 0) + max(G / G_max, 0) + 0.5 |rho|) / (sum of the
-weights of the measures present)``
+``w[s, t] = (A + g + Z + G + 0.5 |rho|) / (sum of the weights of the measures present)``
 
 with ``A`` the head alignment in the whitened embedding, ``g`` the mean gradient cosine,
-``Z`` the lookahead affinity (scaled by its largest positive value in the lattice, since its
-size depends on the step), ``G`` the transfer gain (scaled the same way; absent unless the
-pairwise trainings were run) and ``rho`` the label rank correlation, at half weight because
+``Z`` the lookahead affinity relative to the target's self-affinity (1: a step on ``s`` helps
+``t`` as much as a step on ``t``), ``G`` the transfer gain (the share of ``t``'s error removed
+by training with ``s``; absent unless the pairwise trainings were run) and ``rho`` the label
+rank correlation, at half weight because
 labels can couple without shared information and share information without correlating (the
-planted data show both). Every term is clipped to [0, 1]; a missing (NaN) term drops out.
+planted data show both). Every term is clipped to [0, 1] (negative coupling is left to the
+risk gates); a missing (NaN) term drops out. All terms are absolute, so a lattice whose
+properties share nothing has a small weight everywhere.
 """
 
 from __future__ import annotations
@@ -32,14 +34,6 @@ MEASURE_WEIGHTS = {
 }
 
 
-def _positive_scaled(matrix: np.ndarray) -> np.ndarray:
-    """``max(M / max(M), 0)``, NaN kept; all-NaN or non-positive matrices give zeros/NaN."""
-    top = np.nanmax(matrix) if np.isfinite(matrix).any() else np.nan
-    if not np.isfinite(top) or top <= 0:
-        return np.where(np.isfinite(matrix), 0.0, np.nan)
-    return np.clip(matrix / top, 0.0, 1.0)
-
-
 @dataclass
 class CouplingMeasures:
     """Pairwise measures over ``tasks`` (all ``(T, T)``, NaN diagonal unless stated).
@@ -53,7 +47,8 @@ class CouplingMeasures:
     gradient_cosine : mean over epochs of the task-gradient cosine on the shared encoder
     gradient_negative_fraction : fraction of epochs with a negative cosine
     gradient_trajectory : ``(E, T, T)`` cosine per epoch
-    affinity : mean over epochs of the lookahead affinity (directed)
+    affinity : mean over epochs of the lookahead affinity relative to the target's
+        self-affinity (directed)
     affinity_trajectory : ``(E, T, T)``
     representation_alignment : head alignment in the whitened embedding, [0, 1]
     direction_dot : ``z_s . z_t`` of the heads' unit latent directions, [-1, 1]
@@ -89,11 +84,11 @@ class CouplingMeasures:
         terms = {
             "representation_alignment": np.clip(self.representation_alignment, 0.0, 1.0),
             "gradient_cosine": np.clip(self.gradient_cosine, 0.0, 1.0),
-            "affinity": _positive_scaled(self.affinity),
+            "affinity": np.clip(self.affinity, 0.0, 1.0),
             "data_coupling": np.clip(np.abs(self.data_coupling), 0.0, 1.0),
         }
         if self.transfer_gain is not None:
-            terms["transfer_gain"] = _positive_scaled(self.transfer_gain)
+            terms["transfer_gain"] = np.clip(self.transfer_gain, 0.0, 1.0)
         return terms
 
     def weight(self) -> np.ndarray:
@@ -112,14 +107,5 @@ class CouplingMeasures:
         """``(E, T, T)`` per-epoch weight from the two measures tracked through training
         (gradient cosine and affinity, combined as in :meth:`weight`)."""
         cos = np.clip(self.gradient_trajectory, 0.0, 1.0)
-        top = (
-            np.nanmax(self.affinity_trajectory)
-            if np.isfinite(self.affinity_trajectory).any()
-            else 0
-        )
-        aff = (
-            np.clip(self.affinity_trajectory / top, 0.0, 1.0)
-            if np.isfinite(top) and top > 0
-            else np.zeros_like(cos)
-        )
+        aff = np.clip(self.affinity_trajectory, 0.0, 1.0)
         return 0.5 * (cos + aff)

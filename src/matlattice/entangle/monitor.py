@@ -13,7 +13,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from matlattice.entangle.coupling import gradient_cosines, lookahead_affinity, task_gradients
+from matlattice.entangle.coupling import (
+    gradient_cosines,
+    lookahead_affinity,
+    relative_affinity,
+    task_gradients,
+)
 
 __all__ = ["CouplingMonitor"]
 
@@ -29,7 +34,8 @@ class CouplingMonitor:
 
     Attributes (after training)
     ---------------------------
-    cosines_, affinities_ : lists (one per epoch) of ``(T, T)`` arrays
+    cosines_, affinities_ : lists (one per epoch) of ``(T, T)`` arrays (the affinity relative
+        to each target's self-affinity)
     probe_ : the probe rows' indices into the training inputs
     """
 
@@ -67,11 +73,10 @@ class CouplingMonitor:
         net.eval()
         gradients, losses = task_gradients(net, inputs, targets, is_class)
         self.cosines_.append(gradient_cosines(gradients.cpu()))
-        self.affinities_.append(
-            lookahead_affinity(
-                net, inputs, targets, is_class, gradients, losses, lr=self.lookahead_lr
-            )
+        affinity = lookahead_affinity(
+            net, inputs, targets, is_class, gradients, losses, lr=self.lookahead_lr
         )
+        self.affinities_.append(relative_affinity(affinity))
         net.zero_grad(set_to_none=True)
 
     @property
