@@ -4,9 +4,9 @@ random-forest reference peer."""
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.forest import MultiTaskForest
 from matlattice.models.forest_arrays import ForestArrays, forest_to_arrays
-from matlattice.models.lattice import LatticeClassifier, LatticeRegressor, TrainingMonitor
+from matlattice.models.lattice import LatticeClassifier, LatticeRegressor
 from matlattice.models.scaling import TargetScaler
-from matlattice.models.training import TrainConfig, train_network
+from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
 
 __all__ = [
     "AttentionEncoder",

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -34,10 +33,10 @@ from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNe
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.persistence import read_model_config
 from matlattice.models.scaling import TargetScaler
-from matlattice.models.training import TrainConfig, train_network
+from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
 from matlattice.represent.composition_stats import as_fractions
 
-__all__ = ["LatticeClassifier", "LatticeRegressor", "TrainingMonitor"]
+__all__ = ["LatticeClassifier", "LatticeRegressor"]
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -435,21 +434,6 @@ class _LatticeBase(BaseEstimator):
         model.n_train_, model.n_val_ = config["n_train"], config["n_val"]
         model.n_features_in_ = 1
         return model
-
-
-class TrainingMonitor(Protocol):
-    """Probes a network while it trains (e.g. the task-coupling monitor of ``entangle``).
-
-    ``start`` receives the training inputs, the ``(n, n_tasks)`` scaled targets (NaN =
-    unlabelled) and the ``(n_tasks,)`` classification mask before training;
-    ``epoch_end(epoch, net)`` is called after every epoch of the first ensemble member.
-    """
-
-    def start(
-        self, inputs: tuple[torch.Tensor, ...], targets: torch.Tensor, is_class: torch.Tensor
-    ) -> None: ...
-
-    def epoch_end(self, epoch: int, net: torch.nn.Module) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TrainConfig", "TrainResult", "masked_loss", "train_network"]
+__all__ = ["TrainConfig", "TrainResult", "TrainingMonitor", "masked_loss", "train_network"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,19 @@ class TrainResult:
     best_val_loss: float
     history: list[dict[str, float]]
     epochs_run: int
+
+
+class TrainingMonitor(Protocol):
+    """Probes a network while it trains (e.g. the task-coupling monitor of ``entangle``).
+
+    ``start`` receives the training inputs, the ``(n, n_tasks)`` scaled targets (NaN =
+    unlabelled) and the ``(n_tasks,)`` classification mask before training;
+    ``epoch_end(epoch, net)`` is called after every epoch of the first ensemble member.
+    """
+
+    def start(self, inputs: tuple[Tensor, ...], targets: Tensor, is_class: Tensor) -> None: ...
+
+    def epoch_end(self, epoch: int, net: nn.Module) -> None: ...
 
 
 def masked_loss(pred: Tensor, target: Tensor, is_class: Tensor) -> Tensor:
