@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matlattice.cli_tables import console, fmt, print_fidelity, print_lattice, print_metrics
 from matlattice.errors import MatlatticeError
 
 app = typer.Typer(
@@ -24,7 +25,6 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Datasets: list, info, fetch, audit.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-console = Console()
 err_console = Console(stderr=True)
 
 
@@ -151,9 +151,9 @@ def data_audit(
             s["unit"],
             str(s["n_records"]),
             f"{s['coverage']:.1%}",
-            _g(s.get("min")),
-            _g(s.get("median")),
-            _g(s.get("max")),
+            fmt(s.get("min")),
+            fmt(s.get("median")),
+            fmt(s.get("max")),
         )
     console.print(
         f"[bold]{result.dataset}[/]: {result.n_rows} rows from {result.n_records} records"
@@ -168,10 +168,6 @@ def data_audit(
     if json_out:
         result.to_json(json_out)
         console.print(f"wrote {json_out}")
-
-
-def _g(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 # --- featurize / fit / predict ------------------------------------------------------------------
@@ -292,7 +288,7 @@ def fit(
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)
-    _print_metrics(metrics)
+    print_metrics(metrics)
     console.print(f"run folder: {out}")
 
 
@@ -375,7 +371,7 @@ def fidelity(
     with _friendly_errors(), _progress(f"fidelity sweep on {settings.data}") as progress:
         progress(f"{len(settings.dims)} widths x {len(settings.seeds)} seeds")
         summary = fidelity_run(settings, out)
-    _print_fidelity(summary)
+    print_fidelity(summary)
     console.print(f"run folder: {out} (fidelity.json, figures)")
 
 
@@ -429,63 +425,8 @@ def entangle(
             "multi-task fit with coupling monitor" + (", transfer trainings" if transfer else "")
         )
         summary = entangle_run(settings, out)
-    _print_lattice(summary)
+    print_lattice(summary)
     console.print(f"run folder: {out} (lattice.json, lattice.png, edge_heatmap.png)")
-
-
-def _print_lattice(summary: dict) -> None:
-    strongest = sorted(
-        (e for e in summary["edges"] if e["weight"] is not None),
-        key=lambda e: -e["weight"],
-    )[:10]
-    table = Table("source", "target", "weight", "rho labels", "grad cos", "alignment", "risk")
-    for e in strongest:
-        table.add_row(
-            e["source"],
-            e["target"],
-            _g(e["weight"]),
-            _g(e["data_coupling"]),
-            _g(e["gradient_cosine"]),
-            _g(e["representation_alignment"]),
-            ", ".join(e["risk"]),
-        )
-    console.print(table)
-    console.print(
-        f"regime: {summary['regime']} (without artefacts: "
-        f"{summary['regime_without_artefacts']}), density {summary['density']:.3f}, "
-        f"modularity {summary['modularity']:.3f}; groups: {summary['groups']}; "
-        f"{len(summary['risk_gates'])} risk gates"
-    )
-
-
-def _print_fidelity(summary: dict) -> None:
-    table = Table("d", "mean fidelity", "k-NN vs features", "CKA", "recon R²", "miscal.", "params")
-    for p in summary["per_dim"]:
-        table.add_row(
-            str(p["d"]),
-            _g(p["mean_normalised"]),
-            _g(p["knn_overlap"]["features"]),
-            _g(p["cka"]),
-            _g(p["reconstruction_r2"]),
-            _g(p["miscalibration_area"]),
-            f"{p['cost']['params']:,}",
-        )
-    console.print(table)
-    console.print(
-        f"recommended d = {summary['recommended_dim']} (>= {summary['threshold']:.0%} of the "
-        f"widest), knee = {summary['knee']}, adaptive path = {summary['adaptive_path']}; "
-        f"erodes first: {', '.join(summary['erosion_order']['properties'][:3])}"
-    )
-
-
-def _print_metrics(metrics: dict) -> None:
-    table = Table("task", "metric", "value", "n_train", "n_test")
-    for task, m in metrics["tasks"].items():
-        for key in ("mae", "rmse", "r2", "roc_auc", "balanced_accuracy", "accuracy"):
-            if key in m:
-                std = f" ± {m[key + '_std']:.3g}" if key + "_std" in m else ""
-                table.add_row(task, key, f"{m[key]:.4g}{std}", str(m["n_train"]), str(m["n_test"]))
-    console.print(table)
 
 
 @app.command()
@@ -569,9 +510,9 @@ def demo(
             )
     console.print(f"audit: {len(audit.findings)} findings -> {out / 'audit.json'}")
     console.print(f"features: {X.shape} at {rate:,.0f} formulas/s -> {out / 'features.parquet'}")
-    _print_metrics(metrics)
+    print_metrics(metrics)
     console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
-    _print_fidelity(sweep)
+    print_fidelity(sweep)
     console.print(f"fidelity sweep -> {out / 'fidelity'} (fidelity.json, figures)")
     console.print(
         "test MAE: "

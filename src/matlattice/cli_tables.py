@@ -1,0 +1,69 @@
+"""Rich tables the CLI prints: run metrics, fidelity sweeps, entanglement lattices."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["console", "fmt", "print_fidelity", "print_lattice", "print_metrics"]
+
+console = Console()
+
+
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def print_lattice(summary: dict) -> None:
+    strongest = sorted(
+        (e for e in summary["edges"] if e["weight"] is not None),
+        key=lambda e: -e["weight"],
+    )[:10]
+    table = Table("source", "target", "weight", "rho labels", "grad cos", "alignment", "risk")
+    for e in strongest:
+        table.add_row(
+            e["source"],
+            e["target"],
+            fmt(e["weight"]),
+            fmt(e["data_coupling"]),
+            fmt(e["gradient_cosine"]),
+            fmt(e["representation_alignment"]),
+            ", ".join(e["risk"]),
+        )
+    console.print(table)
+    console.print(
+        f"regime: {summary['regime']} (without artefacts: "
+        f"{summary['regime_without_artefacts']}), density {summary['density']:.3f}, "
+        f"modularity {summary['modularity']:.3f}; groups: {summary['groups']}; "
+        f"{len(summary['risk_gates'])} risk gates"
+    )
+
+
+def print_fidelity(summary: dict) -> None:
+    table = Table("d", "mean fidelity", "k-NN vs features", "CKA", "recon R²", "miscal.", "params")
+    for p in summary["per_dim"]:
+        table.add_row(
+            str(p["d"]),
+            fmt(p["mean_normalised"]),
+            fmt(p["knn_overlap"]["features"]),
+            fmt(p["cka"]),
+            fmt(p["reconstruction_r2"]),
+            fmt(p["miscalibration_area"]),
+            f"{p['cost']['params']:,}",
+        )
+    console.print(table)
+    console.print(
+        f"recommended d = {summary['recommended_dim']} (>= {summary['threshold']:.0%} of the "
+        f"widest), knee = {summary['knee']}, adaptive path = {summary['adaptive_path']}; "
+        f"erodes first: {', '.join(summary['erosion_order']['properties'][:3])}"
+    )
+
+
+def print_metrics(metrics: dict) -> None:
+    table = Table("task", "metric", "value", "n_train", "n_test")
+    for task, m in metrics["tasks"].items():
+        for key in ("mae", "rmse", "r2", "roc_auc", "balanced_accuracy", "accuracy"):
+            if key in m:
+                std = f" ± {m[key + '_std']:.3g}" if key + "_std" in m else ""
+                table.add_row(task, key, f"{m[key]:.4g}{std}", str(m["n_train"]), str(m["n_test"]))
+    console.print(table)
