@@ -47,6 +47,7 @@ class EntanglementResult:
     model: object
     n_train: int
     n_val: int
+    val: pd.DataFrame | None = None
 
 
 def split_frame(
@@ -189,4 +190,4 @@ def entanglement_lattice(
         )
         measures.transfer_gain, measures.alone_error, measures.pair_error = gain, alone, pair
     lattice = build_lattice(measures, seed=seed)
-    return EntanglementResult(name, lattice, measures, model, len(train), len(val))
+    return EntanglementResult(name, lattice, measures, model, len(train), len(val), val)

@@ -100,7 +100,6 @@ def entangle_run(config: EntangleConfig, out: Path) -> dict:
 
     A folder that holds a different ``config.json`` is refused (nothing is overwritten).
     """
-    from matlattice.entangle.pipeline import split_frame
     from matlattice.report.lattice_plots import save_lattice_figures
 
     out = Path(out)
@@ -121,10 +120,7 @@ def entangle_run(config: EntangleConfig, out: Path) -> dict:
         seed=config.seed,
         device=config.device,
     )
-    _, _, val, _ = split_frame(
-        config.data, list(config.tasks) or None, config.val_fraction, config.seed
-    )
-    summary = lattice_summary(result, val)
+    summary = lattice_summary(result, result.val)
     atomic_write_json(out / "lattice.json", json_safe(summary))
     save_lattice_figures(summary, out)
     return summary
