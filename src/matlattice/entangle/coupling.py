@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from matlattice.fidelity.metrics import linear_cka
-from matlattice.models.training import masked_loss
+from matlattice.models.training import masked_task_losses
 
 __all__ = [
     "data_coupling",
@@ -61,13 +61,7 @@ def task_losses(
     net: nn.Module, inputs: tuple[Tensor, ...], targets: Tensor, is_class: Tensor
 ) -> Tensor:
     """``(T,)`` masked loss of each task on one batch (0 for a task with no label in it)."""
-    pred = net(*inputs)
-    return torch.stack(
-        [
-            masked_loss(pred[:, t : t + 1], targets[:, t : t + 1], is_class[t : t + 1])
-            for t in range(targets.shape[1])
-        ]
-    )
+    return masked_task_losses(net(*inputs), targets, is_class)[0]
 
 
 def shared_parameters(net: nn.Module) -> dict[str, Tensor]:
@@ -137,12 +131,10 @@ def lookahead_affinity(
             moved = dict(params)
             for (name, p), step in zip(shared.items(), steps, strict=True):
                 moved[name] = p - lr * step.reshape(p.shape)
-            pred = functional_call(net, moved, inputs)
+            after = masked_task_losses(functional_call(net, moved, inputs), targets, is_class)[0]
             for t in range(len(losses)):
-                if losses[t] <= 0:
-                    continue
-                after = masked_loss(pred[:, t : t + 1], targets[:, t : t + 1], is_class[t : t + 1])
-                out[s, t] = float(1.0 - after / losses[t])
+                if losses[t] > 0:
+                    out[s, t] = float(1.0 - after[t] / losses[t])
     return out
 
 

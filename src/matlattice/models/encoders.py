@@ -151,6 +151,10 @@ class MultiTaskNet(nn.Module):
     bottleneck). In training mode ``forward`` samples ``z`` and stores the batch-mean KL
     divergence to ``N(0, I)`` in ``self.kl`` (nats per material), which the trainer adds to the
     loss with weight ``kl_weight``; in eval mode it uses the mean. ``embed`` returns the mean.
+
+    ``adapter_dim > 0`` switches from hard to soft sharing: each task gets a small residual
+    adapter ``z_t = z + U_t silu(D_t z)`` (``D_t``: ``latent_dim -> adapter_dim``, ``U_t``
+    zero-initialised, so training starts from hard sharing) and its head reads ``z_t``.
     """
 
     def __init__(
@@ -162,10 +166,13 @@ class MultiTaskNet(nn.Module):
         dropout: float = 0.0,
         *,
         variational: bool = False,
+        adapter_dim: int = 0,
     ) -> None:
         super().__init__()
         self.encoder = encoder
         self.variational = variational
+        self.adapter_dim = adapter_dim
+        self.adapters = nn.ModuleList(_adapter(latent_dim, adapter_dim) for _ in range(n_tasks))
         self.latent_dim = latent_dim
         self.kl: Tensor | None = None
         self.heads = nn.ModuleList(
@@ -196,6 +203,10 @@ class MultiTaskNet(nn.Module):
         return self.encoder(*inputs)
 
     def forward(self, *inputs: Tensor) -> Tensor:
+        return self.forward_with_embedding(*inputs)[0]
+
+    def forward_with_embedding(self, *inputs: Tensor) -> tuple[Tensor, Tensor]:
+        """``((batch, n_tasks) predictions, (batch, latent_dim) shared embedding z)``."""
         if self.variational:
             mean, log_var = self.posterior(*inputs)
             if self.training:
@@ -205,4 +216,20 @@ class MultiTaskNet(nn.Module):
                 z = mean
         else:
             z = self.encoder(*inputs)  # (b, latent_dim)
-        return torch.cat([head(z) for head in self.heads], dim=1)  # (b, n_tasks)
+        if self.adapter_dim:
+            outs = [
+                head(z + adapt(z)) for head, adapt in zip(self.heads, self.adapters, strict=True)
+            ]
+        else:
+            outs = [head(z) for head in self.heads]
+        return torch.cat(outs, dim=1), z  # (b, n_tasks), (b, latent_dim)
+
+
+def _adapter(latent_dim: int, adapter_dim: int) -> nn.Module:
+    """A residual bottleneck adapter (identity at initialisation); empty when ``adapter_dim=0``."""
+    if adapter_dim <= 0:
+        return nn.Identity()
+    up = nn.Linear(adapter_dim, latent_dim)
+    nn.init.zeros_(up.weight)
+    nn.init.zeros_(up.bias)
+    return nn.Sequential(nn.Linear(latent_dim, adapter_dim), nn.SiLU(), up)

@@ -33,6 +33,7 @@ from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNe
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.persistence import read_model_config
 from matlattice.models.scaling import TargetScaler
+from matlattice.models.task_weighting import WEIGHTINGS
 from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
 from matlattice.represent.composition_stats import as_fractions
 
@@ -97,6 +98,8 @@ class _LatticeBase(BaseEstimator):
         target_transform: str = "auto",
         ensemble: int = 1,
         kl_weight: float | None = None,
+        task_weighting: str = "equal",
+        adapter_dim: int = 0,
         random_state: int = 0,
         device: str = "cpu",
         num_threads: int | None = None,
@@ -122,6 +125,8 @@ class _LatticeBase(BaseEstimator):
         self.target_transform = target_transform
         self.ensemble = ensemble
         self.kl_weight = kl_weight
+        self.task_weighting = task_weighting
+        self.adapter_dim = adapter_dim
         self.random_state = random_state
         self.device = device
         self.num_threads = num_threads
@@ -135,6 +140,12 @@ class _LatticeBase(BaseEstimator):
             raise ValueError(f"latent_dim={self.latent_dim!r}; must be a positive integer")
         if self.kl_weight is not None and not float(self.kl_weight) >= 0:
             raise ValueError(f"kl_weight={self.kl_weight!r}; expected None or a value >= 0")
+        if self.task_weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"task_weighting={self.task_weighting!r}; expected one of {WEIGHTINGS}"
+            )
+        if int(self.adapter_dim) < 0:
+            raise ValueError(f"adapter_dim={self.adapter_dim!r}; expected 0 (hard) or more")
         if int(self.ensemble) < 1:
             raise ValueError(f"ensemble={self.ensemble!r}; must be >= 1")
         if not 0 < self.val_fraction < 0.5:
@@ -161,7 +172,13 @@ class _LatticeBase(BaseEstimator):
             )
         else:
             enc = MLPEncoder(len(self.standardizer_.mean), width, tuple(self.hidden), self.dropout)
-        return MultiTaskNet(enc, self.latent_dim, n_tasks, variational=self._variational)
+        return MultiTaskNet(
+            enc,
+            self.latent_dim,
+            n_tasks,
+            variational=self._variational,
+            adapter_dim=int(self.adapter_dim),
+        )
 
     @property
     def _variational(self) -> bool:
@@ -179,6 +196,7 @@ class _LatticeBase(BaseEstimator):
             device=self.device,
             num_threads=self.num_threads,
             kl_weight=float(self.kl_weight or 0.0),
+            task_weighting=self.task_weighting,
         )
 
     # --- fit -----------------------------------------------------------------------------------
@@ -524,6 +542,13 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
         Per-task transform before robust scaling; ``"auto"`` logs positive right-skewed tasks.
     ensemble : int, default 1
         Members trained with seeds ``random_state + k``.
+    kl_weight : float, optional
+        A variational bottleneck with this KL weight (None: a plain bottleneck).
+    task_weighting : {"equal", "uncertainty", "gradnorm", "pcgrad"}, default "equal"
+        How the task losses combine (:mod:`matlattice.models.task_weighting`).
+    adapter_dim : int, default 0
+        0: hard sharing (every head reads the shared embedding); > 0: soft sharing, a
+        residual adapter of this width per task between the embedding and its head.
     n_jobs : int, default 1
         Worker processes training members in parallel (one torch thread each).
     random_state : int, default 0

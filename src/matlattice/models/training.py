@@ -18,7 +18,16 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TrainConfig", "TrainResult", "TrainingMonitor", "masked_loss", "train_network"]
+from matlattice.models.task_weighting import TaskBalancer
+
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "TrainingMonitor",
+    "masked_loss",
+    "masked_task_losses",
+    "train_network",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +58,8 @@ class TrainConfig:
         Torch CPU threads (default: all cores).
     kl_weight : float
         Weight of the KL term of a variational bottleneck (nets with ``variational=True``).
+    task_weighting : {"equal", "uncertainty", "gradnorm", "pcgrad"}
+        How the per-task losses combine (see :mod:`matlattice.models.task_weighting`).
     """
 
     epochs: int = 300
@@ -63,6 +74,7 @@ class TrainConfig:
     device: str = "cpu"
     num_threads: int | None = None
     kl_weight: float = 0.0
+    task_weighting: str = "equal"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,11 +104,12 @@ class TrainingMonitor(Protocol):
     def epoch_end(self, epoch: int, net: nn.Module) -> None: ...
 
 
-def masked_loss(pred: Tensor, target: Tensor, is_class: Tensor) -> Tensor:
-    """Mean over tasks of the mean loss over labelled entries (NaN target = unlabelled).
+def masked_task_losses(pred: Tensor, target: Tensor, is_class: Tensor) -> tuple[Tensor, Tensor]:
+    """``((n_tasks,) mean loss over each task's labelled entries, (n_tasks,) bool present)``.
 
     Regression tasks use L1 on scaled targets, classification tasks binary cross-entropy on
-    logits. ``pred`` and ``target`` are ``(batch, n_tasks)``; ``is_class`` is ``(n_tasks,)``.
+    logits. ``pred`` and ``target`` are ``(batch, n_tasks)`` (NaN target = unlabelled);
+    ``is_class`` is ``(n_tasks,)``. A task with no label in the batch has loss 0.
     """
     mask = ~torch.isnan(target)
     safe = torch.where(mask, target, torch.zeros_like(target))
@@ -104,9 +117,13 @@ def masked_loss(pred: Tensor, target: Tensor, is_class: Tensor) -> Tensor:
     bce = nn.functional.binary_cross_entropy_with_logits(pred, safe.clamp(0, 1), reduction="none")
     per_entry = torch.where(is_class.unsqueeze(0), bce, l1) * mask
     count = mask.sum(dim=0)  # (n_tasks,)
-    present = count > 0
-    per_task = per_entry.sum(dim=0)[present] / count[present]
-    return per_task.mean() if present.any() else pred.sum() * 0.0
+    return per_entry.sum(dim=0) / count.clamp_min(1), count > 0
+
+
+def masked_loss(pred: Tensor, target: Tensor, is_class: Tensor) -> Tensor:
+    """Mean over the tasks labelled in the batch of :func:`masked_task_losses`."""
+    per_task, present = masked_task_losses(pred, target, is_class)
+    return per_task[present].mean() if present.any() else pred.sum() * 0.0
 
 
 def _schedule(optimizer, config: TrainConfig, total_steps: int):
@@ -222,7 +239,14 @@ def train_network(
     train_targets, val_targets = train_targets.to(device), val_targets.to(device)
     is_class = is_class.to(device)
     params = [p for p in net.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    balancer = TaskBalancer(config.task_weighting, int(is_class.shape[0])).to(device)
+    if config.task_weighting == "pcgrad" and getattr(net, "variational", False):
+        raise ValueError("task_weighting='pcgrad' does not support a variational bottleneck")
+    optimizer = torch.optim.AdamW(
+        [{"params": params}, *balancer.parameter_groups(config.lr)],
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+    )
     n = len(train_targets)
     steps_per_epoch = math.ceil(n / config.batch_size)
     scheduler = _schedule(optimizer, config, steps_per_epoch * config.epochs)
@@ -232,6 +256,8 @@ def train_network(
     if resume and checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=True)
         net.load_state_dict(state["model"])
+        if "balancer" in state:  # checkpoints written before task weighting existed lack it
+            balancer.load_state_dict(state["balancer"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"])
@@ -249,11 +275,12 @@ def train_network(
         total, count = 0.0, 0
         for idx in _batches(n, config.batch_size, generator, lengths):
             idx = idx.to(device)
-            loss = masked_loss(net(*(x[idx] for x in train_inputs)), train_targets[idx], is_class)
-            if getattr(net, "variational", False):
-                loss = loss + config.kl_weight * net.kl
+            pred, embedding = _forward(net, tuple(x[idx] for x in train_inputs))
+            per_task, present = masked_task_losses(pred, train_targets[idx], is_class)
+            extra = config.kl_weight * net.kl if getattr(net, "variational", False) else None
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            balancer.backward(per_task, present, net, embedding, extra)
+            loss = per_task[present].mean() if present.any() else per_task.sum()
             nn.utils.clip_grad_norm_(params, config.clip_norm)
             optimizer.step()
             scheduler.step()
@@ -266,6 +293,8 @@ def train_network(
             "val_loss": val_loss,
             "lr": float(optimizer.param_groups[0]["lr"]),
         }
+        if config.task_weighting != "equal":
+            record.update({f"weight_{t}": float(w) for t, w in enumerate(balancer.weights().cpu())})
         history.append(record)
         if on_epoch is not None:
             on_epoch(epoch, net)
@@ -280,6 +309,7 @@ def train_network(
                 Path(checkpoint),
                 {
                     "model": net.state_dict(),
+                    "balancer": balancer.state_dict(),
                     "best_model": best_state,
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
@@ -296,6 +326,13 @@ def train_network(
             progress(record)
     cpu_state = {k: v.detach().cpu() for k, v in best_state.items()}
     return TrainResult(cpu_state, best_epoch, best_val, history, epoch + 1)
+
+
+def _forward(net: nn.Module, inputs: tuple[Tensor, ...]) -> tuple[Tensor, Tensor | None]:
+    """Predictions and, where the net exposes it, the shared embedding the heads read."""
+    if hasattr(net, "forward_with_embedding"):
+        return net.forward_with_embedding(*inputs)
+    return net(*inputs), None
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
