@@ -223,7 +223,13 @@ def fit(
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/fit"),
     model: Annotated[str, typer.Option(help="rf | attention | mlp")] = "rf",
-    tasks: Annotated[str, typer.Option(help="Comma-separated properties (default: all).")] = "",
+    tasks: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated properties (default: all), or 'auto': one model per task "
+            "group the entanglement lattice of the training part recommends."
+        ),
+    ] = "",
     split: Annotated[
         str | None,
         typer.Option(
@@ -248,6 +254,12 @@ def fit(
     n_estimators: Annotated[int, typer.Option(help="Trees per task (rf).")] = 500,
     clean: Annotated[bool, typer.Option(help="Apply the documented cleaning rules.")] = False,
     folds: Annotated[str, typer.Option(help="Official folds to run, e.g. 0,1 (default all).")] = "",
+    task_weighting: Annotated[
+        str, typer.Option(help="equal | uncertainty | gradnorm | pcgrad (multi-task losses).")
+    ] = "equal",
+    adapter_dim: Annotated[
+        int, typer.Option(help="0: hard sharing; > 0: soft sharing, per-task adapters this wide.")
+    ] = 0,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -256,12 +268,17 @@ def fit(
     ] = None,
 ):
     """Fit a model, score it on the held-out test part, write a run folder."""
+    from matlattice.models.task_weighting import WEIGHTINGS
     from matlattice.runs import MODELS, SPLITS, FitConfig, fit_run
 
     if split is not None and split not in SPLITS:
         raise typer.BadParameter(f"--split {split!r}; expected one of {', '.join(SPLITS)}")
     if model not in MODELS:
         raise typer.BadParameter(f"--model {model!r}; expected one of {', '.join(MODELS)}")
+    if task_weighting not in WEIGHTINGS:
+        raise typer.BadParameter(
+            f"--task-weighting {task_weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
+        )
     if config is not None:
         settings = FitConfig.from_json(config)
     else:
@@ -285,6 +302,8 @@ def fit(
             init_from=str(init_from) if init_from else None,
             resume=resume,
             folds=tuple(int(k) for k in folds.split(",") if k),
+            task_weighting=task_weighting,
+            adapter_dim=adapter_dim,
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)
@@ -394,6 +413,9 @@ def entangle(
     jobs: Annotated[int, typer.Option(help="Transfer trainings at once.")] = 1,
     device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
     seed: Annotated[int, typer.Option(help="Seed of the split, models and probe.")] = 0,
+    subsample: Annotated[
+        int, typer.Option(help="Rows kept (80/10/10 of train/val/test), stratified (0: all).")
+    ] = 0,
     config: Annotated[
         Path | None, typer.Option(help="Re-run the config.json of an earlier lattice.")
     ] = None,
@@ -419,6 +441,7 @@ def entangle(
             n_jobs=jobs,
             seed=seed,
             device=device,
+            subsample=subsample,
         )
     with _friendly_errors(), _progress(f"entanglement lattice of {settings.data}") as progress:
         progress(
@@ -454,7 +477,8 @@ def demo(
     latent_dim: Annotated[int, typer.Option(help="Embedding width d.")] = 32,
 ):
     """Fetch -> audit -> featurise -> fit an attention model with a d-wide embedding on the
-    cleaned data -> test metrics and parity plot -> a small compression-fidelity sweep."""
+    cleaned data -> test metrics and parity plot -> a small compression-fidelity sweep -> the
+    entanglement lattice of its properties."""
     from matlattice.data.audit import audit_dataset
     from matlattice.data.fetch import SOURCES, fetch_source
     from matlattice.io import atomic_write_table
@@ -462,7 +486,7 @@ def demo(
     from matlattice.runs import FitConfig, fit_run
 
     with _friendly_errors():
-        steps = ["fetch", "audit", "featurize", "fit", "fidelity"]
+        steps = ["fetch", "audit", "featurize", "fit", "fidelity", "lattice"]
         with _progress("demo") as progress:
             progress(steps[0])
             for name in SOURCES:
@@ -508,12 +532,23 @@ def demo(
                 ),
                 out / "fidelity",
             )
+            progress(steps[5])
+            from matlattice.entangle.run import EntangleConfig, entangle_run
+
+            lattice = entangle_run(
+                EntangleConfig(
+                    data=data, model_params={"epochs": 30, "patience": 8}, transfer=False
+                ),
+                out / "lattice",
+            )
     console.print(f"audit: {len(audit.findings)} findings -> {out / 'audit.json'}")
     console.print(f"features: {X.shape} at {rate:,.0f} formulas/s -> {out / 'features.parquet'}")
     print_metrics(metrics)
     console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
     print_fidelity(sweep)
     console.print(f"fidelity sweep -> {out / 'fidelity'} (fidelity.json, figures)")
+    print_lattice(lattice)
+    console.print(f"lattice -> {out / 'lattice'} (lattice.json, lattice.png, edge_heatmap.png)")
     console.print(
         "test MAE: "
         + json.dumps(

@@ -31,7 +31,7 @@ from matlattice.data import Dataset, load_dataset
 from matlattice.data.fetch import SOURCES
 from matlattice.data.splits import chemsys_split, cluster_split, random_split
 from matlattice.errors import MatlatticeError
-from matlattice.io import atomic_write_json, atomic_write_table
+from matlattice.io import atomic_write_json, atomic_write_table, json_safe
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
 from matlattice.report.parity import save_parity_plot
 from matlattice.represent import ElementStatsFeaturizer
@@ -40,6 +40,7 @@ __all__ = [
     "MODELS",
     "SPLITS",
     "FitConfig",
+    "auto_task_groups",
     "fit_run",
     "load_run_models",
     "predict_run",
@@ -60,6 +61,10 @@ class FitConfig:
 
     ``model`` is ``"rf"`` (random forest on Magpie statistics, the reference peer),
     ``"attention"`` or ``"mlp"`` (learned embeddings of width ``latent_dim``).
+    ``tasks=("auto",)`` (neural models) measures the entanglement lattice of the regression
+    tasks on each training part and trains one model per recommended task group.
+    ``task_weighting`` and ``adapter_dim`` are the multi-task settings of
+    :class:`~matlattice.models.LatticeRegressor`.
     """
 
     data: str
@@ -82,6 +87,8 @@ class FitConfig:
     init_from: str | None = None
     resume: bool = False
     folds: tuple[int, ...] = ()
+    task_weighting: str = "equal"
+    adapter_dim: int = 0
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -145,8 +152,18 @@ def default_split(ds: Dataset) -> str:
     return "random"
 
 
-def _build_models(config: FitConfig, tasks: list[str], kinds: list[str]) -> list[tuple]:
-    """(task names, estimator) pairs covering all tasks for the chosen model family."""
+def _build_models(
+    config: FitConfig,
+    tasks: list[str],
+    kinds: list[str],
+    groups: list[list[str]] | None = None,
+) -> list[tuple[list[str], object, str]]:
+    """``(task names, estimator, name)`` covering all tasks for the model family; ``name``
+    labels its checkpoints and (with several estimators) its model folder.
+
+    Neural models get one estimator for the regression tasks and one for the classification
+    tasks, or with ``groups`` one estimator per group of regression tasks.
+    """
     if config.model == "rf":
         forest = MultiTaskForest(
             n_estimators=config.n_estimators,
@@ -154,7 +171,7 @@ def _build_models(config: FitConfig, tasks: list[str], kinds: list[str]) -> list
             task_types=tuple(kinds),
             random_state=config.seed,
         )
-        return [(tasks, forest)]
+        return [(tasks, forest, "forest")]
     if config.model not in MODELS:
         raise ValueError(f"model={config.model!r}; expected one of {MODELS}")
     params = dict(
@@ -168,13 +185,38 @@ def _build_models(config: FitConfig, tasks: list[str], kinds: list[str]) -> list
         random_state=config.seed,
         device=config.device,
         n_jobs=config.n_jobs,
+        task_weighting=config.task_weighting,
+        adapter_dim=config.adapter_dim,
     )
-    groups = []
-    for kind, cls in (("regression", LatticeRegressor), ("classification", LatticeClassifier)):
-        chosen = [t for t, k in zip(tasks, kinds, strict=True) if k == kind]
-        if chosen:
-            groups.append((chosen, cls(config.model, **params)))
-    return groups
+    regression = [t for t, k in zip(tasks, kinds, strict=True) if k == "regression"]
+    classification = [t for t, k in zip(tasks, kinds, strict=True) if k == "classification"]
+    built: list[tuple[list[str], object, str]] = []
+    if groups is not None:
+        for g, group in enumerate(groups):
+            built.append((list(group), LatticeRegressor(config.model, **params), f"group{g}"))
+    elif regression:
+        built.append((regression, LatticeRegressor(config.model, **params), "regression"))
+    if classification:
+        built.append((classification, LatticeClassifier(config.model, **params), "classification"))
+    return built
+
+
+def auto_task_groups(
+    train: pd.DataFrame, tasks: list[str], config: FitConfig
+) -> tuple[list[list[str]], dict]:
+    """Task groups recommended by the entanglement lattice of ``tasks`` measured on ``train``
+    (the training part only: one hard-sharing model, no transfer trainings), and the lattice
+    summary behind them."""
+    from matlattice.entangle.pipeline import entanglement_lattice
+    from matlattice.entangle.run import lattice_summary
+
+    if len(tasks) < 2:
+        return [list(tasks)], {}
+    frame = train[["formula", *tasks]].reset_index(drop=True)
+    result = entanglement_lattice(
+        frame, tasks, transfer=False, seed=config.seed, device=config.device
+    )
+    return [list(g) for g in result.lattice.groups], lattice_summary(result)
 
 
 def _predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -211,12 +253,20 @@ def fit_run(
     """
     out = Path(out)
     ds = load_dataset(config.data, clean=config.clean, split_seed=config.seed)
-    tasks = list(config.tasks) or ds.properties
+    auto = list(config.tasks) == ["auto"]
+    if auto and config.model == "rf":
+        raise MatlatticeError(
+            "tasks='auto' groups tasks for a shared embedding; use model attention or mlp"
+        )
+    tasks = [] if auto else list(config.tasks)
+    tasks = tasks or ds.properties
     unknown = [t for t in tasks if t not in ds.properties]
     if unknown:
         raise ValueError(f"unknown tasks {unknown} for {ds.name}; it has {ds.properties}")
     split = config.split or default_split(ds)
-    config = FitConfig(**{**asdict(config), "tasks": tuple(tasks), "split": split})
+    if not auto:
+        config = FitConfig(**{**asdict(config), "tasks": tuple(tasks)})
+    config = FitConfig(**{**asdict(config), "split": split})
     frame = _split_labels(ds, split, config.seed)
     kinds = [ds.info.property(t).task for t in tasks]
     if "fold" in frame.columns:
@@ -227,14 +277,22 @@ def fit_run(
     predictions = []
     per_part: list[dict] = []
     groups: list[tuple] = []
+    lattices: dict[str, dict] = {}
+    regression = [t for t, k in zip(tasks, kinds, strict=True) if k == "regression"]
     for name, train_mask, test_mask in parts:
         train, test = frame[train_mask.to_numpy()], frame[test_mask.to_numpy()]
-        groups = _build_models(config, tasks, kinds)
+        task_groups = None
+        if auto:
+            if progress:
+                progress(f"{name}: measuring the lattice of {len(regression)} properties")
+            task_groups, summary = auto_task_groups(train, regression, config)
+            lattices[name] = {"groups": task_groups, "lattice": summary}
+        groups = _build_models(config, tasks, kinds, task_groups)
         test_formulas = test["formula"].tolist()
         pred = np.full((len(test), len(tasks)), np.nan)
         std = np.full_like(pred, np.nan)
         proba = np.full_like(pred, np.nan)
-        for group_tasks, model in groups:
+        for group_tasks, model, label in groups:
             cols = [tasks.index(t) for t in group_tasks]
             say = (lambda t, n=name: progress(f"{n}: {t}")) if progress else None
             if isinstance(model, MultiTaskForest):
@@ -244,7 +302,7 @@ def fit_run(
                 model.fit(
                     fit_part[["formula", *group_tasks]],
                     X_val=val_part[["formula", *group_tasks]],
-                    checkpoint_dir=out / "checkpoints" / name / _group_name(model),
+                    checkpoint_dir=out / "checkpoints" / name / label,
                     resume=config.resume,
                     init_from=Path(config.init_from) if config.init_from else None,
                     progress=_epoch_reporter(say, config.epochs) if say else None,
@@ -278,13 +336,17 @@ def fit_run(
         predictions.append(block)
     metrics = _aggregate(per_part, tasks)
     metrics.update(dataset=ds.name, split=split, model=config.model)
+    if auto:
+        metrics["task_groups"] = {part: v["groups"] for part, v in lattices.items()}
     out.mkdir(parents=True, exist_ok=True)
+    if auto:
+        atomic_write_json(out / "task_groups.json", json_safe(lattices))
     preds = pd.concat(predictions, ignore_index=True)
     atomic_write_table(out / "predictions.parquet", preds)
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_json(out / "config.json", _config_record(config, ds))
-    for _, model in groups:  # the last part's models (for folds: the last fold's)
-        model.save(out / _model_folder(model, len(groups)))
+    for _, model, label in groups:  # the last part's models (for folds: the last fold's)
+        model.save(out / ("model" if len(groups) == 1 else f"model_{label}"))
     panels = [
         {
             "task": t,
@@ -314,14 +376,6 @@ def _train_val(train: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     keys = composition_keys(parse_formulas(train["formula"].tolist()).fractions)
     parts = random_split(keys, (0.9, 0.1, 0.0), seed=0)
     return train[parts == "train"], train[parts == "val"]
-
-
-def _group_name(model) -> str:
-    return "classification" if isinstance(model, LatticeClassifier) else "regression"
-
-
-def _model_folder(model, n_groups: int) -> str:
-    return "model" if n_groups == 1 else f"model_{_group_name(model)}"
 
 
 def _epoch_reporter(say: Callable[[str], None], epochs: int) -> Callable[[str, dict], None]:

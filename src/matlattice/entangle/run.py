@@ -38,6 +38,7 @@ class EntangleConfig:
     n_jobs: int = 1
     seed: int = 0
     device: str = "cpu"
+    subsample: int = 0
 
     @classmethod
     def from_json(cls, path: Path) -> EntangleConfig:
@@ -108,8 +109,14 @@ def entangle_run(config: EntangleConfig, out: Path) -> dict:
         raise MatlatticeError(f"{out} holds another run's config.json; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(saved, asdict(config))
+    data: object = config.data
+    if config.subsample:
+        from matlattice.data import load_dataset
+        from matlattice.fidelity.run import subsample_dataset
+
+        data = subsample_dataset(load_dataset(config.data), config.subsample, config.seed)
     result = entanglement_lattice(
-        config.data,
+        data,
         list(config.tasks) or None,
         model_params=config.model_params,
         transfer=config.transfer,
@@ -121,6 +128,8 @@ def entangle_run(config: EntangleConfig, out: Path) -> dict:
         device=config.device,
     )
     summary = lattice_summary(result, result.val)
+    if config.subsample:
+        summary["subsample"] = {"rows": config.subsample, "stratified_by": "chemical family"}
     atomic_write_json(out / "lattice.json", json_safe(summary))
     save_lattice_figures(summary, out)
     return summary

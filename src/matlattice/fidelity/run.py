@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matlattice.data import load_dataset
+from matlattice.data import Dataset, load_dataset
 from matlattice.errors import MatlatticeError
 from matlattice.fidelity.sweep import DEFAULT_DIMS, chemical_family, fidelity_sweep
 from matlattice.io import atomic_write_json, json_safe
 from matlattice.report.fidelity_plots import save_fidelity_figures
 
-__all__ = ["FidelityConfig", "fidelity_run", "stratified_subsample"]
+__all__ = ["FidelityConfig", "fidelity_run", "stratified_subsample", "subsample_dataset"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,22 @@ def stratified_subsample(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataF
     return frame.iloc[np.sort(np.concatenate(keep))].reset_index(drop=True)
 
 
+def subsample_dataset(ds: Dataset, n: int, seed: int = 0) -> Dataset:
+    """``ds`` cut to about ``n`` rows (0: unchanged): 80/10/10 of ``n`` from its train, val and
+    test parts, each by :func:`stratified_subsample`, so no composition changes part."""
+    if not n:
+        return ds
+    frame = ds.frame
+    if "split" not in frame.columns:
+        raise MatlatticeError("--subsample needs a dataset with a train/val/test split")
+    share = {"train": 0.8, "val": 0.1, "test": 0.1}
+    parts = [
+        stratified_subsample(frame[frame["split"] == part], round(n * share[part]), seed)
+        for part in ("train", "val", "test")
+    ]
+    return type(ds)(ds.info, pd.concat(parts, ignore_index=True), ds.report, ds.records)
+
+
 def _config_record(config: FidelityConfig) -> dict:
     from importlib.metadata import version
 
@@ -105,21 +121,7 @@ def fidelity_run(config: FidelityConfig, out: Path) -> dict:
             )
     atomic_write_json(saved, _config_record(config))
     ds = load_dataset(config.data, clean=config.clean)
-    data: object = ds
-    if config.subsample:
-        frame = ds.frame
-        if "split" not in frame.columns:
-            raise MatlatticeError("--subsample needs a dataset with a train/val/test split")
-        share = {"train": 0.8, "val": 0.1, "test": 0.1}
-        parts = [
-            stratified_subsample(
-                frame[frame["split"] == part],
-                round(config.subsample * share[part]),
-                config.split_seed,
-            )
-            for part in ("train", "val", "test")
-        ]
-        data = type(ds)(ds.info, pd.concat(parts, ignore_index=True), ds.report, ds.records)
+    data = subsample_dataset(ds, config.subsample, config.split_seed)
     result = fidelity_sweep(
         data,
         config.dims,
