@@ -260,6 +260,10 @@ def fit(
     adapter_dim: Annotated[
         int, typer.Option(help="0: hard sharing; > 0: soft sharing, per-task adapters this wide.")
     ] = 0,
+    auto_transfer: Annotated[
+        bool,
+        typer.Option(help="With --tasks auto: add the pairwise transfer trainings to the lattice."),
+    ] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -304,6 +308,7 @@ def fit(
             folds=tuple(int(k) for k in folds.split(",") if k),
             task_weighting=task_weighting,
             adapter_dim=adapter_dim,
+            auto_transfer=auto_transfer,
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)

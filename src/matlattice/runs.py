@@ -62,7 +62,9 @@ class FitConfig:
     ``model`` is ``"rf"`` (random forest on Magpie statistics, the reference peer),
     ``"attention"`` or ``"mlp"`` (learned embeddings of width ``latent_dim``).
     ``tasks=("auto",)`` (neural models) measures the entanglement lattice of the regression
-    tasks on each training part and trains one model per recommended task group.
+    tasks on each training part and trains one model per recommended task group;
+    ``auto_transfer`` adds the pairwise transfer trainings to that lattice, so that its
+    negative-transfer gates can cut edges before grouping.
     ``task_weighting`` and ``adapter_dim`` are the multi-task settings of
     :class:`~matlattice.models.LatticeRegressor`.
     """
@@ -89,6 +91,7 @@ class FitConfig:
     folds: tuple[int, ...] = ()
     task_weighting: str = "equal"
     adapter_dim: int = 0
+    auto_transfer: bool = False
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -205,8 +208,8 @@ def auto_task_groups(
     train: pd.DataFrame, tasks: list[str], config: FitConfig
 ) -> tuple[list[list[str]], dict]:
     """Task groups recommended by the entanglement lattice of ``tasks`` measured on ``train``
-    (the training part only: one hard-sharing model, no transfer trainings), and the lattice
-    summary behind them."""
+    (the training part only: one hard-sharing model, plus the pairwise transfer trainings
+    when ``config.auto_transfer``), and the lattice summary behind them."""
     from matlattice.entangle.pipeline import entanglement_lattice
     from matlattice.entangle.run import lattice_summary
 
@@ -214,7 +217,12 @@ def auto_task_groups(
         return [list(tasks)], {}
     frame = train[["formula", *tasks]].reset_index(drop=True)
     result = entanglement_lattice(
-        frame, tasks, transfer=False, seed=config.seed, device=config.device
+        frame,
+        tasks,
+        transfer=config.auto_transfer,
+        n_jobs=config.n_jobs,
+        seed=config.seed,
+        device=config.device,
     )
     return [list(g) for g in result.lattice.groups], lattice_summary(result)
 
