@@ -7,10 +7,11 @@ All functions take plain arrays: ``(n, d)`` representations with one row per mat
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import erfinv
 from sklearn.manifold import trustworthiness
 from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score, root_mean_squared_error
 from sklearn.neighbors import NearestNeighbors
+
+from matlattice.uncertainty.metrics import miscalibration_area
 
 __all__ = [
     "knn_overlap",
@@ -107,23 +108,3 @@ def normalised_fidelity(score: float, floor: float, ceiling: float) -> float:
     if not np.isfinite(score) or floor == ceiling:
         return float("nan")
     return float(np.clip((score - floor) / (ceiling - floor), 0.0, 1.0))
-
-
-def miscalibration_area(
-    y: np.ndarray, mean: np.ndarray, std: np.ndarray, n_levels: int = 99
-) -> float:
-    """Area between the observed and expected coverage of Gaussian central intervals.
-
-    For each level p in (0, 1) the interval ``mean ± z_p std`` should hold a fraction p of the
-    targets; the area is the mean absolute gap over ``n_levels`` levels (0: calibrated, 0.5:
-    useless). NaN targets are ignored; zero std counts as an empty interval.
-    """
-    y, mean, std = (np.asarray(v, dtype=float) for v in (y, mean, std))
-    ok = ~np.isnan(y)
-    if not ok.any():
-        return float("nan")
-    z = np.abs(y[ok] - mean[ok]) / np.maximum(std[ok], 1e-12)  # (n,)
-    levels = np.linspace(0.01, 0.99, n_levels)
-    half_widths = np.sqrt(2.0) * erfinv(levels)  # z of each central interval
-    observed = (z[None, :] <= half_widths[:, None]).mean(axis=1)
-    return float(np.mean(np.abs(observed - levels)))
