@@ -85,7 +85,7 @@ def test_conformal_quantile_ranks():
     assert conformal_quantile(scores, 0.9) == 9.0  # ceil(10 * 0.9) = 9th
     assert conformal_quantile(scores, 0.5) == 5.0
     assert conformal_quantile(scores[:5], 0.9) == np.inf  # too few rows for 90 %
-    with pytest.raises(ValueError, match="coverage=1.5"):
+    with pytest.raises(ValueError, match=r"coverage=1\.5"):
         conformal_quantile(scores, 1.5)
 
 
