@@ -22,8 +22,10 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from safetensors.torch import load_file, save_file
+from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
+from torch import nn
 
 from matlattice.data.dataset import Dataset
 from matlattice.data.splits import random_split
@@ -36,6 +38,7 @@ from matlattice.models.scaling import TargetScaler
 from matlattice.models.task_weighting import WEIGHTINGS
 from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
 from matlattice.represent.composition_stats import as_fractions
+from matlattice.uncertainty.calibrators import calibrator_from_dict, make_calibrator
 
 __all__ = ["LatticeClassifier", "LatticeRegressor"]
 
@@ -329,9 +332,13 @@ class _LatticeBase(BaseEstimator):
         if not hasattr(self, "members_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit or load first")
 
-    def _forward_members(self, X: object, *, embed: bool = False, rate: bool = False):
+    def _forward_members(
+        self, X: object, *, embed: bool = False, rate: bool = False, mc_samples: int = 0
+    ):
         """Raw outputs of every member: ``(n_members, n, n_tasks)`` (or embeddings of member 0,
-        ``(n, latent_dim)``, or its rate ``(n,)``), computed chunk by chunk, bounded memory."""
+        ``(n, latent_dim)``, or its rate ``(n,)``), computed chunk by chunk, bounded memory.
+        ``mc_samples > 0`` keeps dropout on and stacks that many passes per member
+        (``(n_members * mc_samples, n, n_tasks)``, Monte Carlo dropout)."""
         self._check_fitted()
         embed = embed or rate
         fractions = as_fractions(X)
@@ -349,16 +356,20 @@ class _LatticeBase(BaseEstimator):
             inputs = tuple(t[order].to(device) for t in inputs)
             restore = torch.argsort(order).numpy()
             chunk = []
+            passes = max(int(mc_samples), 1)
             with torch.no_grad():
-                for net in members:
+                for m, net in enumerate(members):
                     net.to(device).eval()
-                    pieces = []
-                    for b in range(0, len(inputs[0]), 4096):
-                        batch = tuple(t[b : b + 4096] for t in inputs)
-                        fn = net.rate if rate else net.embed if embed else net
-                        out = fn(*batch)
-                        pieces.append(out.cpu())
-                    chunk.append(torch.cat(pieces).numpy()[restore])
+                    if mc_samples:
+                        _dropout_on(net, seed=self.random_state + 7919 * m)
+                    for _ in range(passes):
+                        pieces = []
+                        for b in range(0, len(inputs[0]), 4096):
+                            batch = tuple(t[b : b + 4096] for t in inputs)
+                            fn = net.rate if rate else net.embed if embed else net
+                            pieces.append(fn(*batch).cpu())
+                        chunk.append(torch.cat(pieces).numpy()[restore])
+                    net.eval()
             outputs.append(np.stack(chunk))
         out = np.concatenate(outputs, axis=1) if outputs else np.zeros((len(members), 0, 0))
         return out[0] if embed else out
@@ -418,6 +429,9 @@ class _LatticeBase(BaseEstimator):
                 if hasattr(self, "standardizer_")
                 else None,
                 "train_info": self.train_info_,
+                "calibration": [c.to_dict() for c in self.calibrators_]
+                if getattr(self, "calibrators_", None)
+                else None,
                 "n_train": self.n_train_,
                 "n_val": self.n_val_,
             },
@@ -449,9 +463,19 @@ class _LatticeBase(BaseEstimator):
             net.eval()
             model.members_.append(net)
         model.train_info_ = config["train_info"]
+        if config.get("calibration"):
+            model.calibrators_ = [calibrator_from_dict(c) for c in config["calibration"]]
         model.n_train_, model.n_val_ = config["n_train"], config["n_val"]
         model.n_features_in_ = 1
         return model
+
+
+def _dropout_on(net: nn.Module, seed: int) -> None:
+    """Dropout layers in training mode (the rest in eval mode), seeded: MC dropout."""
+    torch.manual_seed(seed)
+    for module in net.modules():
+        if isinstance(module, nn.Dropout):
+            module.train()
 
 
 @dataclass(frozen=True)
@@ -565,20 +589,94 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
 
     _task_kind = "regression"
 
-    def predict(self, X: object, return_std: bool = False):
-        """Mean over members, shape (n,) for one task else (n, n_tasks); with
-        ``return_std=True`` also the ensemble standard deviation (same shape, target units)."""
-        raw = self._forward_members(X)  # (m, n, t)
-        values = np.stack(
+    def _member_values(self, X: object, mc_samples: int = 0) -> np.ndarray:
+        """``(n_draws, n, n_tasks)`` predictions in target units: one per member (and MC
+        dropout pass)."""
+        raw = self._forward_members(X, mc_samples=mc_samples)
+        return np.stack(
             [
                 np.column_stack([s.inverse(raw[m, :, j]) for j, s in enumerate(self.scalers_)])
                 for m in range(raw.shape[0])
             ]
         )
+
+    def _shape(self, *arrays: np.ndarray):
+        out = tuple(a[:, 0] if len(self.tasks_) == 1 else a for a in arrays)
+        return out if len(out) > 1 else out[0]
+
+    def predict(
+        self,
+        X: object,
+        return_std: bool = False,
+        *,
+        mc_samples: int = 0,
+        calibrated: bool = True,
+    ):
+        """Mean over members, shape (n,) for one task else (n, n_tasks); with
+        ``return_std=True`` also the spread (same shape, target units).
+
+        The spread is the standard deviation over the ensemble members (deep ensemble) or,
+        with ``mc_samples > 0``, over that many Monte Carlo dropout passes of every member.
+        After :meth:`calibrate` it is the recalibrated spread unless ``calibrated=False``.
+        """
+        values = self._member_values(X, mc_samples)
         mean, std = values.mean(axis=0), values.std(axis=0)
-        if len(self.tasks_) == 1:
-            mean, std = mean[:, 0], std[:, 0]
-        return (mean, std) if return_std else mean
+        if calibrated and getattr(self, "calibrators_", None):
+            std = np.column_stack(
+                [c.std(mean[:, j], std[:, j]) for j, c in enumerate(self.calibrators_)]
+            )
+        return self._shape(mean, std) if return_std else self._shape(mean)
+
+    def predict_interval(self, X: object, coverage: float = 0.9, *, mc_samples: int = 0):
+        """``(lo, hi)`` of nominal ``coverage`` per material and task (shapes as
+        :meth:`predict`): from the fitted calibration (:meth:`calibrate`) when there is one,
+        else the Gaussian interval ``mean -+ z std`` of the raw spread."""
+        if not 0 < coverage < 1:
+            raise ValueError(f"coverage={coverage!r}; expected a value in (0, 1)")
+        mean, std = self.predict(X, return_std=True, mc_samples=mc_samples, calibrated=False)
+        mean, std = mean.reshape(len(mean), -1), std.reshape(len(std), -1)
+        if getattr(self, "calibrators_", None):
+            bounds = [
+                c.interval(mean[:, j], std[:, j], coverage) for j, c in enumerate(self.calibrators_)
+            ]
+            lo = np.column_stack([b[0] for b in bounds])
+            hi = np.column_stack([b[1] for b in bounds])
+        else:
+            half = norm.ppf(0.5 + coverage / 2) * std
+            lo, hi = mean - half, mean + half
+        return self._shape(lo, hi)
+
+    def predict_cov(self, X: object, *, mc_samples: int = 0) -> np.ndarray:
+        """``(n, n_tasks, n_tasks)`` predictive covariance between the properties of each
+        material over the ensemble members (and MC dropout passes), in target units: how
+        errors of coupled properties move together. Uncalibrated."""
+        values = self._member_values(X, mc_samples)  # (k, n, t)
+        centred = values - values.mean(axis=0, keepdims=True)
+        return np.einsum("kni,knj->nij", centred, centred) / values.shape[0]
+
+    def calibrate(self, X: object, y: object = None, method: str = "isotonic"):
+        """Fit one calibrator per task on held-out data (never the training rows).
+
+        ``method``: ``"variance_scaling"``, ``"isotonic"`` (recalibrate the spread) or
+        ``"conformal"`` / ``"conformal_normalised"`` (split conformal intervals, absolute or
+        scaled by the spread). Afterwards :meth:`predict` returns the recalibrated spread and
+        :meth:`predict_interval` the calibrated intervals; the calibration is saved with the
+        model.
+        """
+        formulas, targets = _targets_frame(X, y)
+        targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
+        truth = targets.to_numpy(dtype=float).reshape(len(targets), -1)
+        if truth.shape[1] != len(self.tasks_):
+            raise ValueError(
+                f"calibration targets have {truth.shape[1]} columns; expected {self.tasks_}"
+            )
+        mean, std = self.predict(formulas, return_std=True, calibrated=False)
+        mean, std = mean.reshape(truth.shape), std.reshape(truth.shape)
+        self.calibrators_ = [
+            make_calibrator(method).fit(truth[:, j], mean[:, j], std[:, j])
+            for j in range(len(self.tasks_))
+        ]
+        return self
 
     def score(self, X: object, y: object = None, sample_weight: object = None) -> float:
         """R² averaged over tasks, on labelled entries only."""

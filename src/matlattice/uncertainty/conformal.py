@@ -64,10 +64,20 @@ class SplitConformal:
 
     def to_dict(self) -> dict:
         return {
-            "kind": "split_conformal",
-            "normalised": self.normalised,
-            "n_calibration": len(self.scores_),
+            "kind": "conformal_normalised" if self.normalised else "conformal",
+            "scores": self.scores_.tolist(),
         }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> SplitConformal:
+        out = cls(normalised=state["kind"] == "conformal_normalised")
+        out.scores_ = np.asarray(state["scores"], dtype=float)
+        return out
+
+    def std(self, mean, std=None) -> np.ndarray:
+        """The Gaussian-equivalent spread: half the 68.3 % interval's width."""
+        lo, hi = self.interval(mean, std, coverage=0.6827)
+        return (hi - lo) / 2
 
 
 def cv_plus_interval(

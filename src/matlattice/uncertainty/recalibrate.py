@@ -5,7 +5,7 @@
 - :class:`IsotonicRecalibration` (Kuleshov, Fenner and Ermon 2018): the predicted Gaussian
   CDF level of each validation target, ``p = Phi((y - mean) / std)``, is mapped by an
   isotonic regression onto its empirical frequency; an interval of coverage ``c`` is then
-  read between the levels whose recalibrated values are ``(1 -+ c) / 2``. ``std`` returns
+  read between the z-scores whose recalibrated levels are ``(1 -+ c) / 2``. ``std`` returns
   the width of the recalibrated 68.3 % interval over two, the Gaussian-equivalent spread.
 
 Both follow the scikit-learn pattern: ``fit(y, mean, std)`` then apply to new predictions.
@@ -19,7 +19,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from matlattice.errors import NotFittedError
 
-__all__ = ["IsotonicRecalibration", "VarianceScaling", "recalibrator"]
+__all__ = ["IsotonicRecalibration", "VarianceScaling"]
 
 ONE_SIGMA = float(norm.cdf(1.0) - norm.cdf(-1.0))  # 0.6827
 
@@ -57,50 +57,57 @@ class VarianceScaling:
     def to_dict(self) -> dict:
         return {"kind": "variance_scaling", "factor": self.factor_}
 
+    @classmethod
+    def from_dict(cls, state: dict) -> VarianceScaling:
+        out = cls()
+        out.factor_ = float(state["factor"])
+        return out
+
 
 class IsotonicRecalibration:
-    """Kuleshov et al. (2018) isotonic recalibration of the predicted Gaussian CDF."""
+    """Kuleshov et al. (2018) isotonic recalibration of the predicted Gaussian CDF.
 
-    _grid = np.linspace(1e-4, 1 - 1e-4, 2001)
+    Isotonic regression depends only on the order of its inputs, so the map is fitted on the
+    z-scores ``(y - mean) / std`` themselves rather than on ``Phi(z)``: the same fitted
+    values, but no loss of resolution where ``Phi`` saturates (a strongly overconfident
+    spread puts most levels within 1e-8 of 0 or 1).
+    """
 
     def fit(self, y, mean, std) -> IsotonicRecalibration:
         y, mean, std = _checked(y, mean, std)
-        levels = norm.cdf((y - mean) / std)
-        empirical = np.searchsorted(np.sort(levels), levels, side="right") / len(levels)
-        self.isotonic_ = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(
-            levels, empirical
-        )
-        self.curve_ = self.isotonic_.predict(self._grid)  # recalibrated value per raw level
+        z = (y - mean) / std
+        empirical = np.searchsorted(np.sort(z), z, side="right") / len(z)
+        isotonic = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(z, empirical)
+        self.knots_ = (isotonic.X_thresholds_, isotonic.y_thresholds_)
         return self
 
-    def _raw_level(self, target: float) -> float:
-        """The raw CDF level whose recalibrated value is ``target`` (monotone inverse)."""
-        if not hasattr(self, "curve_"):
+    def _z(self, target: float) -> float:
+        """The z-score whose recalibrated CDF first reaches ``target`` (clamped to the data)."""
+        if not hasattr(self, "knots_"):
             raise NotFittedError("IsotonicRecalibration is not fitted; call fit first")
-        index = np.searchsorted(self.curve_, target, side="left")
-        return float(self._grid[min(index, len(self._grid) - 1)])
+        z, level = self.knots_
+        index = int(np.searchsorted(level, target, side="left"))
+        if index == 0:
+            return float(z[0])
+        if index >= len(z):
+            return float(z[-1])
+        span = level[index] - level[index - 1]
+        share = (target - level[index - 1]) / span if span > 0 else 1.0
+        return float(z[index - 1] + share * (z[index] - z[index - 1]))
 
     def interval(self, mean, std, coverage: float) -> tuple[np.ndarray, np.ndarray]:
-        lo_level = self._raw_level(0.5 - coverage / 2)
-        hi_level = self._raw_level(0.5 + coverage / 2)
         mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
-        return mean + norm.ppf(lo_level) * std, mean + norm.ppf(hi_level) * std
+        return mean + self._z(0.5 - coverage / 2) * std, mean + self._z(0.5 + coverage / 2) * std
 
     def std(self, mean, std) -> np.ndarray:
         lo, hi = self.interval(mean, std, ONE_SIGMA)
         return (hi - lo) / 2
 
     def to_dict(self) -> dict:
-        return {
-            "kind": "isotonic",
-            "x": self.isotonic_.X_thresholds_.tolist(),
-            "y": self.isotonic_.y_thresholds_.tolist(),
-        }
+        return {"kind": "isotonic", "x": self.knots_[0].tolist(), "y": self.knots_[1].tolist()}
 
-
-def recalibrator(kind: str) -> VarianceScaling | IsotonicRecalibration:
-    """A fresh recalibrator: ``"variance_scaling"`` or ``"isotonic"``."""
-    kinds = {"variance_scaling": VarianceScaling, "isotonic": IsotonicRecalibration}
-    if kind not in kinds:
-        raise ValueError(f"recalibration {kind!r}; expected one of {sorted(kinds)}")
-    return kinds[kind]()
+    @classmethod
+    def from_dict(cls, state: dict) -> IsotonicRecalibration:
+        out = cls()
+        out.knots_ = (np.asarray(state["x"], dtype=float), np.asarray(state["y"], dtype=float))
+        return out
