@@ -75,3 +75,18 @@ def test_bad_coverage_and_method_are_named(model, parts):
     with pytest.raises(ValueError, match="calibration 'platt'"):
         LatticeRegressor.load  # noqa: B018 - the model stays uncalibrated below
         model.calibrate(cal, method="platt")
+
+
+def test_applicability_domain_flags_unseen_chemistry(model, parts, tmp_path):
+    _, _, test = parts
+    distance, inside = model.applicability(test["formula"])
+    assert inside.mean() >= 0.8  # held-out materials of the same chemistry
+    exotic = ["PtAu", "Ce2Os", "U3Pu", "IrRe2", "Nb3Sn", "Hf2W"]
+    far, far_inside = model.applicability(exotic)
+    assert far.mean() > 2 * np.median(distance) and far_inside.mean() <= 0.5
+    reloaded = LatticeRegressor.load(model.save(tmp_path / "d"))
+    np.testing.assert_allclose(reloaded.applicability(exotic)[0], far, rtol=1e-5)
+    log_density = reloaded.domain_.log_density(reloaded.transform(test["formula"]))
+    assert np.median(reloaded.domain_.log_density(reloaded.transform(exotic))) < np.median(
+        log_density
+    )

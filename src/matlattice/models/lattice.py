@@ -39,6 +39,7 @@ from matlattice.models.task_weighting import WEIGHTINGS
 from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.uncertainty.calibrators import calibrator_from_dict, make_calibrator
+from matlattice.uncertainty.domain import ApplicabilityDomain
 
 __all__ = ["LatticeClassifier", "LatticeRegressor"]
 
@@ -325,6 +326,12 @@ class _LatticeBase(BaseEstimator):
         self.n_train_ = len(values)
         self.n_val_ = len(val_values)
         self.n_features_in_ = 1
+        self.calibrators_ = []
+        self.domain_ = None
+        if len(values) > 5 and len(val_values) > 0:
+            self.domain_ = ApplicabilityDomain(seed=self.random_state).fit(
+                self.transform(fractions), self.transform(val_fractions)
+            )
         return self
 
     # --- inference -------------------------------------------------------------------------
@@ -379,6 +386,19 @@ class _LatticeBase(BaseEstimator):
         bottleneck, the posterior mean)."""
         return self._forward_members(X, embed=True)
 
+    def applicability(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """``(distance, in_domain)``, each ``(n,)``: the k-NN distance of each material to the
+        training set in the embedding (1 = the median of held-out validation materials) and
+        whether it is within the 95 % of validation materials
+        (:class:`~matlattice.uncertainty.domain.ApplicabilityDomain`)."""
+        self._check_fitted()
+        if self.domain_ is None:
+            raise ValueError(
+                "no applicability domain: the model was fitted without validation rows"
+            )
+        distance = self.domain_.distance(self.transform(X))
+        return distance, distance <= self.domain_.threshold_
+
     def rate(self, X: object) -> np.ndarray:
         """``(n,)`` information rate of a variational bottleneck, in nats per material: the KL
         divergence of the first member's posterior ``q(z|x)`` from ``N(0, I)``."""
@@ -414,6 +434,13 @@ class _LatticeBase(BaseEstimator):
             for m, net in enumerate(self.members_)
             for k, v in net.state_dict().items()
         }
+        if getattr(self, "domain_", None) is not None:
+            tensors.update(
+                {
+                    f"domain.{k}": torch.from_numpy(np.ascontiguousarray(v))
+                    for k, v in self.domain_.arrays().items()
+                }
+            )
         atomic_write(folder / "weights.safetensors", lambda p: save_file(tensors, str(p)))
         params = self.get_params()
         params["hidden"] = list(params["hidden"])
@@ -432,6 +459,7 @@ class _LatticeBase(BaseEstimator):
                 "calibration": [c.to_dict() for c in self.calibrators_]
                 if getattr(self, "calibrators_", None)
                 else None,
+                "domain": self.domain_.to_dict() if getattr(self, "domain_", None) else None,
                 "n_train": self.n_train_,
                 "n_val": self.n_val_,
             },
@@ -453,6 +481,10 @@ class _LatticeBase(BaseEstimator):
             model.standardizer_ = FeatureStandardizer(s["table"], tuple(s["mean"]), tuple(s["std"]))
         tensors = load_file(str(folder / "weights.safetensors"))
         model.members_ = []
+        model.domain_ = None
+        if config.get("domain"):
+            arrays = {k[7:]: v.numpy() for k, v in tensors.items() if k.startswith("domain.")}
+            model.domain_ = ApplicabilityDomain.restore(config["domain"], arrays)
         for m in range(int(model.ensemble)):
             net = model._build_net()
             prefix = f"member{m}."
