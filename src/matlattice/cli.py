@@ -15,7 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from matlattice.cli_tables import console, fmt, print_fidelity, print_lattice, print_metrics
+from matlattice.cli_tables import (
+    console,
+    fmt,
+    print_calibration,
+    print_fidelity,
+    print_lattice,
+    print_metrics,
+)
 from matlattice.errors import MatlatticeError
 
 app = typer.Typer(
@@ -462,16 +469,45 @@ def predict(
     run: Annotated[Path, typer.Argument(help="Run folder written by `matlattice fit`.")],
     formulas: Annotated[Path, typer.Argument(help="CSV/parquet with 'formula', or .txt list.")],
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("predictions.csv"),
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            help="Nominal coverage of prediction intervals, e.g. 0.9: adds <p>_lo, <p>_hi, "
+            "domain_distance and in_domain."
+        ),
+    ] = None,
 ):
     """Predict every task of a fitted run for new formulas."""
     from matlattice.io import atomic_write_table
     from matlattice.runs import predict_run
 
+    if interval is not None and not 0 < interval < 1:
+        raise typer.BadParameter(f"--interval {interval!r}; expected a coverage in (0, 1)")
     with _friendly_errors():
         frame = _read_formulas(str(formulas))
-        preds = predict_run(run, frame["formula"].tolist())
+        preds = predict_run(run, frame["formula"].tolist(), interval=interval)
         atomic_write_table(output, preds)
     console.print(f"{len(preds)} predictions -> {output}")
+
+
+@app.command()
+def calibrate(
+    run: Annotated[Path, typer.Argument(help="Run folder written by `matlattice fit`.")],
+    method: Annotated[
+        str,
+        typer.Option(help="isotonic | variance_scaling | conformal | conformal_normalised"),
+    ] = "isotonic",
+):
+    """Calibrate a run's uncertainty on its validation part; judge it on its test part."""
+    from matlattice.calibrate import calibrate_run
+    from matlattice.uncertainty.calibrators import CALIBRATIONS
+
+    if method not in CALIBRATIONS:
+        raise typer.BadParameter(f"--method {method!r}; expected one of {', '.join(CALIBRATIONS)}")
+    with _friendly_errors():
+        summary = calibrate_run(run, method)
+    print_calibration(summary)
+    console.print(f"calibration -> {run / 'calibration.json'}, {run / 'calibration.png'}")
 
 
 @app.command()

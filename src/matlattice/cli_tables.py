@@ -5,7 +5,14 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["console", "fmt", "print_fidelity", "print_lattice", "print_metrics"]
+__all__ = [
+    "console",
+    "fmt",
+    "print_calibration",
+    "print_fidelity",
+    "print_lattice",
+    "print_metrics",
+]
 
 console = Console()
 
@@ -66,4 +73,21 @@ def print_metrics(metrics: dict) -> None:
             if key in m:
                 std = f" ± {m[key + '_std']:.3g}" if key + "_std" in m else ""
                 table.add_row(task, key, f"{m[key]:.4g}{std}", str(m["n_train"]), str(m["n_test"]))
+    console.print(table)
+
+
+def print_calibration(summary: dict) -> None:
+    """Per property: miscalibration area, 90 % coverage and Spearman, before -> after."""
+    table = Table(title=f"uncertainty calibration ({summary['method']}), test part")
+    for column in ("property", "miscal. area", "90 % coverage", "90 % width", "spearman |e|~s"):
+        table.add_column(column)
+    for task, both in summary["tasks"].items():
+        b, a = both["before"], both["after"]
+        table.add_row(
+            task,
+            f"{fmt(b['miscalibration_area'])} -> {fmt(a['miscalibration_area'])}",
+            f"{fmt(b['coverage']['0.9'])} -> {fmt(a['coverage']['0.9'])}",
+            f"{fmt(b['interval_width']['0.9'])} -> {fmt(a['interval_width']['0.9'])}",
+            fmt(a["spearman_error_spread"]),
+        )
     console.print(table)

@@ -45,6 +45,7 @@ __all__ = [
     "load_run_models",
     "predict_run",
     "score_task",
+    "split_labels",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,9 @@ def score_task(
     return out
 
 
-def _split_labels(ds: Dataset, split: str, seed: int) -> pd.DataFrame:
-    """Frame with a ``_part`` column (train/val/test) or ``fold`` column per row."""
+def split_labels(ds: Dataset, split: str, seed: int) -> pd.DataFrame:
+    """Frame with a ``_part`` column (train/val/test) or ``fold`` column per row
+    (deterministic for a given split and seed: a run's parts can be rebuilt)."""
     frame = ds.frame.copy()
     if split == "official":
         if "fold" in frame.columns:
@@ -275,7 +277,7 @@ def fit_run(
     if not auto:
         config = FitConfig(**{**asdict(config), "tasks": tuple(tasks)})
     config = FitConfig(**{**asdict(config), "split": split})
-    frame = _split_labels(ds, split, config.seed)
+    frame = split_labels(ds, split, config.seed)
     kinds = [ds.info.property(t).task for t in tasks]
     if "fold" in frame.columns:
         folds = list(config.folds) or list(range(int(frame["fold"].max()) + 1))
@@ -457,13 +459,37 @@ def load_run_models(run: Path) -> list:
     return models
 
 
-def predict_run(run: Path, formulas: list[object], *, chunk_size: int = 200_000) -> pd.DataFrame:
+def _interval_columns(out: pd.DataFrame, valid, model, fractions, coverage: float) -> None:
+    """``<task>_lo``/``_hi`` of nominal ``coverage`` and, once, the domain columns."""
+    lo, hi = model.predict_interval(fractions, coverage=coverage)
+    lo, hi = lo.reshape(len(lo), -1), hi.reshape(len(hi), -1)
+    for j, task in enumerate(model.tasks_):
+        out.loc[valid, f"{task}_lo"] = lo[:, j]
+        out.loc[valid, f"{task}_hi"] = hi[:, j]
+    if "in_domain" not in out.columns and model.domain_ is not None:
+        distance, inside = model.applicability(fractions)
+        out["domain_distance"] = np.nan
+        out["in_domain"] = pd.array([pd.NA] * len(out), dtype="boolean")
+        out.loc[valid, "domain_distance"] = distance
+        out.loc[valid, "in_domain"] = inside
+
+
+def predict_run(
+    run: Path,
+    formulas: list[object],
+    *,
+    chunk_size: int = 200_000,
+    interval: float | None = None,
+) -> pd.DataFrame:
     """Predict every task of the models saved in ``run`` for ``formulas``.
 
     Columns: ``formula``, then per task its prediction, ``<task>_std`` (ensemble spread of
-    neural models) and ``<task>_proba`` (classification). Invalid formulas get NaN and
-    their fault in the ``fault`` column. Formulas are processed ``chunk_size`` at a time, so
-    memory stays bounded for millions of formulas.
+    neural models, recalibrated once ``matlattice calibrate`` has run) and ``<task>_proba``
+    (classification); with ``interval`` (a nominal coverage such as 0.9) also
+    ``<task>_lo`` and ``<task>_hi`` for neural regression models, and ``domain_distance``
+    and ``in_domain`` (applicability domain of the first neural model). Invalid formulas get
+    NaN and their fault in the ``fault`` column. Formulas are processed ``chunk_size`` at a
+    time, so memory stays bounded for millions of formulas.
     """
     models = load_run_models(run)
     pieces = []
@@ -483,6 +509,8 @@ def predict_run(run: Path, formulas: list[object], *, chunk_size: int = 200_000)
                         out.loc[valid, f"{task}_std"] = std[:, j]
                     if proba is not None and not np.isnan(proba[:, j]).all():
                         out.loc[valid, f"{task}_proba"] = proba[:, j]
+                if interval is not None and isinstance(model, LatticeRegressor) and valid.any():
+                    _interval_columns(out, valid, model, batch.fractions[valid], interval)
         if batch.n_invalid:
             out["fault"] = ""
             for row, _, fault in batch.faults:
