@@ -90,3 +90,19 @@ def test_applicability_domain_flags_unseen_chemistry(model, parts, tmp_path):
     assert np.median(reloaded.domain_.log_density(reloaded.transform(exotic))) < np.median(
         log_density
     )
+
+
+def test_heteroscedastic_head_learns_where_the_noise_is():
+    frame = planted_frame(5)[["formula", "t1"]].copy()
+    noisy = frame["formula"].str.contains("O|S|Se|Te")  # oxides and chalcogenides
+    rng = np.random.default_rng(5)
+    frame["t1"] += np.where(noisy, 0.6, 0.03) * rng.normal(size=len(frame))
+    kw = dict(latent_dim=6, hidden=(64,), dropout=0.0, epochs=120, patience=200, lr=3e-3)
+    model = LatticeRegressor(
+        "mlp", ensemble=2, heteroscedastic=True, num_threads=1, random_state=1, **kw
+    ).fit(frame)
+    mean, epistemic, aleatoric = model.predict_components(frame["formula"])
+    assert np.median(aleatoric[noisy]) > 4 * np.median(aleatoric[~noisy])
+    assert np.median(aleatoric[noisy]) == pytest.approx(0.6, rel=0.5)
+    _, total = model.predict(frame["formula"], return_std=True)
+    np.testing.assert_allclose(total, np.sqrt(epistemic**2 + aleatoric**2), rtol=1e-6)

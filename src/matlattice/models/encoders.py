@@ -152,6 +152,10 @@ class MultiTaskNet(nn.Module):
     divergence to ``N(0, I)`` in ``self.kl`` (nats per material), which the trainer adds to the
     loss with weight ``kl_weight``; in eval mode it uses the mean. ``embed`` returns the mean.
 
+    ``heteroscedastic=True`` gives every head a second output, the log-variance of a Gaussian
+    around its prediction (aleatoric noise, in scaled units squared); ``forward`` still
+    returns the means and leaves the ``(batch, n_tasks)`` log-variances in ``self.log_var``.
+
     ``adapter_dim > 0`` switches from hard to soft sharing: each task gets a small residual
     adapter ``z_t = z + U_t silu(D_t z)`` (``D_t``: ``latent_dim -> adapter_dim``, ``U_t``
     zero-initialised, so training starts from hard sharing) and its head reads ``z_t``.
@@ -167,10 +171,13 @@ class MultiTaskNet(nn.Module):
         *,
         variational: bool = False,
         adapter_dim: int = 0,
+        heteroscedastic: bool = False,
     ) -> None:
         super().__init__()
         self.encoder = encoder
         self.variational = variational
+        self.heteroscedastic = heteroscedastic
+        self.log_var: Tensor | None = None
         self.adapter_dim = adapter_dim
         self.adapters = nn.ModuleList(_adapter(latent_dim, adapter_dim) for _ in range(n_tasks))
         self.latent_dim = latent_dim
@@ -181,7 +188,7 @@ class MultiTaskNet(nn.Module):
                 nn.Dropout(dropout),
                 nn.Linear(latent_dim, head_hidden),
                 nn.SiLU(),
-                nn.Linear(head_hidden, 1),
+                nn.Linear(head_hidden, 2 if heteroscedastic else 1),
             )
             for _ in range(n_tasks)
         )
@@ -222,6 +229,9 @@ class MultiTaskNet(nn.Module):
             ]
         else:
             outs = [head(z) for head in self.heads]
+        if self.heteroscedastic:
+            self.log_var = torch.cat([o[:, 1:] for o in outs], dim=1).clamp(-12.0, 8.0)
+            outs = [o[:, :1] for o in outs]
         return torch.cat(outs, dim=1), z  # (b, n_tasks), (b, latent_dim)
 
 

@@ -104,6 +104,7 @@ class _LatticeBase(BaseEstimator):
         kl_weight: float | None = None,
         task_weighting: str = "equal",
         adapter_dim: int = 0,
+        heteroscedastic: bool = False,
         random_state: int = 0,
         device: str = "cpu",
         num_threads: int | None = None,
@@ -131,6 +132,7 @@ class _LatticeBase(BaseEstimator):
         self.kl_weight = kl_weight
         self.task_weighting = task_weighting
         self.adapter_dim = adapter_dim
+        self.heteroscedastic = heteroscedastic
         self.random_state = random_state
         self.device = device
         self.num_threads = num_threads
@@ -182,6 +184,7 @@ class _LatticeBase(BaseEstimator):
             n_tasks,
             variational=self._variational,
             adapter_dim=int(self.adapter_dim),
+            heteroscedastic=bool(self.heteroscedastic) and self._task_kind == "regression",
         )
 
     @property
@@ -340,12 +343,19 @@ class _LatticeBase(BaseEstimator):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit or load first")
 
     def _forward_members(
-        self, X: object, *, embed: bool = False, rate: bool = False, mc_samples: int = 0
+        self,
+        X: object,
+        *,
+        embed: bool = False,
+        rate: bool = False,
+        mc_samples: int = 0,
+        log_var: bool = False,
     ):
         """Raw outputs of every member: ``(n_members, n, n_tasks)`` (or embeddings of member 0,
         ``(n, latent_dim)``, or its rate ``(n,)``), computed chunk by chunk, bounded memory.
         ``mc_samples > 0`` keeps dropout on and stacks that many passes per member
-        (``(n_members * mc_samples, n, n_tasks)``, Monte Carlo dropout)."""
+        (``(n_members * mc_samples, n, n_tasks)``, Monte Carlo dropout). ``log_var`` appends
+        a heteroscedastic head's log-variances: ``(..., n, 2 * n_tasks)``."""
         self._check_fitted()
         embed = embed or rate
         fractions = as_fractions(X)
@@ -374,7 +384,10 @@ class _LatticeBase(BaseEstimator):
                         for b in range(0, len(inputs[0]), 4096):
                             batch = tuple(t[b : b + 4096] for t in inputs)
                             fn = net.rate if rate else net.embed if embed else net
-                            pieces.append(fn(*batch).cpu())
+                            out = fn(*batch)
+                            if log_var:
+                                out = torch.cat([out, net.log_var], dim=1)
+                            pieces.append(out.cpu())
                         chunk.append(torch.cat(pieces).numpy()[restore])
                     net.eval()
             outputs.append(np.stack(chunk))
@@ -605,6 +618,10 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
     adapter_dim : int, default 0
         0: hard sharing (every head reads the shared embedding); > 0: soft sharing, a
         residual adapter of this width per task between the embedding and its head.
+    heteroscedastic : bool, default False
+        Heads also predict a noise variance, trained by Gaussian negative log-likelihood
+        (aleatoric uncertainty, separated from the members' spread by
+        :meth:`predict_components`).
     n_jobs : int, default 1
         Worker processes training members in parallel (one torch thread each).
     random_state : int, default 0
@@ -621,15 +638,43 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
 
     _task_kind = "regression"
 
-    def _member_values(self, X: object, mc_samples: int = 0) -> np.ndarray:
+    def _member_values(self, X: object, mc_samples: int = 0, aleatoric: bool = False):
         """``(n_draws, n, n_tasks)`` predictions in target units: one per member (and MC
-        dropout pass)."""
-        raw = self._forward_members(X, mc_samples=mc_samples)
-        return np.stack(
+        dropout pass); with ``aleatoric`` also the heads' noise spreads, same shape."""
+        hetero = bool(self.heteroscedastic) and aleatoric
+        raw = self._forward_members(X, mc_samples=mc_samples, log_var=hetero)
+        t = len(self.scalers_)
+        values = np.stack(
             [
                 np.column_stack([s.inverse(raw[m, :, j]) for j, s in enumerate(self.scalers_)])
                 for m in range(raw.shape[0])
             ]
+        )
+        if not aleatoric:
+            return values
+        if not hetero:
+            return values, np.zeros_like(values)
+        noise = np.stack(
+            [
+                np.column_stack(
+                    [
+                        s.inverse_std(raw[m, :, j], np.exp(0.5 * raw[m, :, t + j]))
+                        for j, s in enumerate(self.scalers_)
+                    ]
+                )
+                for m in range(raw.shape[0])
+            ]
+        )
+        return values, noise
+
+    def predict_components(self, X: object, *, mc_samples: int = 0):
+        """``(mean, epistemic, aleatoric)`` spreads, shapes as :meth:`predict`: the spread of
+        the members' means (model uncertainty) and the root mean noise variance of a
+        heteroscedastic head (zero without one). :meth:`predict`'s raw spread is their
+        root sum of squares."""
+        values, noise = self._member_values(X, mc_samples, aleatoric=True)
+        return self._shape(
+            values.mean(axis=0), values.std(axis=0), np.sqrt((noise**2).mean(axis=0))
         )
 
     def _shape(self, *arrays: np.ndarray):
@@ -649,10 +694,13 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
 
         The spread is the standard deviation over the ensemble members (deep ensemble) or,
         with ``mc_samples > 0``, over that many Monte Carlo dropout passes of every member.
-        After :meth:`calibrate` it is the recalibrated spread unless ``calibrated=False``.
+        With a heteroscedastic head the heads' noise is added: ``sqrt(epistemic^2 +
+        aleatoric^2)`` (:meth:`predict_components`). After :meth:`calibrate` it is the
+        recalibrated spread unless ``calibrated=False``.
         """
-        values = self._member_values(X, mc_samples)
-        mean, std = values.mean(axis=0), values.std(axis=0)
+        values, noise = self._member_values(X, mc_samples, aleatoric=True)
+        mean = values.mean(axis=0)
+        std = np.sqrt(values.var(axis=0) + (noise**2).mean(axis=0))
         if calibrated and getattr(self, "calibrators_", None):
             std = np.column_stack(
                 [c.std(mean[:, j], std[:, j]) for j, c in enumerate(self.calibrators_)]

@@ -80,5 +80,14 @@ class TargetScaler:
         t = np.asarray(z, dtype=float) * self.scale + self.center
         return 10.0**t if self.transform == "log" else t
 
+    def inverse_std(self, z: np.ndarray, z_std: np.ndarray) -> np.ndarray:
+        """A spread in scaled units around ``z`` -> target units (delta method: the slope of
+        :meth:`inverse` at ``z`` times ``z_std``)."""
+        z_std = np.asarray(z_std, dtype=float)
+        if self.task == "classification":
+            return z_std
+        slope = self.scale * (np.log(10.0) * self.inverse(z) if self.transform == "log" else 1.0)
+        return np.abs(slope) * z_std
+
     def to_dict(self) -> dict:
         return asdict(self)

@@ -104,16 +104,22 @@ class TrainingMonitor(Protocol):
     def epoch_end(self, epoch: int, net: nn.Module) -> None: ...
 
 
-def masked_task_losses(pred: Tensor, target: Tensor, is_class: Tensor) -> tuple[Tensor, Tensor]:
+def masked_task_losses(
+    pred: Tensor, target: Tensor, is_class: Tensor, log_var: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """``((n_tasks,) mean loss over each task's labelled entries, (n_tasks,) bool present)``.
 
-    Regression tasks use L1 on scaled targets, classification tasks binary cross-entropy on
+    Regression tasks use L1 on scaled targets, or with ``log_var`` (a heteroscedastic head's
+    ``(batch, n_tasks)`` log-variances) the Gaussian negative log-likelihood
+    ``0.5 (log s^2 + (y - pred)^2 / s^2)``; classification tasks binary cross-entropy on
     logits. ``pred`` and ``target`` are ``(batch, n_tasks)`` (NaN target = unlabelled);
     ``is_class`` is ``(n_tasks,)``. A task with no label in the batch has loss 0.
     """
     mask = ~torch.isnan(target)
     safe = torch.where(mask, target, torch.zeros_like(target))
     l1 = (pred - safe).abs()
+    if log_var is not None:
+        l1 = 0.5 * (log_var + (pred - safe) ** 2 * torch.exp(-log_var))
     bce = nn.functional.binary_cross_entropy_with_logits(pred, safe.clamp(0, 1), reduction="none")
     per_entry = torch.where(is_class.unsqueeze(0), bce, l1) * mask
     count = mask.sum(dim=0)  # (n_tasks,)
@@ -191,12 +197,17 @@ def evaluate_loss(
 ) -> float:
     """Validation loss over a whole set (same weighting as training)."""
     net.eval()
-    preds = []
+    preds, log_vars = [], []
     with torch.no_grad():
         for idx in _batches(len(targets), batch_size, None):
             preds.append(net(*(x[idx] for x in inputs)))
+            if getattr(net, "log_var", None) is not None:
+                log_vars.append(net.log_var)
     net.train()
-    return float(masked_loss(torch.cat(preds), targets, is_class))
+    per_task, present = masked_task_losses(
+        torch.cat(preds), targets, is_class, torch.cat(log_vars) if log_vars else None
+    )
+    return float(per_task[present].mean()) if present.any() else 0.0
 
 
 def train_network(
@@ -276,7 +287,9 @@ def train_network(
         for idx in _batches(n, config.batch_size, generator, lengths):
             idx = idx.to(device)
             pred, embedding = _forward(net, tuple(x[idx] for x in train_inputs))
-            per_task, present = masked_task_losses(pred, train_targets[idx], is_class)
+            per_task, present = masked_task_losses(
+                pred, train_targets[idx], is_class, getattr(net, "log_var", None)
+            )
             extra = config.kl_weight * net.kl if getattr(net, "variational", False) else None
             optimizer.zero_grad(set_to_none=True)
             balancer.backward(per_task, present, net, embedding, extra)
