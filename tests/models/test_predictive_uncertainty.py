@@ -101,7 +101,7 @@ def test_heteroscedastic_head_learns_where_the_noise_is():
     model = LatticeRegressor(
         "mlp", ensemble=2, heteroscedastic=True, num_threads=1, random_state=1, **kw
     ).fit(frame)
-    mean, epistemic, aleatoric = model.predict_components(frame["formula"])
+    _, epistemic, aleatoric = model.predict_components(frame["formula"])
     assert np.median(aleatoric[noisy]) > 4 * np.median(aleatoric[~noisy])
     assert np.median(aleatoric[noisy]) == pytest.approx(0.6, rel=0.5)
     _, total = model.predict(frame["formula"], return_std=True)
