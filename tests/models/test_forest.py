@@ -75,3 +75,15 @@ def test_load_rejects_other_versions(tmp_path):
         MultiTaskForest.load(folder)
     with pytest.raises(MatlatticeError, match=r"missing config\.json"):
         MultiTaskForest.load(tmp_path / "nowhere")
+
+
+def test_tree_spread_is_the_std_of_the_trees():
+    rng = np.random.default_rng(1)
+    X, Xt = rng.normal(size=(300, 5)), rng.normal(size=(50, 5))
+    reg = RandomForestRegressor(n_estimators=15, random_state=0).fit(X, X[:, 0] ** 2)
+    mean, std = forest_to_arrays(reg).predict(Xt, return_std=True)
+    trees = np.stack([t.predict(Xt.astype(np.float32)) for t in reg.estimators_])
+    np.testing.assert_allclose(mean[:, 0], trees.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(std[:, 0], trees.std(axis=0), atol=1e-12)
+    far = np.full((1, 5), 6.0)  # outside the data: trees agree on the edge leaf less often
+    assert std.mean() > 0 and np.isfinite(forest_to_arrays(reg).predict(far, True)[1]).all()

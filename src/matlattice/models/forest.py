@@ -143,18 +143,21 @@ class MultiTaskForest(BaseEstimator):
         if not hasattr(self, "forests_"):
             raise NotFittedError("MultiTaskForest is not fitted; call fit or load first")
 
-    def predict(self, X: object) -> np.ndarray:
-        """Predictions of shape (n, n_tasks): values, or the predicted class for classifiers."""
+    def predict(self, X: object, return_std: bool = False):
+        """Predictions of shape (n, n_tasks): values, or the predicted class for classifiers;
+        with ``return_std`` also the spread of the trees' predictions for regression tasks
+        (NaN for classification), the forest's native uncertainty."""
         self._check_fitted()
         features = self._featurizer().transform(X)
         out = np.empty((features.shape[0], len(self.tasks_)))
+        std = np.full_like(out, np.nan)
         for j, forest in enumerate(self.forests_):
-            leaf = forest.predict(features)
+            leaf, spread = forest.predict(features, return_std=True)
             if self.task_types_[j] == "classification":
                 out[:, j] = np.asarray(self.classes_[j])[leaf.argmax(axis=1)]
             else:
-                out[:, j] = leaf[:, 0]
-        return out
+                out[:, j], std[:, j] = leaf[:, 0], spread[:, 0]
+        return (out, std) if return_std else out
 
     def predict_proba(self, X: object) -> np.ndarray:
         """Probability of class 1 per classification task, shape (n, n_tasks) (NaN elsewhere)."""

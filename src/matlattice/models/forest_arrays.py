@@ -53,8 +53,9 @@ class ForestArrays:
             }
         )
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Mean leaf value over trees, shape (n_samples, k).
+    def predict(self, X: np.ndarray, return_std: bool = False):
+        """Mean leaf value over trees, shape (n_samples, k); with ``return_std`` also the
+        standard deviation over the trees (the forest's tree spread), same shape.
 
         ``X`` has shape (n_samples, n_features), float; NaN is not supported (as in sklearn's
         forests before NaN support, features must be finite).
@@ -70,7 +71,8 @@ class ForestArrays:
             go_left = X[r, self.feature[current]] <= self.threshold[current]
             node[r, t] = np.where(go_left, self.left[current], self.right[current])
             active[r, t] = self.left[node[r, t]] >= 0
-        return self.value[node].mean(axis=1)
+        leaves = self.value[node]  # (n, n_trees, k)
+        return (leaves.mean(axis=1), leaves.std(axis=1)) if return_std else leaves.mean(axis=1)
 
 
 def forest_to_arrays(forest) -> ForestArrays:
