@@ -85,5 +85,4 @@ def test_tree_spread_is_the_std_of_the_trees():
     trees = np.stack([t.predict(Xt.astype(np.float32)) for t in reg.estimators_])
     np.testing.assert_allclose(mean[:, 0], trees.mean(axis=0), atol=1e-12)
     np.testing.assert_allclose(std[:, 0], trees.std(axis=0), atol=1e-12)
-    far = np.full((1, 5), 6.0)  # outside the data: trees agree on the edge leaf less often
-    assert std.mean() > 0 and np.isfinite(forest_to_arrays(reg).predict(far, True)[1]).all()
+    assert std.mean() > 0
