@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 bench: fetch
 	bash bench/peers/setup_matminer.sh
+	$(PY) -m pip install --quiet -r bench/peers/requirements-uncertainty.txt
 	$(PY) bench/featurize.py
 	$(PY) bench/parser_agreement.py
 
