@@ -517,9 +517,9 @@ def demo(
     epochs: Annotated[int, typer.Option(help="Maximum epochs of the attention model.")] = 40,
     latent_dim: Annotated[int, typer.Option(help="Embedding width d.")] = 32,
 ):
-    """Fetch -> audit -> featurise -> fit an attention model with a d-wide embedding on the
-    cleaned data -> test metrics and parity plot -> a small compression-fidelity sweep -> the
-    entanglement lattice of its properties."""
+    """Fetch -> audit -> featurise -> fit an attention ensemble with a d-wide embedding on the
+    cleaned data -> test metrics and parity plot -> uncertainty calibration -> a small
+    compression-fidelity sweep -> the entanglement lattice of its properties."""
     from matlattice.data.audit import audit_dataset
     from matlattice.data.fetch import SOURCES, fetch_source
     from matlattice.io import atomic_write_table
@@ -527,7 +527,7 @@ def demo(
     from matlattice.runs import FitConfig, fit_run
 
     with _friendly_errors():
-        steps = ["fetch", "audit", "featurize", "fit", "fidelity", "lattice"]
+        steps = ["fetch", "audit", "featurize", "fit", "calibrate", "fidelity", "lattice"]
         with _progress("demo") as progress:
             progress(steps[0])
             for name in SOURCES:
@@ -554,12 +554,17 @@ def demo(
                     epochs=epochs,
                     patience=10,
                     latent_dim=latent_dim,
+                    ensemble=2,
                     clean=True,
                 ),
                 out,
                 progress=lambda t: progress(f"fit {t}"),
             )
             progress(steps[4])
+            from matlattice.calibrate import calibrate_run
+
+            calibration = calibrate_run(out, "isotonic")
+            progress(steps[5])
             from matlattice.fidelity.run import FidelityConfig, fidelity_run
 
             sweep = fidelity_run(
@@ -573,7 +578,7 @@ def demo(
                 ),
                 out / "fidelity",
             )
-            progress(steps[5])
+            progress(steps[6])
             from matlattice.entangle.run import EntangleConfig, entangle_run
 
             lattice = entangle_run(
@@ -586,6 +591,8 @@ def demo(
     console.print(f"features: {X.shape} at {rate:,.0f} formulas/s -> {out / 'features.parquet'}")
     print_metrics(metrics)
     console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
+    print_calibration(calibration)
+    console.print(f"calibration -> {out / 'calibration.json'}, {out / 'calibration.png'}")
     print_fidelity(sweep)
     console.print(f"fidelity sweep -> {out / 'fidelity'} (fidelity.json, figures)")
     print_lattice(lattice)
