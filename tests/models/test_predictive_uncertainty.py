@@ -106,3 +106,22 @@ def test_heteroscedastic_head_learns_where_the_noise_is():
     assert np.median(aleatoric[noisy]) == pytest.approx(0.6, rel=0.5)
     _, total = model.predict(frame["formula"], return_std=True)
     np.testing.assert_allclose(total, np.sqrt(epistemic**2 + aleatoric**2), rtol=1e-6)
+
+
+def test_cv_members_give_cv_plus_intervals(parts, model, tmp_path):
+    train, _, test = parts
+    kw = dict(latent_dim=6, hidden=(64,), dropout=0.0, epochs=60, patience=200, lr=3e-3)
+    cv = LatticeRegressor("mlp", ensemble=4, cv_members=True, num_threads=1, **kw).fit(train)
+    assert cv.cv_residuals_.shape == (len(cv.cv_fold_), 2) and set(cv.cv_fold_) == {0, 1, 2, 3}
+    lo, hi = cv.predict_interval(test["formula"], coverage=0.9, method="cv_plus")
+    for j, task in enumerate(["t1", "t2"]):
+        coverage, width = interval_coverage(test[task].to_numpy(), lo[:, j], hi[:, j])
+        assert 0.8 <= coverage <= 1.0 and np.isfinite(width), (task, coverage)
+    again = LatticeRegressor.load(cv.save(tmp_path / "cv"))
+    np.testing.assert_allclose(
+        again.predict_interval(test["formula"], coverage=0.9, method="cv_plus")[1], hi
+    )
+    with pytest.raises(ValueError, match="cv_members=True"):
+        model.predict_interval(test["formula"], method="cv_plus")
+    with pytest.raises(ValueError, match="cv_members needs ensemble >= 2"):
+        LatticeRegressor("mlp", cv_members=True).fit(train)

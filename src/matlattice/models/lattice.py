@@ -39,6 +39,7 @@ from matlattice.models.task_weighting import WEIGHTINGS
 from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.uncertainty.calibrators import calibrator_from_dict, make_calibrator
+from matlattice.uncertainty.conformal import cv_plus_interval
 from matlattice.uncertainty.domain import ApplicabilityDomain
 
 __all__ = ["LatticeClassifier", "LatticeRegressor"]
@@ -105,6 +106,7 @@ class _LatticeBase(BaseEstimator):
         task_weighting: str = "equal",
         adapter_dim: int = 0,
         heteroscedastic: bool = False,
+        cv_members: bool = False,
         random_state: int = 0,
         device: str = "cpu",
         num_threads: int | None = None,
@@ -133,6 +135,7 @@ class _LatticeBase(BaseEstimator):
         self.task_weighting = task_weighting
         self.adapter_dim = adapter_dim
         self.heteroscedastic = heteroscedastic
+        self.cv_members = cv_members
         self.random_state = random_state
         self.device = device
         self.num_threads = num_threads
@@ -154,6 +157,10 @@ class _LatticeBase(BaseEstimator):
             raise ValueError(f"adapter_dim={self.adapter_dim!r}; expected 0 (hard) or more")
         if int(self.ensemble) < 1:
             raise ValueError(f"ensemble={self.ensemble!r}; must be >= 1")
+        if self.cv_members and int(self.ensemble) < 2:
+            raise ValueError(
+                f"cv_members needs ensemble >= 2 (one member per fold); got {self.ensemble}"
+            )
         if not 0 < self.val_fraction < 0.5:
             raise ValueError(f"val_fraction={self.val_fraction!r}; expected a value in (0, 0.5)")
 
@@ -282,14 +289,23 @@ class _LatticeBase(BaseEstimator):
                 raise ValueError("a training monitor needs n_jobs=1 (members in this process)")
             monitor.start(train_inputs, torch.tensor(scaled, dtype=torch.float32), is_class)
         source = _load_source(init_from) if init_from is not None else None
+        targets_t = torch.tensor(scaled, dtype=torch.float32)
+        if self.cv_members:  # member k never sees the training rows of fold k
+            from matlattice.composition import composition_keys
+
+            fold = _composition_folds(
+                composition_keys(fractions), int(self.ensemble), self.random_state
+            )
         jobs = [
             _MemberJob(
                 estimator=self,
                 member=m,
                 source=source,
                 data=(
-                    train_inputs,
-                    torch.tensor(scaled, dtype=torch.float32),
+                    tuple(x[torch.as_tensor(fold != m)] for x in train_inputs)
+                    if self.cv_members
+                    else train_inputs,
+                    targets_t[torch.as_tensor(fold != m)] if self.cv_members else targets_t,
                     val_inputs,
                     torch.tensor(scaled_val, dtype=torch.float32),
                     is_class,
@@ -330,6 +346,11 @@ class _LatticeBase(BaseEstimator):
         self.n_val_ = len(val_values)
         self.n_features_in_ = 1
         self.calibrators_ = []
+        self.cv_fold_, self.cv_residuals_ = None, None
+        if self.cv_members:
+            values_oof = self._member_values(fractions)  # (K, n, t)
+            oof = values_oof[fold, np.arange(len(fold))]  # member blind to each row
+            self.cv_fold_, self.cv_residuals_ = fold, np.abs(values - oof)
         self.domain_ = None
         if len(values) > 5 and len(val_values) > 0:
             self.domain_ = ApplicabilityDomain(seed=self.random_state).fit(
@@ -447,6 +468,9 @@ class _LatticeBase(BaseEstimator):
             for m, net in enumerate(self.members_)
             for k, v in net.state_dict().items()
         }
+        if getattr(self, "cv_residuals_", None) is not None:
+            tensors["cv.fold"] = torch.from_numpy(self.cv_fold_.astype(np.int64))
+            tensors["cv.residuals"] = torch.from_numpy(self.cv_residuals_.astype(np.float64))
         if getattr(self, "domain_", None) is not None:
             tensors.update(
                 {
@@ -494,6 +518,10 @@ class _LatticeBase(BaseEstimator):
             model.standardizer_ = FeatureStandardizer(s["table"], tuple(s["mean"]), tuple(s["std"]))
         tensors = load_file(str(folder / "weights.safetensors"))
         model.members_ = []
+        model.cv_fold_, model.cv_residuals_ = None, None
+        if "cv.fold" in tensors:
+            model.cv_fold_ = tensors["cv.fold"].numpy()
+            model.cv_residuals_ = tensors["cv.residuals"].numpy()
         model.domain_ = None
         if config.get("domain"):
             arrays = {k[7:]: v.numpy() for k, v in tensors.items() if k.startswith("domain.")}
@@ -513,6 +541,13 @@ class _LatticeBase(BaseEstimator):
         model.n_train_, model.n_val_ = config["n_train"], config["n_val"]
         model.n_features_in_ = 1
         return model
+
+
+def _composition_folds(keys: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """``(n,)`` fold index in ``0..k-1`` per row, whole compositions per fold, seeded."""
+    unique, inverse = np.unique(np.asarray(keys), return_inverse=True)
+    folds = np.random.default_rng(seed).permutation(len(unique)) % k
+    return folds[inverse]
 
 
 def _dropout_on(net: nn.Module, seed: int) -> None:
@@ -618,6 +653,10 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
     adapter_dim : int, default 0
         0: hard sharing (every head reads the shared embedding); > 0: soft sharing, a
         residual adapter of this width per task between the embedding and its head.
+    cv_members : bool, default False
+        Member k of the ensemble trains without the k-th of ``ensemble`` composition-level
+        folds of the training rows; the out-of-fold residuals are kept for CV+ intervals
+        (``predict_interval(..., method="cv_plus")``).
     heteroscedastic : bool, default False
         Heads also predict a noise variance, trained by Gaussian negative log-likelihood
         (aleatoric uncertainty, separated from the members' spread by
@@ -707,12 +746,32 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
             )
         return self._shape(mean, std) if return_std else self._shape(mean)
 
-    def predict_interval(self, X: object, coverage: float = 0.9, *, mc_samples: int = 0):
+    def predict_interval(
+        self, X: object, coverage: float = 0.9, *, mc_samples: int = 0, method: str = "auto"
+    ):
         """``(lo, hi)`` of nominal ``coverage`` per material and task (shapes as
-        :meth:`predict`): from the fitted calibration (:meth:`calibrate`) when there is one,
-        else the Gaussian interval ``mean -+ z std`` of the raw spread."""
+        :meth:`predict`).
+
+        ``method="auto"``: from the fitted calibration (:meth:`calibrate`) when there is one,
+        else the Gaussian interval ``mean -+ z std`` of the raw spread; ``"cv_plus"``: CV+
+        intervals of a model fitted with ``cv_members=True`` (member k trained without fold
+        k; guaranteed coverage ``>= 2 coverage - 1``, typically about ``coverage``).
+        """
         if not 0 < coverage < 1:
             raise ValueError(f"coverage={coverage!r}; expected a value in (0, 1)")
+        if method == "cv_plus":
+            if getattr(self, "cv_residuals_", None) is None:
+                raise ValueError("method='cv_plus' needs a model fitted with cv_members=True")
+            values = self._member_values(X)  # (K, n, t)
+            bounds = [
+                cv_plus_interval(values[:, :, j], self.cv_fold_, self.cv_residuals_[:, j], coverage)
+                for j in range(len(self.tasks_))
+            ]
+            return self._shape(
+                np.column_stack([b[0] for b in bounds]), np.column_stack([b[1] for b in bounds])
+            )
+        if method != "auto":
+            raise ValueError(f"method={method!r}; expected 'auto' or 'cv_plus'")
         mean, std = self.predict(X, return_std=True, mc_samples=mc_samples, calibrated=False)
         mean, std = mean.reshape(len(mean), -1), std.reshape(len(std), -1)
         if getattr(self, "calibrators_", None):

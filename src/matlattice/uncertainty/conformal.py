@@ -85,6 +85,8 @@ def cv_plus_interval(
     fold_of_row: np.ndarray,
     oof_residuals: np.ndarray,
     coverage: float = 0.9,
+    *,
+    chunk_bytes: int = 64 * 2**20,
 ) -> tuple[np.ndarray, np.ndarray]:
     """CV+ interval of nominal ``coverage`` (guaranteed ``>= 2 coverage - 1``).
 
@@ -101,11 +103,19 @@ def cv_plus_interval(
     fold_of_row, residuals = fold_of_row[ok], residuals[ok]
     n = len(residuals)
     alpha = 1.0 - coverage
-    mu = fold_predictions[fold_of_row]  # (n, m): the model blind to row i, at every new row
+    m = fold_predictions.shape[1]
     low_rank = math.floor(alpha * (n + 1))
     high_rank = math.ceil((1 - alpha) * (n + 1))
-    lower = np.sort(mu - residuals[:, None], axis=0)
-    upper = np.sort(mu + residuals[:, None], axis=0)
-    lo = lower[low_rank - 1] if low_rank >= 1 else np.full(mu.shape[1], -np.inf)
-    hi = upper[high_rank - 1] if high_rank <= n else np.full(mu.shape[1], np.inf)
+    lo, hi = np.full(m, -np.inf), np.full(m, np.inf)
+    step = max(1, chunk_bytes // max(8 * n, 1))
+    for start in range(0, m, step):  # (n, chunk) at a time: bounded memory
+        mu = fold_predictions[fold_of_row, start : start + step]  # model blind to row i
+        if low_rank >= 1:
+            lo[start : start + step] = np.partition(mu - residuals[:, None], low_rank - 1, axis=0)[
+                low_rank - 1
+            ]
+        if high_rank <= n:
+            hi[start : start + step] = np.partition(mu + residuals[:, None], high_rank - 1, axis=0)[
+                high_rank - 1
+            ]
     return lo, hi
