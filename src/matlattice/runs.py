@@ -308,10 +308,14 @@ def fit_run(
             if isinstance(model, MultiTaskForest):
                 model.fit(train["formula"].tolist(), train[group_tasks], progress=say)
             else:
-                fit_part, val_part = _train_val(train)
+                # rows with no label for this model's tasks carry nothing to learn from
+                fit_part, val_part = (
+                    part[["formula", *group_tasks]].dropna(subset=group_tasks, how="all")
+                    for part in _train_val(train)
+                )
                 model.fit(
-                    fit_part[["formula", *group_tasks]],
-                    X_val=val_part[["formula", *group_tasks]],
+                    fit_part,
+                    X_val=val_part,
                     checkpoint_dir=out / "checkpoints" / name / label,
                     resume=config.resume,
                     init_from=Path(config.init_from) if config.init_from else None,

@@ -63,6 +63,14 @@ def test_duplicate_is_gated_as_pathological(planted_run):
     edges = lattice.graph.edges
     strongest = max(edges[copy, original]["weight"], edges[original, copy]["weight"])
     assert strongest == pytest.approx(np.nanmax(lattice.weight))
+    # an error in one is an error in the other: uncertainty travels along this edge
+    assert edges[copy, original]["error_correlation"] > 0.8
+    across = [
+        abs(edges[s, t]["error_correlation"])
+        for s, t in edges
+        if planted.group_of()[s] != planted.group_of()[t] and {s, t} != {copy, original}
+    ]
+    assert np.median(across) < 0.5
 
 
 def test_scarce_property_is_reported_asymmetric(formulas):

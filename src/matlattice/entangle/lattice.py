@@ -388,6 +388,7 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
                 representation_alignment=value(m.representation_alignment, s, t),
                 direction_dot=value(m.direction_dot, s, t),
                 head_cka=value(m.head_cka, s, t),
+                error_correlation=value(m.error_correlation, s, t),
                 weight_damped=value(damped, s, t),
                 oscillating=(tasks[min(s, t)], tasks[max(s, t)]) in oscillating,
                 gated=bool(cut[s, t]),

@@ -58,6 +58,9 @@ class CouplingMeasures:
     alone_error, pair_error : validation MAEs behind ``transfer_gain`` (scaled units)
     source_share : ``(T, T)`` largest share of one data source among co-labelled rows, or
         ``None`` without a source column
+    error_correlation : Pearson correlation of the joint model's validation errors of ``s``
+        and ``t`` on co-labelled rows (how an error in one property travels with an error in
+        the other: uncertainty propagating along the edge); not part of the weight
     """
 
     tasks: list[str]
@@ -77,6 +80,7 @@ class CouplingMeasures:
     alone_error: np.ndarray | None = None
     pair_error: np.ndarray | None = None
     source_share: np.ndarray | None = None
+    error_correlation: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     def terms(self) -> dict[str, np.ndarray]:

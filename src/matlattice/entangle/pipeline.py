@@ -21,7 +21,13 @@ from matlattice.entangle.measures import CouplingMeasures
 from matlattice.entangle.monitor import CouplingMonitor
 from matlattice.entangle.transfer import transfer_gains
 
-__all__ = ["DEFAULT_MODEL", "EntanglementResult", "entanglement_lattice", "split_frame"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "EntanglementResult",
+    "entanglement_lattice",
+    "error_correlation",
+    "split_frame",
+]
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +117,16 @@ def _source_share(train: pd.DataFrame, tasks: list[str]) -> tuple[np.ndarray | N
     return out, int(train["source"].nunique())
 
 
+def error_correlation(model, val: pd.DataFrame, tasks: list[str], min_count: int = 10):
+    """``(T, T)`` Pearson correlation of the validation errors of every pair of properties on
+    their co-labelled rows (NaN below ``min_count`` rows)."""
+    pred = np.asarray(model.predict(val["formula"].tolist())).reshape(len(val), -1)
+    errors = pd.DataFrame(val[tasks].to_numpy(dtype=float) - pred, columns=tasks)
+    out = errors.corr(method="pearson", min_periods=min_count).to_numpy(dtype=float, copy=True)
+    np.fill_diagonal(out, np.nan)
+    return out
+
+
 def _nanmean_epochs(stack: np.ndarray) -> np.ndarray:
     """Mean over epochs (axis 0) ignoring NaN, NaN where an entry was never measured."""
     finite = np.isfinite(stack)
@@ -183,6 +199,7 @@ def entanglement_lattice(
         source_share=share,
         extra={"n_sources": n_sources},
     )
+    measures.error_correlation = error_correlation(model, val, tasks)
     if transfer:
         pair_params = {**params, "num_threads": 1 if n_jobs > 1 else num_threads}
         gain, alone, pair = transfer_gains(
