@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from matlattice.cli import app
 from matlattice.composition.elements import SYMBOL_TO_INDEX
+from matlattice.runs import load_run_models
 
 runner = CliRunner()
 CATIONS = ["Li", "Na", "K", "Rb", "Cs", "Mg", "Ca", "Sr", "Ba", "Zn", "Cd", "Al", "Ga", "In"]
@@ -61,3 +62,23 @@ def test_calibrate_then_predict_intervals(tmp_path):
 
     bad = runner.invoke(app, ["calibrate", str(run), "--method", "platt"])
     assert bad.exit_code == 2 and "platt" in bad.output
+
+
+def test_fit_cv_members_predicts_cv_plus_intervals(tmp_path):
+    data, run = _planted_csv(tmp_path), tmp_path / "cv"
+    args = ["fit", str(data), "--model", "mlp", "--split", "random", "--ensemble", "3"]
+    result = runner.invoke(app, [*args, "--cv-members", "--epochs", "20", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    formulas = tmp_path / "new.csv"
+    pd.DataFrame({"formula": ["NaCl", "KBr"]}).to_csv(formulas, index=False)
+    out = tmp_path / "p.csv"
+    result = runner.invoke(
+        app, ["predict", str(run), str(formulas), "--interval", "0.9", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    preds = pd.read_csv(out)
+    assert ((preds["y_lo"] < preds["y"]) & (preds["y"] < preds["y_hi"])).all()
+    (model,) = load_run_models(run)
+    assert model.cv_residuals_ is not None and model.get_params()["cv_members"]
+    lo, hi = model.predict_interval(["NaCl", "KBr"], 0.9, method="cv_plus")  # what auto chose
+    np.testing.assert_allclose(preds[["y_lo", "y_hi"]].to_numpy(), np.column_stack([lo, hi]))

@@ -271,6 +271,12 @@ def fit(
         bool,
         typer.Option(help="With --tasks auto: add the pairwise transfer trainings to the lattice."),
     ] = False,
+    heteroscedastic: Annotated[
+        bool, typer.Option(help="Heads also predict their noise (aleatoric spread).")
+    ] = False,
+    cv_members: Annotated[
+        bool, typer.Option(help="Member k trains without fold k: CV+ prediction intervals.")
+    ] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -316,6 +322,8 @@ def fit(
             task_weighting=task_weighting,
             adapter_dim=adapter_dim,
             auto_transfer=auto_transfer,
+            heteroscedastic=heteroscedastic,
+            cv_members=cv_members,
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)

@@ -93,6 +93,8 @@ class FitConfig:
     task_weighting: str = "equal"
     adapter_dim: int = 0
     auto_transfer: bool = False
+    heteroscedastic: bool = False
+    cv_members: bool = False
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -192,6 +194,8 @@ def _build_models(
         n_jobs=config.n_jobs,
         task_weighting=config.task_weighting,
         adapter_dim=config.adapter_dim,
+        heteroscedastic=config.heteroscedastic,
+        cv_members=config.cv_members,
     )
     regression = [t for t, k in zip(tasks, kinds, strict=True) if k == "regression"]
     classification = [t for t, k in zip(tasks, kinds, strict=True) if k == "classification"]

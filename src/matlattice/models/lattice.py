@@ -157,6 +157,8 @@ class _LatticeBase(BaseEstimator):
             raise ValueError(f"adapter_dim={self.adapter_dim!r}; expected 0 (hard) or more")
         if int(self.ensemble) < 1:
             raise ValueError(f"ensemble={self.ensemble!r}; must be >= 1")
+        if self.cv_members and self._task_kind != "regression":
+            raise ValueError("cv_members (CV+ intervals) is for regression models")
         if self.cv_members and int(self.ensemble) < 2:
             raise ValueError(
                 f"cv_members needs ensemble >= 2 (one member per fold); got {self.ensemble}"
@@ -753,14 +755,18 @@ class LatticeRegressor(RegressorMixin, _LatticeBase):
         :meth:`predict`).
 
         ``method="auto"``: from the fitted calibration (:meth:`calibrate`) when there is one,
-        else the Gaussian interval ``mean -+ z std`` of the raw spread; ``"cv_plus"``: CV+
+        else CV+ when the model has CV members, else the Gaussian interval ``mean -+ z std``
+        of the raw spread; ``"cv_plus"``: CV+
         intervals of a model fitted with ``cv_members=True`` (member k trained without fold
         k; guaranteed coverage ``>= 2 coverage - 1``, typically about ``coverage``).
         """
         if not 0 < coverage < 1:
             raise ValueError(f"coverage={coverage!r}; expected a value in (0, 1)")
+        has_cv = getattr(self, "cv_residuals_", None) is not None
+        if method == "auto" and has_cv and not getattr(self, "calibrators_", None):
+            method = "cv_plus"
         if method == "cv_plus":
-            if getattr(self, "cv_residuals_", None) is None:
+            if not has_cv:
                 raise ValueError("method='cv_plus' needs a model fitted with cv_members=True")
             values = self._member_values(X)  # (K, n, t)
             bounds = [
