@@ -112,3 +112,24 @@ def test_oscillating_edges_are_flagged_and_damped():
     assert lattice.oscillating == [("t0", "t1")]
     damped = lattice.graph.edges["t0", "t1"]["weight_damped"]
     assert 0.05 < damped < 0.3  # the moving average sits between the swings
+
+
+def test_steering_groups_join_above_the_typical_coupling_and_respect_gates():
+    from matlattice.entangle.lattice import steering_groups
+
+    tasks = ["a", "b", "c", "d", "e", "f"]
+    w = np.full((6, 6), 0.05)
+    w[np.ix_([0, 1, 2], [0, 1, 2])] = 0.5  # block a, b, c
+    w[np.ix_([3, 4], [3, 4])] = 0.4  # block d, e; f couples to nothing
+    np.fill_diagonal(w, np.nan)
+    free = np.zeros((6, 6), dtype=bool)
+    assert steering_groups(tasks, w, free) == [["a", "b", "c"], ["d", "e"], ["f"]]
+    cut = free.copy()
+    cut[0, 1] = cut[1, 0] = True  # a gate between a and b: they never train together
+    groups = steering_groups(tasks, w, cut)
+    assert not any({"a", "b"} <= set(g) for g in groups)
+    assert ["d", "e"] in groups and ["f"] in groups
+    # where every pair couples alike no pair stands out: nothing is grouped
+    flat = np.full((6, 6), 0.3)
+    np.fill_diagonal(flat, np.nan)
+    assert steering_groups(tasks, flat, free) == [[t] for t in tasks]

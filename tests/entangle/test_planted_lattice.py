@@ -41,12 +41,21 @@ def test_weight_separates_planted_groups_and_beats_label_correlation(planted_run
     assert weight_auc - label_auc > 0.2
 
 
+def _ari(found_groups, truth, tasks) -> float:
+    found = {t: g for g, members in enumerate(found_groups) for t in members}
+    return adjusted_rand_score([truth[t] for t in tasks], [found[t] for t in tasks])
+
+
 def test_groups_are_recovered(planted_run):
     planted, result = planted_run
-    found = {t: g for g, members in enumerate(result.lattice.groups) for t in members}
-    truth = planted.group_of()
-    tasks = result.lattice.tasks
-    assert adjusted_rand_score([truth[t] for t in tasks], [found[t] for t in tasks]) >= 0.9
+    lattice, tasks = result.lattice, result.lattice.tasks
+    # the communities recover the planted structure, duplicate included
+    assert _ari(lattice.communities, planted.group_of(), tasks) >= 0.9
+    # the training groups recover it too, with the gated duplicate set apart from its source
+    copy, original = planted.duplicate
+    steering_truth = {**planted.group_of(), copy: -1}
+    assert _ari(lattice.groups, steering_truth, tasks) >= 0.9
+    assert not any({copy, original} <= set(g) for g in lattice.groups)
 
 
 def test_duplicate_is_gated_as_pathological(planted_run):

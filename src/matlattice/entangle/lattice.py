@@ -6,8 +6,8 @@ the combined weight) and derives:
 
 - **density** ``rho = sum w_st sigma(z_s . z_t) / sum sigma(z_s . z_t)`` over ordered pairs
   (the seed's ``sum w_ij sigma(z_i . z_j)``, normalised to [0, 1]);
-- **communities** (Louvain on the symmetrised weight, gated edges cut) and their
-  **modularity**;
+- **communities** (Louvain on the strong edges of the symmetrised weight, gated edges cut)
+  and their **modularity**: the structure the regime reads;
 - **risk gates** (:data:`GATES` holds every threshold):
 
   - ``negative_transfer``: ``t`` trained with ``s`` is worse than alone by more than
@@ -27,9 +27,10 @@ the combined weight) and derives:
     scarce property next to plentiful ones);
 
 - the **regime** of seed 002 Table 1 (:func:`classify_regime`);
-- **steering**: task groups (the communities), task weights (inverse square root of the label
-  count, mean 1, so a scarce task is not drowned), per-edge oscillation flags with damped
-  (exponential moving average) weights.
+- **steering**: task groups (:func:`steering_groups`: the partition that maximises the
+  within-group coupling above the lattice's typical level, gated pairs never together), task
+  weights (inverse square root of the label count, mean 1, so a scarce task is not drowned),
+  per-edge oscillation flags with damped (exponential moving average) weights.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ import numpy as np
 
 from matlattice.entangle.measures import CouplingMeasures
 
-__all__ = ["GATES", "REGIME_THRESHOLDS", "Lattice", "build_lattice", "classify_regime"]
+__all__ = [
+    "GATES",
+    "REGIME_THRESHOLDS",
+    "Lattice",
+    "build_lattice",
+    "classify_regime",
+    "steering_groups",
+]
 
 GATES = {
     "negative_transfer_tol": 0.05,
@@ -87,6 +95,7 @@ class Lattice:
     risk_gates: list[dict]
     task_weights: dict[str, float]
     oscillating: list[tuple[str, str]] = field(default_factory=list)
+    communities: list[list[str]] = field(default_factory=list)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -220,6 +229,63 @@ def _communities(tasks: list[str], sym: np.ndarray, seed: int) -> tuple[list[lis
     return groups, float(nx.community.modularity(g, parts, weight="weight"))
 
 
+def steering_groups(tasks: list[str], weight: np.ndarray, cut: np.ndarray) -> list[list[str]]:
+    """The recommended training groups: a partition maximising
+    ``sum over same-group pairs of (w_st - tau)`` (correlation clustering) on the symmetrised
+    weight, where ``tau = max(strong_edge_floor, median off-diagonal weight)``: two properties
+    attract when they couple more than the lattice's typical pair and repel otherwise; a pair
+    cut by a risk gate never shares a group.
+
+    Greedy and deterministic: start from singletons, repeatedly merge the two groups with the
+    largest positive gain, then move single properties while that raises the objective.
+    """
+    n = len(tasks)
+    sym = 0.5 * (weight + weight.T)
+    off = ~np.eye(n, dtype=bool)
+    finite = sym[off & np.isfinite(sym)]
+    tau = max(GATES["strong_edge_floor"], float(np.median(finite))) if finite.size else np.inf
+    score = np.where(np.isfinite(sym), sym, 0.0) - tau
+    score = np.where(cut, -np.inf, score)
+    np.fill_diagonal(score, 0.0)
+
+    def gain(a: list[int], b: list[int]) -> float:
+        return float(score[np.ix_(a, b)].sum()) if a and b else 0.0
+
+    groups: list[list[int]] = [[i] for i in range(n)]
+    while True:
+        best, pair = 0.0, None
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                g = gain(groups[i], groups[j])
+                if g > best + 1e-12:
+                    best, pair = g, (i, j)
+        if pair is None:
+            break
+        i, j = pair
+        groups[i] = sorted(groups[i] + groups[j])
+        del groups[j]
+    moved = True
+    while moved:
+        moved = False
+        for t in range(n):
+            home = next(k for k, g in enumerate(groups) if t in g)
+            rest = [x for x in groups[home] if x != t]
+            here = gain([t], rest)
+            options = [(gain([t], g), k) for k, g in enumerate(groups) if k != home]
+            options.append((0.0, -1))  # alone
+            value, target = max(options)
+            if value > here + 1e-12:
+                groups[home] = rest
+                if target == -1:
+                    groups.append([t])
+                else:
+                    groups[target] = sorted(groups[target] + [t])
+                groups = [g for g in groups if g]
+                moved = True
+    named = [[tasks[i] for i in g] for g in groups]
+    return sorted(named, key=lambda g: tasks.index(g[0]))
+
+
 def _dynamics(trajectory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per edge, the std of the weight over the second half of the epochs and the rate of
     direction flips of its first difference (oscillation): both ``(T, T)``."""
@@ -340,7 +406,8 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
     gates = _gates(m)
     cut = _cut_mask(tasks, gates)
     pathological = any(g["kind"] in _PATHOLOGICAL for g in gates)
-    regime_clean, evidence, groups, modularity = _regime(m, weight, m.direction_dot, cut, seed)
+    regime_clean, evidence, communities, modularity = _regime(m, weight, m.direction_dot, cut, seed)
+    groups = steering_groups(tasks, weight, cut)
     regime = "pathological" if pathological else regime_clean
     rho_all = density(weight, m.direction_dot)
 
@@ -411,4 +478,5 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
         risk_gates=gates,
         task_weights=task_weights,
         oscillating=oscillating,
+        communities=communities,
     )

@@ -79,6 +79,7 @@ def lattice_summary(result: EntanglementResult, val=None) -> dict:
         "regime_without_artefacts": lattice.regime_without_artefacts,
         "regime_evidence": lattice.regime_evidence,
         "groups": lattice.groups,
+        "communities": lattice.communities,
         "task_weights": lattice.task_weights,
         "risk_gates": lattice.risk_gates,
         "oscillating_edges": [list(pair) for pair in lattice.oscillating],
