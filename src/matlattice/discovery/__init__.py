@@ -1,6 +1,18 @@
-"""Closed-loop discovery: acquisition functions (this increment); the campaign engine, store,
-oracles and metrics follow."""
+"""Closed-loop discovery (seed 001, eq. 1): acquisition functions, an ask/tell campaign
+engine with a SQLite store that resumes, hidden-label oracles and discovery metrics."""
 
 from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, score, select_batch
+from matlattice.discovery.campaign import Campaign, HiddenLabelOracle
+from matlattice.discovery.metrics import campaign_metrics, discovery_curve, top_set
 
-__all__ = ["ACQUISITIONS", "UCB_ALPHA", "score", "select_batch"]
+__all__ = [
+    "ACQUISITIONS",
+    "UCB_ALPHA",
+    "Campaign",
+    "HiddenLabelOracle",
+    "campaign_metrics",
+    "discovery_curve",
+    "score",
+    "select_batch",
+    "top_set",
+]

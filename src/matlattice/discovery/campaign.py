@@ -1,0 +1,224 @@
+"""An ask/tell discovery campaign over a pool of candidates, stored in SQLite.
+
+``Campaign.open(path, pool, ...)`` creates a campaign (or reopens it: the saved config must
+match). ``ask(n)`` proposes the next candidates with their predicted mean, spread, score and
+reason; ``tell(results)`` records measurements; ``run(oracle)`` loops until the budget is
+spent. A campaign killed at any point reopens where it stopped: proposals of an ask not yet
+told are returned again by the next ``ask`` rather than drawn anew, and results are stored
+once.
+
+The model is any regressor with ``fit`` and ``predict(X, return_std=True)``: a
+:class:`~matlattice.models.LatticeRegressor` (fitted on a frame with ``formula`` and the
+target) or a :class:`~matlattice.models.MultiTaskForest` (formulas and values); the first
+``initial`` measurements are drawn at random.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, score, select_batch
+from matlattice.discovery.store import CampaignStore
+from matlattice.errors import MatlatticeError
+
+__all__ = ["Campaign", "HiddenLabelOracle"]
+
+
+class HiddenLabelOracle:
+    """Looks up a hidden label of the pool (benchmarks), with optional Gaussian noise of
+    standard deviation ``noise`` (the property's unit), seeded."""
+
+    def __init__(self, frame: pd.DataFrame, target: str, noise: float = 0.0, seed: int = 0):
+        labelled = frame.dropna(subset=[target])
+        self._values = dict(zip(labelled["formula"], labelled[target].astype(float), strict=True))
+        self.noise = noise
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self, formulas: list[str]) -> pd.DataFrame:
+        missing = [f for f in formulas if f not in self._values]
+        if missing:
+            raise MatlatticeError(f"the oracle has no label for {missing[:5]}")
+        values = np.array([self._values[f] for f in formulas])
+        if self.noise:
+            values = values + self._rng.normal(0.0, self.noise, len(values))
+        return pd.DataFrame({"formula": list(formulas), "value": values})
+
+
+def _fit_predict(model, measured: pd.DataFrame, target: str, candidates: list[str]):
+    """Fit ``model`` on the measured rows; ``(mean, std)`` for the candidates, each ``(n,)``."""
+    from matlattice.models import MultiTaskForest
+
+    if isinstance(model, MultiTaskForest):
+        model.fit(measured["formula"].tolist(), measured["value"].to_numpy())
+    else:
+        model.fit(pd.DataFrame({"formula": measured["formula"], target: measured["value"]}))
+    mean, std = model.predict(candidates, return_std=True)
+    return np.asarray(mean, dtype=float).reshape(-1), np.asarray(std, dtype=float).reshape(-1)
+
+
+class Campaign:
+    """See the module docstring; create with :meth:`open`."""
+
+    def __init__(self, store: CampaignStore, pool: pd.DataFrame, config: dict, model_factory):
+        self.store, self.pool, self.config, self.model_factory = store, pool, config, model_factory
+        self.timings: list[dict] = []
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        pool: pd.DataFrame | list[str],
+        *,
+        target: str = "target",
+        goal: str = "max",
+        acquisition: str = "ucb",
+        batch_size: int = 8,
+        budget: int = 100,
+        initial: int = 16,
+        alpha: float = UCB_ALPHA,
+        window: tuple[float, float] | None = None,
+        diversity: bool = False,
+        seed: int = 0,
+        model_factory: Callable[[], object] | None = None,
+    ) -> Campaign:
+        """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas."""
+        if acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
+        if goal not in ("max", "min"):
+            raise ValueError(f"goal={goal!r}; expected 'max' or 'min'")
+        if acquisition == "window" and window is None:
+            raise ValueError("acquisition 'window' needs window=(lo, hi)")
+        frame = pool if isinstance(pool, pd.DataFrame) else pd.DataFrame({"formula": pool})
+        if frame["formula"].duplicated().any():
+            raise ValueError("the pool has duplicated formulas")
+        config = {
+            "target": target,
+            "goal": goal,
+            "acquisition": acquisition,
+            "batch_size": int(batch_size),
+            "budget": int(budget),
+            "initial": int(initial),
+            "alpha": float(alpha),
+            "window": list(window) if window else None,
+            "diversity": bool(diversity),
+            "seed": int(seed),
+            "pool_size": len(frame),
+        }
+        store = CampaignStore(path)
+        saved = store.config()
+        if saved is not None and saved != config:
+            store.close()
+            raise MatlatticeError(f"{path} holds a campaign with another config: {saved}")
+        store.save_config(config)
+        factory = model_factory or _default_model
+        return cls(store, frame[["formula"]].reset_index(drop=True), config, factory)
+
+    # --- the loop -------------------------------------------------------------------------
+    @property
+    def n_measured(self) -> int:
+        return len(self.store.results())
+
+    @property
+    def done(self) -> bool:
+        return self.n_measured >= self.config["budget"]
+
+    def ask(self, n: int | None = None) -> pd.DataFrame:
+        """The next candidates: ``formula, mean, std, score, reason`` (pending ones first)."""
+        pending = self.store.pending()
+        if len(pending):
+            return pending[["formula", "mean", "std", "score", "reason"]]
+        n = int(n or self.config["batch_size"])
+        n = min(n, self.config["budget"] - self.n_measured)
+        if n <= 0:
+            return pd.DataFrame(columns=["formula", "mean", "std", "score", "reason"])
+        iteration = self.store.iteration()
+        measured = self.store.results()
+        asked = set(self.store.proposals()["formula"]) | set(measured["formula"])
+        candidates = [f for f in self.pool["formula"] if f not in asked]
+        rng = np.random.default_rng([self.config["seed"], iteration])
+        if len(measured) < self.config["initial"]:
+            pick = rng.choice(len(candidates), min(n, len(candidates)), replace=False)
+            frame = pd.DataFrame(
+                {
+                    "formula": [candidates[i] for i in pick],
+                    "mean": np.nan,
+                    "std": np.nan,
+                    "score": np.nan,
+                    "reason": "initial random design",
+                }
+            )
+        else:
+            frame = self._model_batch(measured, candidates, n, iteration, rng)
+        self.store.add_proposals(iteration, frame)
+        return frame
+
+    def _model_batch(self, measured, candidates, n, iteration, rng) -> pd.DataFrame:
+        c = self.config
+        start = time.perf_counter()
+        model = self.model_factory()
+        mean, std = _fit_predict(model, measured, c["target"], candidates)
+        fit_seconds = time.perf_counter() - start
+        values = measured["value"].to_numpy()
+        best = float(values.max() if c["goal"] == "max" else values.min())
+        draws = rng.normal(mean, np.maximum(std, 1e-12), size=(1, len(mean)))
+        scores = score(
+            c["acquisition"],
+            mean,
+            std,
+            goal=c["goal"],
+            best=best,
+            draws=draws,
+            window=tuple(c["window"]) if c["window"] else None,
+            alpha=c["alpha"],
+            rng=rng,
+        )
+        embedding = None
+        if c["diversity"] and hasattr(model, "transform"):
+            embedding = model.transform(candidates)
+        chosen = select_batch(scores, n, embedding=embedding, seed=c["seed"])
+        self.store.add_model(iteration, len(measured), fit_seconds, {"best": best})
+        self.timings.append({"iteration": iteration, "fit_seconds": fit_seconds})
+        return pd.DataFrame(
+            {
+                "formula": [candidates[i] for i in chosen],
+                "mean": mean[chosen],
+                "std": std[chosen],
+                "score": scores[chosen],
+                "reason": [
+                    f"{c['acquisition']}: mean {mean[i]:.4g}, spread {std[i]:.3g}" for i in chosen
+                ],
+            }
+        )
+
+    def tell(self, results: pd.DataFrame) -> int:
+        """Record ``formula, value`` rows; returns how many were new (repeats are ignored)."""
+        if not {"formula", "value"} <= set(results.columns):
+            raise ValueError(
+                f"results need 'formula' and 'value' columns; got {list(results.columns)}"
+            )
+        unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))
+        if unknown:
+            raise ValueError(f"formulas not in the pool: {unknown[:5]}")
+        if results["value"].isna().any():
+            raise ValueError("results have missing values")
+        return self.store.add_results(results, max(self.store.iteration() - 1, 0))
+
+    def run(self, oracle: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame:
+        """Ask, measure with ``oracle``, tell, until the budget is spent; the results."""
+        while not self.done:
+            batch = self.ask()
+            if batch.empty:
+                break
+            self.tell(oracle(batch["formula"].tolist()))
+        return self.store.results()
+
+
+def _default_model():
+    from matlattice.models import MultiTaskForest
+
+    return MultiTaskForest(n_estimators=100, random_state=0)

@@ -1,0 +1,46 @@
+"""How fast a campaign finds the best candidates of a pool whose labels are hidden.
+
+- discovery curve: the share of the pool's top ``top`` fraction (default 1 %) found after
+  each measurement;
+- measurements to find half of them; the acceleration factor against random choice, whose
+  expected curve after ``n`` of ``N`` measurements is ``n / N`` (so half the top needs about
+  ``N / 2``);
+- enhancement at a budget: the share found over the random expectation ``budget / N``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["campaign_metrics", "discovery_curve", "top_set"]
+
+
+def top_set(pool_values: dict[str, float], goal: str = "max", top: float = 0.01) -> set[str]:
+    """The formulas of the best ``top`` fraction of the pool (at least one)."""
+    names = np.array(list(pool_values))
+    values = np.array([pool_values[n] for n in names], dtype=float)
+    k = max(1, round(top * len(values)))
+    order = np.argsort(-values if goal == "max" else values, kind="stable")
+    return set(names[order[:k]].tolist())
+
+
+def discovery_curve(measured: list[str], best: set[str]) -> np.ndarray:
+    """``(len(measured),)`` share of ``best`` found after each measurement, in order."""
+    hits = np.cumsum([f in best for f in measured])
+    return hits / max(len(best), 1)
+
+
+def campaign_metrics(measured: list[str], best: set[str], pool_size: int) -> dict:
+    """Curve, measurements to half the top set, acceleration and enhancement factors."""
+    curve = discovery_curve(measured, best)
+    reached = np.flatnonzero(curve >= 0.5)
+    to_half = int(reached[0]) + 1 if len(reached) else None
+    random_to_half = 0.5 * pool_size
+    budget = len(measured)
+    return {
+        "curve": [[i + 1, float(v)] for i, v in enumerate(curve)],
+        "measurements_to_half_top": to_half,
+        "acceleration_factor": random_to_half / to_half if to_half else None,
+        "enhancement_at_budget": float(curve[-1] / (budget / pool_size)) if budget else None,
+        "found_at_budget": float(curve[-1]) if budget else 0.0,
+    }

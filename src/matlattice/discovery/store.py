@@ -1,0 +1,114 @@
+"""The campaign database: every proposal, result and model version, in SQLite (WAL mode).
+
+One file per campaign. Writes are transactions, so a campaign killed at any point reopens
+with every committed proposal and result; a result is stored once per (formula, fidelity)
+and a proposal once per (iteration, formula), so a repeated ``tell`` or a resumed ``ask``
+duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["CampaignStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS proposals (
+    iteration INTEGER NOT NULL, formula TEXT NOT NULL, mean REAL, std REAL, score REAL,
+    reason TEXT, created REAL NOT NULL, PRIMARY KEY (iteration, formula));
+CREATE TABLE IF NOT EXISTS results (
+    formula TEXT NOT NULL, fidelity TEXT NOT NULL DEFAULT 'main', value REAL NOT NULL,
+    iteration INTEGER NOT NULL, told REAL NOT NULL, PRIMARY KEY (formula, fidelity));
+CREATE TABLE IF NOT EXISTS models (
+    iteration INTEGER PRIMARY KEY, n_train INTEGER, fit_seconds REAL, info TEXT);
+"""
+
+
+class CampaignStore:
+    """SQLite store of one campaign (``path``: the ``.sqlite`` file, created if missing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- config -----------------------------------------------------------------------
+    def config(self) -> dict | None:
+        row = self._db.execute("SELECT value FROM config WHERE key = 'campaign'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_config(self, config: dict) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO config VALUES ('campaign', ?)", (json.dumps(config),)
+            )
+
+    # --- proposals and results -----------------------------------------------------------
+    def iteration(self) -> int:
+        """The number of asks so far (the next ask's iteration index)."""
+        row = self._db.execute("SELECT MAX(iteration) FROM proposals").fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def add_proposals(self, iteration: int, frame: pd.DataFrame) -> None:
+        now = time.time()
+        rows = [
+            (iteration, r.formula, r.mean, r.std, r.score, r.reason, now)
+            for r in frame.itertuples(index=False)
+        ]
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO proposals VALUES (?,?,?,?,?,?,?)", rows)
+
+    def proposals(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT * FROM proposals ORDER BY iteration, score DESC", self._db)
+
+    def pending(self) -> pd.DataFrame:
+        """Proposals of the last ask that have no result yet."""
+        return pd.read_sql_query(
+            "SELECT p.* FROM proposals p WHERE p.iteration = (SELECT MAX(iteration) FROM "
+            "proposals) AND NOT EXISTS (SELECT 1 FROM results r WHERE r.formula = p.formula "
+            "AND r.fidelity = 'main') ORDER BY p.score DESC",
+            self._db,
+        )
+
+    def add_results(self, frame: pd.DataFrame, iteration: int, fidelity: str = "main") -> int:
+        """Store results (``formula``, ``value``); returns how many were new."""
+        now = time.time()
+        rows = [
+            (f, fidelity, float(v), iteration, now)
+            for f, v in zip(frame["formula"], frame["value"], strict=True)
+        ]
+        with self._db:
+            before = self._db.total_changes
+            self._db.executemany("INSERT OR IGNORE INTO results VALUES (?,?,?,?,?)", rows)
+            return self._db.total_changes - before
+
+    def results(self, fidelity: str = "main") -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT formula, value, iteration, told FROM results WHERE fidelity = ? "
+            "ORDER BY told, rowid",
+            self._db,
+            params=(fidelity,),
+        )
+
+    def add_model(self, iteration: int, n_train: int, fit_seconds: float, info: dict) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO models VALUES (?,?,?,?)",
+                (iteration, n_train, fit_seconds, json.dumps(info)),
+            )
+
+    def models(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT * FROM models ORDER BY iteration", self._db)
