@@ -93,3 +93,40 @@ def test_metrics_against_random_expectation():
     assert m["measurements_to_half_top"] == 2
     assert m["acceleration_factor"] == pytest.approx(100 / 2)  # random needs 200 / 2
     assert m["enhancement_at_budget"] == pytest.approx(1.0 / (5 / 200))
+
+
+def test_benchmark_mode_writes_the_contract(tmp_path):
+    from matlattice.discovery.benchmark import campaign_benchmark
+
+    rows = pd.DataFrame(
+        {
+            "formula": [f"{a}{b}" for a in CATIONS for b in ANIONS],
+            "y": np.arange(len(CATIONS) * len(ANIONS), dtype=float),
+        }
+    )
+
+    class _Data:
+        frame = rows
+
+    monkeypatch.setattr(benchmark, "load_dataset", lambda name, clean: _Data)
+    summary = benchmark.campaign_benchmark(
+        "toy",
+        "y",
+        tmp_path,
+        methods=("ucb@rf", "ei@gp", "random"),
+        pool_size=100,
+        initial=10,
+        budget=30,
+        batch=10,
+        seeds=(0, 1),
+        top=0.05,
+    )
+    assert summary["pool_size"] == 100 and summary["n_best"] == 5
+    for name in ("ucb@rf", "ei@gp", "random"):
+        m = summary["acquisitions"][name]
+        assert len(m["curve"]) == 30 and set(m["ci"]) >= {"found_at_budget"}
+        assert {"acceleration_factor", "measurements_to_half_top1", "enhancement_at_budget"} <= set(
+            m
+        )
+    assert (tmp_path / "campaign.png").stat().st_size > 10_000
+    assert len(list((tmp_path / "campaigns").glob("*.sqlite"))) == 6

@@ -9,8 +9,9 @@ once.
 
 The model is any regressor with ``fit`` and ``predict(X, return_std=True)``: a
 :class:`~matlattice.models.LatticeRegressor` (fitted on a frame with ``formula`` and the
-target) or a :class:`~matlattice.models.MultiTaskForest` (formulas and values); the first
-``initial`` measurements are drawn at random.
+target) or anything fitted on formulas and values (:class:`~matlattice.models.MultiTaskForest`,
+the benchmark's Gaussian process); the first ``initial`` measurements are drawn at random,
+and so is every batch of the ``"random"`` acquisition (no model is fitted).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, score, sel
 from matlattice.discovery.store import CampaignStore
 from matlattice.errors import MatlatticeError
 
-__all__ = ["Campaign", "HiddenLabelOracle"]
+__all__ = ["Campaign", "HiddenLabelOracle", "model_by_name"]
 
 
 class HiddenLabelOracle:
@@ -51,12 +52,12 @@ class HiddenLabelOracle:
 
 def _fit_predict(model, measured: pd.DataFrame, target: str, candidates: list[str]):
     """Fit ``model`` on the measured rows; ``(mean, std)`` for the candidates, each ``(n,)``."""
-    from matlattice.models import MultiTaskForest
+    from matlattice.models import LatticeRegressor
 
-    if isinstance(model, MultiTaskForest):
-        model.fit(measured["formula"].tolist(), measured["value"].to_numpy())
-    else:
+    if isinstance(model, LatticeRegressor):
         model.fit(pd.DataFrame({"formula": measured["formula"], target: measured["value"]}))
+    else:  # MultiTaskForest, GPSurrogate: formulas and values
+        model.fit(measured["formula"].tolist(), measured["value"].to_numpy())
     mean, std = model.predict(candidates, return_std=True)
     return np.asarray(mean, dtype=float).reshape(-1), np.asarray(std, dtype=float).reshape(-1)
 
@@ -67,6 +68,19 @@ class Campaign:
     def __init__(self, store: CampaignStore, pool: pd.DataFrame, config: dict, model_factory):
         self.store, self.pool, self.config, self.model_factory = store, pool, config, model_factory
         self.timings: list[dict] = []
+
+    @classmethod
+    def resume(cls, path: Path, model_factory: Callable[[], object] | None = None) -> Campaign:
+        """Reopen a stored campaign from its file alone (pool and config are in it)."""
+        if not Path(path).is_file():
+            raise MatlatticeError(f"no campaign at {path}")
+        store = CampaignStore(path)
+        config, pool = store.config(), store.pool()
+        if config is None or not pool:
+            store.close()
+            raise MatlatticeError(f"{path} is not a campaign database")
+        factory = model_factory or model_by_name(config.get("model", "rf"))
+        return cls(store, pd.DataFrame({"formula": pool}), config, factory)
 
     @classmethod
     def open(
@@ -84,9 +98,14 @@ class Campaign:
         window: tuple[float, float] | None = None,
         diversity: bool = False,
         seed: int = 0,
+        model: str = "rf",
         model_factory: Callable[[], object] | None = None,
     ) -> Campaign:
-        """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas."""
+        """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas.
+
+        ``model`` names the surrogate (:func:`model_by_name`: ``"rf"``, the random forest on
+        Magpie statistics with its tree spread, or ``"mlp"``, an ensemble of five MLP-encoder
+        models); ``model_factory`` overrides it (not stored)."""
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
         if goal not in ("max", "min"):
@@ -108,6 +127,7 @@ class Campaign:
             "diversity": bool(diversity),
             "seed": int(seed),
             "pool_size": len(frame),
+            "model": model,
         }
         store = CampaignStore(path)
         saved = store.config()
@@ -115,7 +135,8 @@ class Campaign:
             store.close()
             raise MatlatticeError(f"{path} holds a campaign with another config: {saved}")
         store.save_config(config)
-        factory = model_factory or _default_model
+        store.save_pool(frame["formula"].tolist())
+        factory = model_factory or model_by_name(model)
         return cls(store, frame[["formula"]].reset_index(drop=True), config, factory)
 
     # --- the loop -------------------------------------------------------------------------
@@ -141,7 +162,8 @@ class Campaign:
         asked = set(self.store.proposals()["formula"]) | set(measured["formula"])
         candidates = [f for f in self.pool["formula"] if f not in asked]
         rng = np.random.default_rng([self.config["seed"], iteration])
-        if len(measured) < self.config["initial"]:
+        random = self.config["acquisition"] == "random"
+        if random or len(measured) < self.config["initial"]:
             pick = rng.choice(len(candidates), min(n, len(candidates)), replace=False)
             frame = pd.DataFrame(
                 {
@@ -149,7 +171,7 @@ class Campaign:
                     "mean": np.nan,
                     "std": np.nan,
                     "score": np.nan,
-                    "reason": "initial random design",
+                    "reason": "random choice" if random else "initial random design",
                 }
             )
         else:
@@ -218,7 +240,15 @@ class Campaign:
         return self.store.results()
 
 
-def _default_model():
-    from matlattice.models import MultiTaskForest
+def model_by_name(name: str) -> Callable[[], object]:
+    """A factory of fresh surrogate models: ``"rf"`` (random forest on Magpie statistics, 200
+    trees, tree spread) or ``"mlp"`` (ensemble of 5 MLP-encoder models, ensemble spread)."""
+    from matlattice.models import LatticeRegressor, MultiTaskForest
 
-    return MultiTaskForest(n_estimators=100, random_state=0)
+    if name == "rf":
+        return lambda: MultiTaskForest(n_estimators=200, random_state=0)
+    if name == "mlp":
+        return lambda: LatticeRegressor(
+            "mlp", latent_dim=16, hidden=(128, 64), dropout=0.0, epochs=150, patience=20, ensemble=5
+        )
+    raise ValueError(f"model={name!r}; expected 'rf' or 'mlp'")

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS proposals (
 CREATE TABLE IF NOT EXISTS results (
     formula TEXT NOT NULL, fidelity TEXT NOT NULL DEFAULT 'main', value REAL NOT NULL,
     iteration INTEGER NOT NULL, told REAL NOT NULL, PRIMARY KEY (formula, fidelity));
+CREATE TABLE IF NOT EXISTS pool (formula TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS models (
     iteration INTEGER PRIMARY KEY, n_train INTEGER, fit_seconds REAL, info TEXT);
 """
@@ -55,6 +56,13 @@ class CampaignStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO config VALUES ('campaign', ?)", (json.dumps(config),)
             )
+
+    def pool(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT formula FROM pool ORDER BY rowid")]
+
+    def save_pool(self, formulas: list[str]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO pool VALUES (?)", [(f,) for f in formulas])
 
     # --- proposals and results -----------------------------------------------------------
     def iteration(self) -> int:
