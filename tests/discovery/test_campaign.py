@@ -105,12 +105,8 @@ def test_benchmark_mode_writes_the_contract(tmp_path):
         }
     )
 
-    class _Data:
-        frame = rows
-
-    monkeypatch.setattr(benchmark, "load_dataset", lambda name, clean: _Data)
-    summary = benchmark.campaign_benchmark(
-        "toy",
+    summary = campaign_benchmark(
+        rows,
         "y",
         tmp_path,
         methods=("ucb@rf", "ei@gp", "random"),
