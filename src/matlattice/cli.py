@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matlattice.cli_campaign import campaign_app
+from matlattice.cli_common import friendly_errors as _friendly_errors
+from matlattice.cli_common import progress_bar as _progress
+from matlattice.cli_common import read_formulas as _read_formulas
 from matlattice.cli_tables import (
     console,
     fmt,
@@ -23,7 +24,6 @@ from matlattice.cli_tables import (
     print_lattice,
     print_metrics,
 )
-from matlattice.errors import MatlatticeError
 
 app = typer.Typer(
     help="matlattice: materials representation learning on real data.",
@@ -32,38 +32,7 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Datasets: list, info, fetch, audit.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-err_console = Console(stderr=True)
-
-
-@contextmanager
-def _friendly_errors():
-    try:
-        yield
-    except MatlatticeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from exc
-
-
-@contextmanager
-def _progress(description: str):
-    """A rich progress display (transient, silent when not a terminal)."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task(description, total=None)
-
-        def update(text: str) -> None:
-            progress.update(task, description=f"{description} - {text}")
-            if not err_console.is_terminal:
-                logging.getLogger("matlattice").info("%s - %s", description, text)
-
-        yield update
+app.add_typer(campaign_app, name="campaign")
 
 
 @app.callback()
@@ -178,22 +147,6 @@ def data_audit(
 
 
 # --- featurize / fit / predict ------------------------------------------------------------------
-def _read_formulas(path_or_name: str) -> pd.DataFrame:
-    """A frame with a ``formula`` column: from a dataset name or a CSV/parquet/text file."""
-    from matlattice.data import load_dataset
-    from matlattice.data.user_files import read_table
-
-    path = Path(path_or_name)
-    if path.suffix.lower() in (".csv", ".parquet", ".pq"):
-        frame = read_table(path)
-        if "formula" not in frame.columns:
-            raise typer.BadParameter(f"{path} has no 'formula' column")
-        return frame
-    if path.suffix.lower() == ".txt":
-        return pd.DataFrame({"formula": path.read_text().split()})
-    return load_dataset(path_or_name).frame
-
-
 @app.command()
 def featurize(
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet with 'formula'.")],

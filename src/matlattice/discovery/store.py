@@ -80,14 +80,14 @@ class CampaignStore:
             self._db.executemany("INSERT OR IGNORE INTO proposals VALUES (?,?,?,?,?,?,?)", rows)
 
     def proposals(self) -> pd.DataFrame:
-        return pd.read_sql_query("SELECT * FROM proposals ORDER BY iteration, score DESC", self._db)
+        return pd.read_sql_query("SELECT * FROM proposals ORDER BY iteration, rowid", self._db)
 
     def pending(self) -> pd.DataFrame:
         """Proposals of the last ask that have no result yet."""
         return pd.read_sql_query(
             "SELECT p.* FROM proposals p WHERE p.iteration = (SELECT MAX(iteration) FROM "
             "proposals) AND NOT EXISTS (SELECT 1 FROM results r WHERE r.formula = p.formula "
-            "AND r.fidelity = 'main') ORDER BY p.score DESC",
+            "AND r.fidelity = 'main') ORDER BY p.rowid",
             self._db,
         )
 

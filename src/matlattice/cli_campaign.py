@@ -1,0 +1,184 @@
+"""``matlattice campaign``: create, ask, tell, status, export, and the benchmark mode (run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matlattice.cli_common import friendly_errors, progress_bar, read_formulas
+from matlattice.cli_tables import console
+
+campaign_app = typer.Typer(
+    help="Closed-loop discovery campaigns (ask/tell, resumable).", no_args_is_help=True
+)
+
+StorePath = Annotated[Path, typer.Argument(help="Campaign database (.sqlite).")]
+
+
+@campaign_app.command("create")
+def create(
+    store: StorePath,
+    pool: Annotated[str, typer.Option(help="Candidates: CSV/parquet with 'formula', or dataset.")],
+    target: Annotated[str, typer.Option(help="Property name (used in messages and results).")],
+    goal: Annotated[str, typer.Option(help="max | min")] = "max",
+    acquisition: Annotated[
+        str, typer.Option(help="random | greedy | ucb | ei | pi | thompson | explore | window")
+    ] = "ucb",
+    window: Annotated[str, typer.Option(help="LO,HI for the window acquisition.")] = "",
+    model: Annotated[str, typer.Option(help="rf | mlp surrogate.")] = "rf",
+    batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 8,
+    budget: Annotated[int, typer.Option(help="Measurements in all.")] = 100,
+    initial: Annotated[int, typer.Option(help="Random measurements before the model.")] = 16,
+    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
+):
+    """Create a campaign over a pool of candidates."""
+    from matlattice.discovery import Campaign
+
+    bounds = tuple(float(v) for v in window.split(",")) if window else None
+    with friendly_errors():
+        frame = read_formulas(pool).drop_duplicates("formula")
+        campaign = Campaign.open(
+            store,
+            frame[["formula"]],
+            target=target,
+            goal=goal,
+            acquisition=acquisition,
+            window=bounds,
+            model=model,
+            batch_size=batch,
+            budget=budget,
+            initial=initial,
+            seed=seed,
+        )
+    console.print(f"campaign {store}: {len(campaign.pool)} candidates, budget {budget}")
+
+
+@campaign_app.command("ask")
+def ask(
+    store: StorePath,
+    n: Annotated[int, typer.Option("-n", help="Candidates to propose.")] = 8,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("next.csv"),
+):
+    """Propose the next candidates (an unanswered ask is proposed again, never duplicated)."""
+    from matlattice.discovery import Campaign
+    from matlattice.io import atomic_write_table
+
+    with friendly_errors(), progress_bar("fitting the surrogate"):
+        campaign = Campaign.resume(store)
+        batch = campaign.ask(n)
+        atomic_write_table(output, batch)
+    console.print(f"{len(batch)} candidates -> {output}")
+
+
+@campaign_app.command("tell")
+def tell(
+    store: StorePath,
+    results: Annotated[Path, typer.Argument(help="CSV/parquet with 'formula' and 'value'.")],
+):
+    """Record measured results (repeats are ignored)."""
+    from matlattice.data.user_files import read_table
+    from matlattice.discovery import Campaign
+
+    with friendly_errors():
+        campaign = Campaign.resume(store)
+        try:
+            new = campaign.tell(read_table(results))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    console.print(f"{new} new results; {campaign.n_measured} of {campaign.config['budget']}")
+
+
+@campaign_app.command("status")
+def status(store: StorePath):
+    """Progress: measurements, best so far, pending proposals, model versions."""
+    from matlattice.discovery import Campaign
+
+    with friendly_errors():
+        campaign = Campaign.resume(store)
+        results, pending = campaign.store.results(), campaign.store.pending()
+    c = campaign.config
+    console.print(f"{c['target']} ({c['goal']}), {c['acquisition']} on {c['model']}")
+    console.print(f"measured {len(results)} of {c['budget']}; {len(pending)} proposals pending")
+    if len(results):
+        best = results.loc[
+            results["value"].idxmax() if c["goal"] == "max" else results["value"].idxmin()
+        ]
+        console.print(f"best so far: {best['formula']} = {best['value']:.4g}")
+    console.print(f"model versions: {len(campaign.store.models())}")
+
+
+@campaign_app.command("export")
+def export(
+    store: StorePath,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("history.csv"),
+):
+    """Write every proposal with its result (NaN where none yet)."""
+    from matlattice.discovery import Campaign
+    from matlattice.io import atomic_write_table
+
+    with friendly_errors():
+        campaign = Campaign.resume(store)
+        history = campaign.store.proposals().merge(
+            campaign.store.results().rename(columns={"iteration": "told_iteration"}),
+            on="formula",
+            how="left",
+        )
+        atomic_write_table(output, history)
+    console.print(f"{len(history)} proposals -> {output}")
+
+
+@campaign_app.command("run")
+def run(
+    data: Annotated[str, typer.Argument(help="Dataset with the hidden labels.")],
+    target: Annotated[str, typer.Option(help="Property to optimise.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/campaign"),
+    goal: Annotated[str, typer.Option(help="max | min | window:LO,HI")] = "max",
+    methods: Annotated[
+        str, typer.Option(help="acquisition@model, comma-separated (models: rf, mlp, gp).")
+    ] = "ucb@rf,ei@gp,random",
+    pool_size: Annotated[int, typer.Option(help="Candidates in the pool.")] = 2000,
+    initial: Annotated[int, typer.Option(help="Random measurements first.")] = 20,
+    budget: Annotated[int, typer.Option(help="Measurements per campaign.")] = 200,
+    batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 10,
+    seeds: Annotated[int, typer.Option(help="Campaigns per method.")] = 10,
+    top: Annotated[float, typer.Option(help="Share of the pool that counts as the best.")] = 0.01,
+):
+    """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds."""
+    from matlattice.discovery.benchmark import campaign_benchmark
+
+    window = None
+    if goal.startswith("window:"):
+        try:
+            lo, hi = (float(v) for v in goal.split(":", 1)[1].split(","))
+        except ValueError:
+            raise typer.BadParameter(f"--goal {goal!r}; expected window:LO,HI") from None
+        window, goal = (lo, hi), "max"
+    elif goal not in ("max", "min"):
+        raise typer.BadParameter(f"--goal {goal!r}; expected max, min or window:LO,HI")
+    names = tuple(m for m in methods.split(",") if m)
+    if window:
+        names = tuple(m.replace("ucb@", "window@").replace("ei@", "window@") for m in names)
+    with friendly_errors(), progress_bar(f"campaigns on {data}") as progress:
+        summary = campaign_benchmark(
+            data,
+            target,
+            out,
+            goal=goal,
+            window=window,
+            methods=names,
+            pool_size=pool_size,
+            initial=initial,
+            budget=budget,
+            batch=batch,
+            seeds=tuple(range(seeds)),
+            top=top,
+            progress=progress,
+        )
+    for name, m in summary["acquisitions"].items():
+        console.print(
+            f"{name}: found {m['found_at_budget']:.0%} of the best at {budget}; "
+            f"acceleration {m['acceleration_factor'] or float('nan'):.1f}x"
+        )
+    console.print(f"run folder: {out} (campaign.json, campaign.png)")

@@ -1,0 +1,49 @@
+"""A person drives a campaign from the shell: create, ask, tell, status, export."""
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from matlattice.cli import app
+
+runner = CliRunner()
+CATIONS = ["Li", "Na", "K", "Rb", "Cs", "Mg", "Ca", "Sr", "Ba", "Zn"]
+ANIONS = ["F", "Cl", "Br", "I", "O", "S"]
+
+
+def test_ask_tell_from_the_shell(tmp_path):
+    pool = tmp_path / "pool.csv"
+    formulas = [f"{a}{b}{n}" for a in CATIONS for b in ANIONS for n in (1, 2)]
+    pd.DataFrame({"formula": formulas}).to_csv(pool, index=False)
+    store = tmp_path / "c.sqlite"
+    create = ["campaign", "create", str(store), "--pool", str(pool), "--target", "y"]
+    result = runner.invoke(app, [*create, "--budget", "12", "--initial", "4", "--batch", "4"])
+    assert result.exit_code == 0, result.output
+
+    seen = []
+    for _ in range(3):
+        nxt = tmp_path / "next.csv"
+        result = runner.invoke(app, ["campaign", "ask", str(store), "-n", "4", "-o", str(nxt)])
+        assert result.exit_code == 0, result.output
+        asked = pd.read_csv(nxt)
+        again = runner.invoke(app, ["campaign", "ask", str(store), "-n", "4", "-o", str(nxt)])
+        assert (
+            again.exit_code == 0
+            and pd.read_csv(nxt)["formula"].tolist() == asked["formula"].tolist()
+        )
+        seen += asked["formula"].tolist()
+        answers = tmp_path / "results.csv"
+        asked.assign(value=[len(f) for f in asked["formula"]])[["formula", "value"]].to_csv(
+            answers, index=False
+        )
+        assert runner.invoke(app, ["campaign", "tell", str(store), str(answers)]).exit_code == 0
+    assert len(set(seen)) == 12
+    status = runner.invoke(app, ["campaign", "status", str(store)])
+    assert "measured 12 of 12" in status.output
+    history = tmp_path / "history.csv"
+    assert runner.invoke(app, ["campaign", "export", str(store), "-o", str(history)]).exit_code == 0
+    assert pd.read_csv(history)["value"].notna().sum() == 12
+
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"formula": ["Fe2O3"], "value": [1.0]}).to_csv(bad, index=False)
+    refused = runner.invoke(app, ["campaign", "tell", str(store), str(bad)])
+    assert refused.exit_code == 2 and "not in the pool" in refused.output
