@@ -6,8 +6,5 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 ML=.venv/bin/matlattice
 if [ $# -gt 0 ]; then while kill -0 "$1" 2>/dev/null; do sleep 20; done; fi
-$PY bench/multitask.py --datasets aflow > bench/logs/multitask_aflow.log 2>&1
-$ML entangle mp --no-transfer --out bench/results/entangle/mp_no_transfer > bench/logs/entangle_mp.log 2>&1
-$ML entangle transport --no-transfer --out bench/results/entangle/transport_no_transfer > bench/logs/entangle_transport.log 2>&1
-$ML entangle oqmd --no-transfer --subsample 50000 --out bench/results/entangle/oqmd_50k_no_transfer > bench/logs/entangle_oqmd.log 2>&1
-$PY bench/multitask.py --datasets mp > bench/logs/multitask_mp.log 2>&1
+$PY bench/multitask.py --datasets aflow --variants grouped_transfer uncertainty > bench/logs/multitask_aflow.log 2>&1
+$PY bench/multitask.py --datasets mp --variants grouped_transfer > bench/logs/multitask_mp.log 2>&1
