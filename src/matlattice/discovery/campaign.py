@@ -68,6 +68,7 @@ class Campaign:
     def __init__(self, store: CampaignStore, pool: pd.DataFrame, config: dict, model_factory):
         self.store, self.pool, self.config, self.model_factory = store, pool, config, model_factory
         self.timings: list[dict] = []
+        self._fitted: tuple[object, int, int] | None = None  # (model, ask, results seen)
 
     @classmethod
     def resume(cls, path: Path, model_factory: Callable[[], object] | None = None) -> Campaign:
@@ -99,13 +100,18 @@ class Campaign:
         diversity: bool = False,
         seed: int = 0,
         model: str = "rf",
+        retrain_every: int = 1,
+        reticulum_gamma: float | None = None,
         model_factory: Callable[[], object] | None = None,
     ) -> Campaign:
         """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas.
 
         ``model`` names the surrogate (:func:`model_by_name`: ``"rf"``, the random forest on
         Magpie statistics with its tree spread, or ``"mlp"``, an ensemble of five MLP-encoder
-        models); ``model_factory`` overrides it (not stored)."""
+        models); ``model_factory`` overrides it (not stored). ``retrain_every = k`` refits the
+        surrogate on every k-th model-driven ask only; in between, with ``reticulum_gamma``,
+        the residuals of the results told since the last fit correct the predictions at once
+        (:class:`~matlattice.discovery.reticulum.FeedbackReticulum`)."""
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
         if goal not in ("max", "min"):
@@ -128,6 +134,8 @@ class Campaign:
             "seed": int(seed),
             "pool_size": len(frame),
             "model": model,
+            "retrain_every": int(retrain_every),
+            "reticulum_gamma": reticulum_gamma,
         }
         store = CampaignStore(path)
         saved = store.config()
@@ -182,8 +190,22 @@ class Campaign:
     def _model_batch(self, measured, candidates, n, iteration, rng) -> pd.DataFrame:
         c = self.config
         start = time.perf_counter()
-        model = self.model_factory()
-        mean, std = _fit_predict(model, measured, c["target"], candidates)
+        reuse = self._fitted is not None and iteration - self._fitted[1] < c.get("retrain_every", 1)
+        note = ""
+        if reuse:
+            model, _, seen = self._fitted
+            mean, std = (
+                np.asarray(a, dtype=float).reshape(-1)
+                for a in model.predict(candidates, return_std=True)
+            )
+            new = measured.iloc[seen:]
+            if c.get("reticulum_gamma") is not None and len(new):
+                mean = _reticulum(model, new, candidates, mean, c["reticulum_gamma"])
+                note = f"; reticulum corrected by {len(new)} new results"
+        else:
+            model = self.model_factory()
+            mean, std = _fit_predict(model, measured, c["target"], candidates)
+            self._fitted = (model, iteration, len(measured))
         fit_seconds = time.perf_counter() - start
         values = measured["value"].to_numpy()
         best = float(values.max() if c["goal"] == "max" else values.min())
@@ -203,7 +225,8 @@ class Campaign:
         if c["diversity"] and hasattr(model, "transform"):
             embedding = model.transform(candidates)
         chosen = select_batch(scores, n, embedding=embedding, seed=c["seed"])
-        self.store.add_model(iteration, len(measured), fit_seconds, {"best": best})
+        if not reuse:
+            self.store.add_model(iteration, len(measured), fit_seconds, {"best": best})
         self.timings.append({"iteration": iteration, "fit_seconds": fit_seconds})
         return pd.DataFrame(
             {
@@ -212,7 +235,8 @@ class Campaign:
                 "std": std[chosen],
                 "score": scores[chosen],
                 "reason": [
-                    f"{c['acquisition']}: mean {mean[i]:.4g}, spread {std[i]:.3g}" for i in chosen
+                    f"{c['acquisition']}: mean {mean[i]:.4g}, spread {std[i]:.3g}{note}"
+                    for i in chosen
                 ],
             }
         )
@@ -238,6 +262,29 @@ class Campaign:
                 break
             self.tell(oracle(batch["formula"].tolist()))
         return self.store.results()
+
+
+def _embed(model, formulas: list[str]) -> np.ndarray:
+    """The model's embedding, or standardised Magpie statistics for models without one."""
+    if hasattr(model, "transform") and hasattr(model, "members_"):
+        return model.transform(formulas)
+    from matlattice.represent import ElementStatsFeaturizer
+
+    x = ElementStatsFeaturizer("magpie", missing="mean").fit().transform(formulas)
+    return np.nan_to_num((x - x.mean(axis=0)) / (x.std(axis=0) + 1e-12))
+
+
+def _reticulum(model, new: pd.DataFrame, candidates: list[str], mean, gamma: float):
+    """Candidate means corrected by the residuals of results the model has not seen."""
+    from matlattice.discovery.reticulum import FeedbackReticulum
+
+    told = new["formula"].tolist()
+    predicted = np.asarray(model.predict(told), dtype=float).reshape(-1)
+    z = _embed(model, told + list(candidates))
+    reticulum = FeedbackReticulum(gamma=gamma).fit(
+        z[: len(told)], new["value"].to_numpy() - predicted
+    )
+    return reticulum.correct(z[len(told) :], mean)
 
 
 def model_by_name(name: str) -> Callable[[], object]:
