@@ -34,11 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from matlattice.calibrate import task_intervals
 from matlattice.data import load_dataset
 from matlattice.io import atomic_write_json, atomic_write_text
 from matlattice.models import LatticeRegressor, MultiTaskForest
 from matlattice.runs import split_labels
-from matlattice.uncertainty import COVERAGE_LEVELS, uncertainty_report
+from matlattice.uncertainty import uncertainty_report
 from matlattice.uncertainty.calibrators import make_calibrator
 
 RESULTS = Path(__file__).parent / "results"
@@ -53,25 +54,17 @@ def _report(model, test, tasks, *, mc_samples=0, calibrated=True) -> dict:
         formulas, return_std=True, mc_samples=mc_samples, calibrated=calibrated
     )
     mean, std = mean.reshape(len(test), -1), std.reshape(len(test), -1)
-    bounds = None
-    if calibrated and getattr(model, "calibrators_", None):
-        bounds = {
-            c: model.predict_interval(formulas, coverage=c, mc_samples=mc_samples)
-            for c in COVERAGE_LEVELS
-        }
-    out = {}
-    for j, task in enumerate(tasks):
-        intervals = (
-            {
-                c: (lo.reshape(len(test), -1)[:, j], hi.reshape(len(test), -1)[:, j])
-                for c, (lo, hi) in bounds.items()
-            }
-            if bounds
-            else None
+    calibrated = calibrated and bool(getattr(model, "calibrators_", None))
+    intervals = task_intervals(model, formulas, mc_samples=mc_samples) if calibrated else None
+    return {
+        task: uncertainty_report(
+            test[task].to_numpy(dtype=float),
+            mean[:, j],
+            std[:, j],
+            intervals=intervals[j] if intervals else None,
         )
-        y = test[task].to_numpy(dtype=float)
-        out[task] = uncertainty_report(y, mean[:, j], std[:, j], intervals=intervals)
-    return out
+        for j, task in enumerate(tasks)
+    }
 
 
 def _forest_reports(train, test, tasks, args) -> dict[str, dict]:

@@ -28,7 +28,7 @@ from matlattice.uncertainty import (
     uncertainty_report,
 )
 
-__all__ = ["calibrate_run"]
+__all__ = ["calibrate_run", "task_intervals"]
 
 
 def _curve(y, mean, std) -> dict:
@@ -40,6 +40,20 @@ def _curve(y, mean, std) -> dict:
         "rmv": rmv.tolist(),
         "rmse": rmse.tolist(),
     }
+
+
+def task_intervals(model, formulas: list, *, mc_samples: int = 0) -> list[dict]:
+    """Per task, ``{coverage: (lo, hi)}`` at :data:`COVERAGE_LEVELS` from
+    ``model.predict_interval`` (calibrated when the model is), arrays of ``(n,)``."""
+    n, t = len(formulas), len(model.tasks_)
+    bounds = {
+        c: model.predict_interval(formulas, coverage=c, mc_samples=mc_samples)
+        for c in COVERAGE_LEVELS
+    }
+    return [
+        {c: (lo.reshape(n, t)[:, j], hi.reshape(n, t)[:, j]) for c, (lo, hi) in bounds.items()}
+        for j in range(t)
+    ]
 
 
 def calibrate_run(run: Path, method: str = "isotonic") -> dict:
@@ -65,17 +79,13 @@ def calibrate_run(run: Path, method: str = "isotonic") -> dict:
         model.calibrate(cal[["formula", *model.tasks_]], method=method)
         _, std = model.predict(formulas, return_std=True)
         std = std.reshape(len(test), -1)
-        bounds = {c: model.predict_interval(formulas, coverage=c) for c in COVERAGE_LEVELS}
+        intervals = task_intervals(model, formulas)
         distance = model.applicability(formulas)[0] if model.domain_ is not None else None
         for j, task in enumerate(model.tasks_):
             y = test[task].to_numpy(dtype=float)
-            intervals = {
-                c: (lo.reshape(len(test), -1)[:, j], hi.reshape(len(test), -1)[:, j])
-                for c, (lo, hi) in bounds.items()
-            }
             summary["tasks"][task] = {
                 "before": uncertainty_report(y, mean[:, j], raw_std[:, j]),
-                "after": uncertainty_report(y, mean[:, j], std[:, j], intervals=intervals),
+                "after": uncertainty_report(y, mean[:, j], std[:, j], intervals=intervals[j]),
             }
             panel = {
                 "task": task,
