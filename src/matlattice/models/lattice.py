@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -25,18 +25,18 @@ from safetensors.torch import load_file, save_file
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
-from torch import nn
 
 from matlattice.data.dataset import Dataset
 from matlattice.data.splits import random_split
-from matlattice.errors import MatlatticeError, NotFittedError
+from matlattice.errors import NotFittedError
 from matlattice.io import atomic_write, atomic_write_json
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
+from matlattice.models.members import MemberJob, composition_folds, dropout_on, run_member
 from matlattice.models.persistence import read_model_config
 from matlattice.models.scaling import TargetScaler
 from matlattice.models.task_weighting import WEIGHTINGS
-from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
+from matlattice.models.training import TrainConfig, TrainingMonitor
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.uncertainty.calibrators import calibrator_from_dict, make_calibrator
 from matlattice.uncertainty.conformal import cv_plus_interval
@@ -295,11 +295,11 @@ class _LatticeBase(BaseEstimator):
         if self.cv_members:  # member k never sees the training rows of fold k
             from matlattice.composition import composition_keys
 
-            fold = _composition_folds(
+            fold = composition_folds(
                 composition_keys(fractions), int(self.ensemble), self.random_state
             )
         jobs = [
-            _MemberJob(
+            MemberJob(
                 estimator=self,
                 member=m,
                 source=source,
@@ -322,13 +322,13 @@ class _LatticeBase(BaseEstimator):
             # one process per member, one thread each: faster than threads for small models
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
-                results = list(pool.map(_run_member, jobs))
+                results = list(pool.map(run_member, jobs))
             if progress is not None:
                 for m, result in enumerate(results):
                     progress(f"member {m + 1}/{len(jobs)}", result.history[-1])
         else:
             results = [
-                _run_member(job, progress, monitor if job.member == 0 else None) for job in jobs
+                run_member(job, progress, monitor if job.member == 0 else None) for job in jobs
             ]
         self.members_ = []
         self.train_info_ = []
@@ -401,7 +401,7 @@ class _LatticeBase(BaseEstimator):
                 for m, net in enumerate(members):
                     net.to(device).eval()
                     if mc_samples:
-                        _dropout_on(net, seed=self.random_state + 7919 * m)
+                        dropout_on(net, seed=self.random_state + 7919 * m)
                     for _ in range(passes):
                         pieces = []
                         for b in range(0, len(inputs[0]), 4096):
@@ -545,65 +545,6 @@ class _LatticeBase(BaseEstimator):
         return model
 
 
-def _composition_folds(keys: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """``(n,)`` fold index in ``0..k-1`` per row, whole compositions per fold, seeded."""
-    unique, inverse = np.unique(np.asarray(keys), return_inverse=True)
-    folds = np.random.default_rng(seed).permutation(len(unique)) % k
-    return folds[inverse]
-
-
-def _dropout_on(net: nn.Module, seed: int) -> None:
-    """Dropout layers in training mode (the rest in eval mode), seeded: MC dropout."""
-    torch.manual_seed(seed)
-    for module in net.modules():
-        if isinstance(module, nn.Dropout):
-            module.train()
-
-
-@dataclass(frozen=True)
-class _MemberJob:
-    """Everything one ensemble member needs to train (picklable for worker processes)."""
-
-    estimator: _LatticeBase
-    member: int
-    source: _LatticeBase | None
-    data: tuple
-    checkpoint: Path | None
-    resume: bool
-
-
-def _run_member(
-    job: _MemberJob,
-    progress: Callable[[str, dict], None] | None = None,
-    monitor: TrainingMonitor | None = None,
-):
-    """Build, initialise (seeded; optionally from ``job.source``) and train one member."""
-    est, m = job.estimator, job.member
-    torch.manual_seed(est.random_state + m)  # initial weights depend only on the seed
-    net = est._build_net()
-    if job.source is not None:
-        _transfer_encoder(job.source, m, net)
-    config = est._train_config(est.random_state + m)
-    if multiprocessing.parent_process() is not None:  # a worker: one thread per process
-        config = TrainConfig(**{**config.to_dict(), "num_threads": 1})
-    label = f"member {m + 1}/{est.ensemble}"
-    train_inputs, train_targets, val_inputs, val_targets, is_class = job.data
-    return train_network(
-        net,
-        train_inputs,
-        train_targets,
-        val_inputs,
-        val_targets,
-        is_class,
-        config,
-        checkpoint=job.checkpoint,
-        resume=job.resume,
-        progress=(lambda rec: progress(label, rec)) if progress else None,
-        lengths=(train_inputs[1] > 0).sum(dim=1) if est.encoder == "attention" else None,
-        on_epoch=monitor.epoch_end if monitor is not None else None,
-    )
-
-
 def _load_source(init_from: Path | _LatticeBase) -> _LatticeBase:
     if isinstance(init_from, _LatticeBase):
         return init_from
@@ -613,18 +554,6 @@ def _load_source(init_from: Path | _LatticeBase) -> _LatticeBase:
     config = json.loads((folder / "config.json").read_text())
     cls = LatticeClassifier if config.get("class") == "LatticeClassifier" else LatticeRegressor
     return cls.load(folder)
-
-
-def _transfer_encoder(source: _LatticeBase, member: int, net: MultiTaskNet) -> None:
-    """Copy the encoder weights of ``source``'s member (cycling) into ``net``."""
-    src = source.members_[member % len(source.members_)].encoder.state_dict()
-    try:
-        net.encoder.load_state_dict(src, strict=True)
-    except RuntimeError as exc:
-        raise MatlatticeError(
-            "init_from model has a different encoder architecture (encoder, latent_dim, "
-            f"d_model, layers, element table must match): {exc}"
-        ) from exc
 
 
 class LatticeRegressor(RegressorMixin, _LatticeBase):
