@@ -36,6 +36,7 @@ import numpy as np
 
 from matlattice.calibrate import task_intervals
 from matlattice.data import load_dataset
+from matlattice.fidelity.run import stratified_subsample
 from matlattice.io import atomic_write_json, atomic_write_text
 from matlattice.models import LatticeRegressor, MultiTaskForest
 from matlattice.runs import split_labels
@@ -94,6 +95,10 @@ def _forest_reports(train, test, tasks, args) -> dict[str, dict]:
 
 def run_one(data: str, split: str, args: argparse.Namespace) -> dict:
     ds = load_dataset(data, clean=True)
+    if args.max_rows and len(ds.frame) > args.max_rows:  # stratified by chemical family
+        ds = type(ds)(
+            ds.info, stratified_subsample(ds.frame, args.max_rows, 0), ds.report, ds.records
+        )
     frame = split_labels(ds, split, 0)
     tasks = [t for t in ds.properties if ds.info.property(t).task == "regression"]
     train, val, test = (frame[frame["_part"] == p] for p in ("train", "val", "test"))
@@ -151,7 +156,8 @@ def run_one(data: str, split: str, args: argparse.Namespace) -> dict:
         "methods": methods,
         "train_seconds": seconds,
         "settings": {
-            k: getattr(args, k) for k in ("ensemble", "epochs", "latent_dim", "mc", "trees")
+            k: getattr(args, k)
+            for k in ("ensemble", "epochs", "latent_dim", "mc", "trees", "max_rows")
         },
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
@@ -207,6 +213,9 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--mc", type=int, default=30, help="MC dropout passes")
     parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument(
+        "--max-rows", type=int, default=0, help="rows kept per dataset, stratified (0: all)"
+    )
     args = parser.parse_args()
     FOLDER.mkdir(parents=True, exist_ok=True)
     for data in args.datasets:

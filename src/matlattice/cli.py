@@ -220,6 +220,10 @@ def fit(
     adapter_dim: Annotated[
         int, typer.Option(help="0: hard sharing; > 0: soft sharing, per-task adapters this wide.")
     ] = 0,
+    early_stopping: Annotated[
+        str,
+        typer.Option(help="mean | per_task (each task keeps the weights of its own best epoch)."),
+    ] = "mean",
     auto_transfer: Annotated[
         bool,
         typer.Option(help="With --tasks auto: add the pairwise transfer trainings to the lattice."),
@@ -249,6 +253,8 @@ def fit(
         raise typer.BadParameter(
             f"--task-weighting {task_weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
         )
+    if early_stopping not in ("mean", "per_task"):
+        raise typer.BadParameter(f"--early-stopping {early_stopping!r}; expected mean or per_task")
     if config is not None:
         settings = FitConfig.from_json(config)
     else:
@@ -274,6 +280,7 @@ def fit(
             folds=tuple(int(k) for k in folds.split(",") if k),
             task_weighting=task_weighting,
             adapter_dim=adapter_dim,
+            early_stopping=early_stopping,
             auto_transfer=auto_transfer,
             heteroscedastic=heteroscedastic,
             cv_members=cv_members,

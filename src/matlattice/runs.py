@@ -66,7 +66,7 @@ class FitConfig:
     tasks on each training part and trains one model per recommended task group;
     ``auto_transfer`` adds the pairwise transfer trainings to that lattice, so that its
     negative-transfer gates can cut edges before grouping.
-    ``task_weighting`` and ``adapter_dim`` are the multi-task settings of
+    ``task_weighting``, ``adapter_dim`` and ``early_stopping`` are the multi-task settings of
     :class:`~matlattice.models.LatticeRegressor`.
     """
 
@@ -92,6 +92,7 @@ class FitConfig:
     folds: tuple[int, ...] = ()
     task_weighting: str = "equal"
     adapter_dim: int = 0
+    early_stopping: str = "mean"
     auto_transfer: bool = False
     heteroscedastic: bool = False
     cv_members: bool = False
@@ -194,6 +195,7 @@ def _build_models(
         n_jobs=config.n_jobs,
         task_weighting=config.task_weighting,
         adapter_dim=config.adapter_dim,
+        early_stopping=config.early_stopping,
         heteroscedastic=config.heteroscedastic,
         cv_members=config.cv_members,
     )
@@ -225,6 +227,7 @@ def auto_task_groups(
     result = entanglement_lattice(
         frame,
         tasks,
+        model_params={"early_stopping": config.early_stopping},
         transfer=config.auto_transfer,
         n_jobs=config.n_jobs,
         seed=config.seed,

@@ -176,7 +176,7 @@ def entanglement_lattice(
 
     monitor = CouplingMonitor(probe_size, lookahead_lr=float(params["lr"]), seed=seed)
     model = LatticeRegressor(**params).fit(train[["formula", *tasks]], X_val=val, monitor=monitor)
-    net = model.members_[0]
+    net = getattr(model.members_[0], "primary", model.members_[0])  # one snapshot
     alignment, dots = head_alignment(net, monitor.probe_inputs)
     cka = head_activation_cka(net, monitor.probe_inputs)
     cosines = np.stack(monitor.cosines_)

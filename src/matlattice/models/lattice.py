@@ -14,31 +14,28 @@ import logging
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from safetensors.torch import load_file, save_file
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 
 from matlattice.data.dataset import Dataset
 from matlattice.data.splits import random_split
 from matlattice.errors import NotFittedError
-from matlattice.io import atomic_write, atomic_write_json
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.intervals import PredictiveUncertainty
 from matlattice.models.members import MemberJob, composition_folds, dropout_on, run_member
-from matlattice.models.persistence import read_model_config
+from matlattice.models.persistence import load_lattice, save_lattice
+from matlattice.models.routing import route_snapshots
 from matlattice.models.scaling import TargetScaler
 from matlattice.models.task_weighting import WEIGHTINGS
 from matlattice.models.training import TrainConfig, TrainingMonitor
 from matlattice.represent.composition_stats import as_fractions
-from matlattice.uncertainty.calibrators import calibrator_from_dict
 from matlattice.uncertainty.domain import ApplicabilityDomain
 
 __all__ = ["LatticeClassifier", "LatticeRegressor"]
@@ -103,6 +100,7 @@ class _LatticeBase(BaseEstimator):
         ensemble: int = 1,
         kl_weight: float | None = None,
         task_weighting: str = "equal",
+        early_stopping: str = "mean",
         adapter_dim: int = 0,
         heteroscedastic: bool = False,
         cv_members: bool = False,
@@ -132,6 +130,7 @@ class _LatticeBase(BaseEstimator):
         self.ensemble = ensemble
         self.kl_weight = kl_weight
         self.task_weighting = task_weighting
+        self.early_stopping = early_stopping
         self.adapter_dim = adapter_dim
         self.heteroscedastic = heteroscedastic
         self.cv_members = cv_members
@@ -151,6 +150,10 @@ class _LatticeBase(BaseEstimator):
         if self.task_weighting not in WEIGHTINGS:
             raise ValueError(
                 f"task_weighting={self.task_weighting!r}; expected one of {WEIGHTINGS}"
+            )
+        if self.early_stopping not in ("mean", "per_task"):
+            raise ValueError(
+                f"early_stopping={self.early_stopping!r}; expected 'mean' or 'per_task'"
             )
         if int(self.adapter_dim) < 0:
             raise ValueError(f"adapter_dim={self.adapter_dim!r}; expected 0 (hard) or more")
@@ -212,6 +215,7 @@ class _LatticeBase(BaseEstimator):
             num_threads=self.num_threads,
             kl_weight=float(self.kl_weight or 0.0),
             task_weighting=self.task_weighting,
+            early_stopping=self.early_stopping,
         )
 
     # --- fit -----------------------------------------------------------------------------------
@@ -332,17 +336,29 @@ class _LatticeBase(BaseEstimator):
         self.members_ = []
         self.train_info_ = []
         for result in results:
-            net = self._build_net()
-            net.load_state_dict(result.state_dict)
+            if result.task_states is None:
+                net = self._build_net()
+                net.load_state_dict(result.state_dict)
+            else:  # each task served by the weights of its own best epoch
+                net = route_snapshots(
+                    self._build_net,
+                    result.state_dict,
+                    result.best_epoch,
+                    result.task_states,
+                    result.task_best_epochs,
+                )
             net.eval()
             self.members_.append(net)
-            self.train_info_.append(
-                {
-                    "best_epoch": result.best_epoch,
-                    "best_val_loss": result.best_val_loss,
-                    "epochs_run": result.epochs_run,
-                }
-            )
+            info = {
+                "best_epoch": result.best_epoch,
+                "best_val_loss": result.best_val_loss,
+                "epochs_run": result.epochs_run,
+            }
+            if result.task_best_epochs is not None:
+                info["task_best_epochs"] = dict(
+                    zip(self.tasks_, result.task_best_epochs, strict=True)
+                )
+            self.train_info_.append(info)
         self.n_train_ = len(values)
         self.n_val_ = len(val_values)
         self.n_features_in_ = 1
@@ -462,86 +478,12 @@ class _LatticeBase(BaseEstimator):
     def save(self, folder: Path) -> Path:
         """Save to ``folder``: ``config.json`` (class, version, params, scalers) + safetensors."""
         self._check_fitted()
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        tensors = {
-            f"member{m}.{k}": v.detach().cpu().contiguous()
-            for m, net in enumerate(self.members_)
-            for k, v in net.state_dict().items()
-        }
-        if getattr(self, "cv_residuals_", None) is not None:
-            tensors["cv.fold"] = torch.from_numpy(self.cv_fold_.astype(np.int64))
-            tensors["cv.residuals"] = torch.from_numpy(self.cv_residuals_.astype(np.float64))
-        if getattr(self, "domain_", None) is not None:
-            tensors.update(
-                {
-                    f"domain.{k}": torch.from_numpy(np.ascontiguousarray(v))
-                    for k, v in self.domain_.arrays().items()
-                }
-            )
-        atomic_write(folder / "weights.safetensors", lambda p: save_file(tensors, str(p)))
-        params = self.get_params()
-        params["hidden"] = list(params["hidden"])
-        atomic_write_json(
-            folder / "config.json",
-            {
-                "class": type(self).__name__,
-                "format_version": FORMAT_VERSION,
-                "params": params,
-                "tasks": self.tasks_,
-                "scalers": [s.to_dict() for s in self.scalers_],
-                "standardizer": asdict(self.standardizer_)
-                if hasattr(self, "standardizer_")
-                else None,
-                "train_info": self.train_info_,
-                "calibration": [c.to_dict() for c in self.calibrators_]
-                if getattr(self, "calibrators_", None)
-                else None,
-                "domain": self.domain_.to_dict() if getattr(self, "domain_", None) else None,
-                "n_train": self.n_train_,
-                "n_val": self.n_val_,
-            },
-        )
-        return folder
+        return save_lattice(self, Path(folder), FORMAT_VERSION)
 
     @classmethod
     def load(cls, folder: Path) -> _LatticeBase:
         """Load a model saved by :meth:`save` (no pickle; strict weights; version-checked)."""
-        folder = Path(folder)
-        config = read_model_config(folder, cls.__name__, FORMAT_VERSION)
-        params = dict(config["params"])
-        params["hidden"] = tuple(params["hidden"])
-        model = cls(**params)
-        model.tasks_ = list(config["tasks"])
-        model.scalers_ = [TargetScaler(**s) for s in config["scalers"]]
-        if config["standardizer"] is not None:
-            s = config["standardizer"]
-            model.standardizer_ = FeatureStandardizer(s["table"], tuple(s["mean"]), tuple(s["std"]))
-        tensors = load_file(str(folder / "weights.safetensors"))
-        model.members_ = []
-        model.cv_fold_, model.cv_residuals_ = None, None
-        if "cv.fold" in tensors:
-            model.cv_fold_ = tensors["cv.fold"].numpy()
-            model.cv_residuals_ = tensors["cv.residuals"].numpy()
-        model.domain_ = None
-        if config.get("domain"):
-            arrays = {k[7:]: v.numpy() for k, v in tensors.items() if k.startswith("domain.")}
-            model.domain_ = ApplicabilityDomain.restore(config["domain"], arrays)
-        for m in range(int(model.ensemble)):
-            net = model._build_net()
-            prefix = f"member{m}."
-            net.load_state_dict(
-                {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)},
-                strict=True,
-            )
-            net.eval()
-            model.members_.append(net)
-        model.train_info_ = config["train_info"]
-        if config.get("calibration"):
-            model.calibrators_ = [calibrator_from_dict(c) for c in config["calibration"]]
-        model.n_train_, model.n_val_ = config["n_train"], config["n_val"]
-        model.n_features_in_ = 1
-        return model
+        return load_lattice(cls, Path(folder), FORMAT_VERSION)
 
 
 def _load_source(init_from: Path | _LatticeBase) -> _LatticeBase:
@@ -580,6 +522,10 @@ class LatticeRegressor(RegressorMixin, PredictiveUncertainty, _LatticeBase):
         A variational bottleneck with this KL weight (None: a plain bottleneck).
     task_weighting : {"equal", "uncertainty", "gradnorm", "pcgrad"}, default "equal"
         How the task losses combine (:mod:`matlattice.models.task_weighting`).
+    early_stopping : {"mean", "per_task"}, default "mean"
+        ``"per_task"`` trains until no task's own validation loss improves for ``patience``
+        epochs and serves each task from the weights of its own best epoch
+        (:mod:`matlattice.models.routing`); ``"mean"`` stops on the mean validation loss.
     adapter_dim : int, default 0
         0: hard sharing (every head reads the shared embedding); > 0: soft sharing, a
         residual adapter of this width per task between the embedding and its head.

@@ -60,6 +60,13 @@ class TrainConfig:
         Weight of the KL term of a variational bottleneck (nets with ``variational=True``).
     task_weighting : {"equal", "uncertainty", "gradnorm", "pcgrad"}
         How the per-task losses combine (see :mod:`matlattice.models.task_weighting`).
+    early_stopping : {"mean", "per_task"}
+        ``"mean"``: stop when the mean validation loss over tasks has not improved for
+        ``patience`` epochs and keep the weights of its best epoch. ``"per_task"``: stop when
+        neither the mean nor any task's own validation loss has improved for ``patience``
+        epochs (so training runs at least as long as with ``"mean"``, along the same
+        trajectory) and keep, for each task, the weights of its own best epoch
+        (``TrainResult.task_states``; see :mod:`matlattice.models.routing`).
     """
 
     epochs: int = 300
@@ -75,6 +82,7 @@ class TrainConfig:
     num_threads: int | None = None
     kl_weight: float = 0.0
     task_weighting: str = "equal"
+    early_stopping: str = "mean"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,13 +90,16 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Best weights (by validation loss) and the per-epoch history."""
+    """Best weights (by mean validation loss) and the per-epoch history; with per-task early
+    stopping also each task's best weights and epoch (tasks sharing an epoch share a state)."""
 
     state_dict: dict[str, Tensor]
     best_epoch: int
     best_val_loss: float
     history: list[dict[str, float]]
     epochs_run: int
+    task_states: list[dict[str, Tensor]] | None = None
+    task_best_epochs: list[int] | None = None
 
 
 class TrainingMonitor(Protocol):
@@ -196,6 +207,19 @@ def evaluate_loss(
     batch_size: int = 4096,
 ) -> float:
     """Validation loss over a whole set (same weighting as training)."""
+    per_task = evaluate_task_losses(net, inputs, targets, is_class, batch_size)
+    present = ~torch.isnan(per_task)
+    return float(per_task[present].mean()) if present.any() else 0.0
+
+
+def evaluate_task_losses(
+    net: nn.Module,
+    inputs: tuple[Tensor, ...],
+    targets: Tensor,
+    is_class: Tensor,
+    batch_size: int = 4096,
+) -> Tensor:
+    """``(n_tasks,)`` loss of each task over a whole set; NaN for a task with no label."""
     net.eval()
     preds, log_vars = [], []
     with torch.no_grad():
@@ -207,7 +231,7 @@ def evaluate_loss(
     per_task, present = masked_task_losses(
         torch.cat(preds), targets, is_class, torch.cat(log_vars) if log_vars else None
     )
-    return float(per_task[present].mean()) if present.any() else 0.0
+    return torch.where(present, per_task, torch.full_like(per_task, math.nan)).cpu()
 
 
 def train_network(
@@ -251,6 +275,9 @@ def train_network(
     is_class = is_class.to(device)
     params = [p for p in net.parameters() if p.requires_grad]
     balancer = TaskBalancer(config.task_weighting, int(is_class.shape[0])).to(device)
+    if config.early_stopping not in ("mean", "per_task"):
+        raise ValueError(f"early_stopping={config.early_stopping!r}; expected 'mean' or 'per_task'")
+    per_task_stopping = config.early_stopping == "per_task"
     if config.task_weighting == "pcgrad" and getattr(net, "variational", False):
         raise ValueError("task_weighting='pcgrad' does not support a variational bottleneck")
     optimizer = torch.optim.AdamW(
@@ -264,6 +291,10 @@ def train_network(
     start_epoch, best_val, best_epoch, bad_epochs = 0, math.inf, -1, 0
     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     history: list[dict[str, float]] = []
+    n_tasks = int(is_class.shape[0])
+    task_best_val = [math.inf] * n_tasks
+    task_best_epoch = [-1] * n_tasks
+    snapshots: dict[int, dict[str, Tensor]] = {}  # epoch -> weights, for per-task stopping
     if resume and checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=True)
         net.load_state_dict(state["model"])
@@ -277,9 +308,12 @@ def train_network(
         start_epoch, best_val = int(state["epoch"]) + 1, float(state["best_val"])
         best_epoch, bad_epochs = int(state["best_epoch"]), int(state["bad_epochs"])
         history = list(state["history"])
+        if per_task_stopping and "task_best_epoch" in state:
+            task_best_val = [float(v) for v in state["task_best_val"]]
+            task_best_epoch = [int(e) for e in state["task_best_epoch"]]
+            snapshots = {int(e): w for e, w in state["snapshots"].items()}
         log.info("resumed from %s at epoch %d", checkpoint, start_epoch)
     net.train()
-    epoch = start_epoch - 1
     for epoch in range(start_epoch, config.epochs):
         if bad_epochs >= config.patience:
             break
@@ -299,7 +333,9 @@ def train_network(
             scheduler.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)
-        val_loss = evaluate_loss(net, val_inputs, val_targets, is_class)
+        task_val = evaluate_task_losses(net, val_inputs, val_targets, is_class)
+        labelled = ~torch.isnan(task_val)
+        val_loss = float(task_val[labelled].mean()) if labelled.any() else 0.0
         record = {
             "epoch": float(epoch),
             "train_loss": total / max(count, 1),
@@ -308,15 +344,32 @@ def train_network(
         }
         if config.task_weighting != "equal":
             record.update({f"weight_{t}": float(w) for t, w in enumerate(balancer.weights().cpu())})
+        if per_task_stopping:
+            record.update({f"val_loss_{t}": float(v) for t, v in enumerate(task_val)})
         history.append(record)
         if on_epoch is not None:
             on_epoch(epoch, net)
             net.train()
-        if val_loss < best_val - 1e-7:
-            best_val, best_epoch, bad_epochs = val_loss, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        improved = [
+            t
+            for t in range(n_tasks)
+            if per_task_stopping and labelled[t] and float(task_val[t]) < task_best_val[t] - 1e-7
+        ]
+        mean_improved = val_loss < best_val - 1e-7
+        current = None
+        if mean_improved or improved:  # one copy serves every tracker
+            current = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        if mean_improved:
+            best_val, best_epoch, best_state = val_loss, epoch, current
+        if not per_task_stopping:
+            bad_epochs = 0 if mean_improved else bad_epochs + 1
         else:
-            bad_epochs += 1
+            for t in improved:
+                task_best_val[t], task_best_epoch[t] = float(task_val[t]), epoch
+            if improved:
+                snapshots[epoch] = current
+            snapshots = {e: w for e, w in snapshots.items() if e in task_best_epoch}
+            bad_epochs = 0 if improved or mean_improved else bad_epochs + 1
         if checkpoint is not None:
             _save_checkpoint(
                 Path(checkpoint),
@@ -333,12 +386,27 @@ def train_network(
                     "best_epoch": best_epoch,
                     "bad_epochs": bad_epochs,
                     "history": history,
+                    "task_best_val": task_best_val,
+                    "task_best_epoch": task_best_epoch,
+                    "snapshots": snapshots,
                 },
             )
         if progress is not None:
             progress(record)
-    cpu_state = {k: v.detach().cpu() for k, v in best_state.items()}
-    return TrainResult(cpu_state, best_epoch, best_val, history, epoch + 1)
+
+    def to_cpu(state: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {k: v.detach().cpu() for k, v in state.items()}
+
+    cpu_state = to_cpu(best_state)
+    if not per_task_stopping:
+        return TrainResult(cpu_state, best_epoch, best_val, history, len(history))
+    # a task never labelled in the val part keeps the best-mean weights
+    task_epochs = [e if e in snapshots else best_epoch for e in task_best_epoch]
+    cpu_snapshots = {e: to_cpu(w) for e, w in snapshots.items()}
+    task_states = [cpu_snapshots.get(e, cpu_state) for e in task_epochs]
+    return TrainResult(
+        cpu_state, best_epoch, best_val, history, len(history), task_states, task_epochs
+    )
 
 
 def _forward(net: nn.Module, inputs: tuple[Tensor, ...]) -> tuple[Tensor, Tensor | None]:
