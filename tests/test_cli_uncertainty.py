@@ -46,6 +46,9 @@ def test_calibrate_then_predict_intervals(tmp_path):
     assert after["interval_width"]["0.9"] > before["interval_width"]["0.9"]
     assert after["miscalibration_area"] < before["miscalibration_area"]
     assert (run / "calibration.png").stat().st_size > 10_000
+    domain = summary["tasks"]["y"]["error_vs_domain_distance"]
+    assert len(domain["spread"]) == len(domain["distance"]) >= 4
+    assert all(s > 0 for s in domain["spread"])
 
     formulas = tmp_path / "new.csv"
     pd.DataFrame({"formula": ["NaCl", "PtAu", "Xx2"]}).to_csv(formulas, index=False)

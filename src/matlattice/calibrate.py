@@ -97,7 +97,8 @@ def calibrate_run(run: Path, method: str = "isotonic") -> dict:
             }
             if distance is not None:
                 d, e = binned_means(distance, np.abs(y - mean[:, j]))
-                panel["domain"] = {"distance": d, "abs_error": e}
+                _, spread = binned_means(distance, std[:, j])
+                panel["domain"] = {"distance": d, "abs_error": e, "spread": spread}
                 summary["tasks"][task]["error_vs_domain_distance"] = panel["domain"]
             panels.append(panel)
         folder = next(p for p in sorted(run.glob("model*")) if set(model.tasks_) <= _tasks(p))

@@ -18,7 +18,8 @@ def save_calibration_figure(path: Path, panels: list[dict], *, title: str = "") 
 
     ``panels``: one dict per property with ``"task"``, ``"unit"`` and ``"curves"``: a dict
     of label (e.g. ``"raw"``, ``"isotonic"``) to ``{"expected", "observed", "rmv", "rmse"}``
-    lists; optionally ``"domain"``: ``{"distance": [...], "abs_error": [...]}`` bin means.
+    lists; optionally ``"domain"``: ``{"distance": [...], "abs_error": [...], "spread": [...]}``
+    bin means (``spread``: the calibrated predicted standard deviation).
     """
     import matplotlib
 
@@ -43,8 +44,14 @@ def save_calibration_figure(path: Path, panels: list[dict], *, title: str = "") 
         mid.set(xlabel=f"RMV ({panel['unit']})", ylabel=f"RMSE ({panel['unit']})")
         domain = panel.get("domain")
         if domain:
-            low.plot(domain["distance"], domain["abs_error"], "o-", ms=3, color="C3")
-            low.set(xlabel="domain distance (validation median = 1)", ylabel="mean |error|")
+            low.plot(domain["distance"], domain["abs_error"], "o-", ms=3, label="mean |error|")
+            if "spread" in domain:
+                low.plot(domain["distance"], domain["spread"], "s--", ms=3, label="mean spread")
+            low.set(
+                xlabel="domain distance (validation median = 1)",
+                ylabel=f"error, spread ({panel['unit']})",
+            )
+            low.legend(fontsize=7)
         else:
             low.set_visible(False)
     for ax in axes[:, len(panels) :].ravel():
