@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matlattice.discovery.campaign import Campaign, HiddenLabelOracle
+from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.metrics import campaign_metrics, discovery_curve, top_set
+from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.errors import MatlatticeError
 from matlattice.models import MultiTaskForest
 

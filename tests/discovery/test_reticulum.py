@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from test_campaign import _forest, pool  # noqa: F401  (tests/discovery is on sys.path)
 
-from matlattice.discovery.campaign import Campaign, HiddenLabelOracle
+from matlattice.discovery.campaign import Campaign
+from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.reticulum import FeedbackReticulum
 
 

@@ -18,39 +18,13 @@ import numpy as np
 import pandas as pd
 
 from matlattice.data import load_dataset
-from matlattice.discovery.campaign import Campaign, HiddenLabelOracle, model_by_name
+from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.metrics import campaign_metrics, top_set
+from matlattice.discovery.oracles import HiddenLabelOracle
+from matlattice.discovery.surrogates import model_by_name
 from matlattice.io import atomic_write, atomic_write_json, json_safe
 
-__all__ = ["GPSurrogate", "campaign_benchmark"]
-
-
-class GPSurrogate:
-    """Gaussian process on standardised Magpie statistics (Matern 5/2 + white noise), the
-    classic Bayesian-optimisation peer; ``predict(X, return_std=True)`` like the others."""
-
-    def fit(self, formulas, y) -> GPSurrogate:
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-        from sklearn.preprocessing import StandardScaler
-
-        from matlattice.represent import ElementStatsFeaturizer
-
-        self.featurizer_ = ElementStatsFeaturizer("magpie", missing="mean").fit()
-        x = self.featurizer_.transform(list(formulas))
-        self.scaler_ = StandardScaler().fit(x)
-        kernel = ConstantKernel() * Matern(nu=2.5) + WhiteKernel()
-        self.gp_ = GaussianProcessRegressor(kernel, normalize_y=True, random_state=0)
-        self.gp_.fit(np.nan_to_num(self.scaler_.transform(x)), np.asarray(y, dtype=float))
-        return self
-
-    def predict(self, formulas, return_std: bool = False):
-        x = np.nan_to_num(self.scaler_.transform(self.featurizer_.transform(list(formulas))))
-        return self.gp_.predict(x, return_std=return_std)
-
-
-def _factory(model: str):
-    return GPSurrogate if model == "gp" else model_by_name(model)
+__all__ = ["campaign_benchmark"]
 
 
 def _bootstrap(values: np.ndarray, rng: np.random.Generator, n: int = 2000) -> list[float]:
@@ -122,7 +96,7 @@ def campaign_benchmark(
                 window=window,
                 seed=seed,
                 model=model or "rf",
-                model_factory=_factory(model) if model else (lambda: None),
+                model_factory=model_by_name(model) if model else (lambda: None),
             )
             start = time.perf_counter()
             results = campaign.run(oracle)

@@ -24,42 +24,12 @@ import numpy as np
 import pandas as pd
 
 from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, score, select_batch
+from matlattice.discovery.reticulum import reticulum_correct
 from matlattice.discovery.store import CampaignStore
+from matlattice.discovery.surrogates import fit_predict, model_by_name
 from matlattice.errors import MatlatticeError
 
-__all__ = ["Campaign", "HiddenLabelOracle", "model_by_name"]
-
-
-class HiddenLabelOracle:
-    """Looks up a hidden label of the pool (benchmarks), with optional Gaussian noise of
-    standard deviation ``noise`` (the property's unit), seeded."""
-
-    def __init__(self, frame: pd.DataFrame, target: str, noise: float = 0.0, seed: int = 0):
-        labelled = frame.dropna(subset=[target])
-        self._values = dict(zip(labelled["formula"], labelled[target].astype(float), strict=True))
-        self.noise = noise
-        self._rng = np.random.default_rng(seed)
-
-    def __call__(self, formulas: list[str]) -> pd.DataFrame:
-        missing = [f for f in formulas if f not in self._values]
-        if missing:
-            raise MatlatticeError(f"the oracle has no label for {missing[:5]}")
-        values = np.array([self._values[f] for f in formulas])
-        if self.noise:
-            values = values + self._rng.normal(0.0, self.noise, len(values))
-        return pd.DataFrame({"formula": list(formulas), "value": values})
-
-
-def _fit_predict(model, measured: pd.DataFrame, target: str, candidates: list[str]):
-    """Fit ``model`` on the measured rows; ``(mean, std)`` for the candidates, each ``(n,)``."""
-    from matlattice.models import LatticeRegressor
-
-    if isinstance(model, LatticeRegressor):
-        model.fit(pd.DataFrame({"formula": measured["formula"], target: measured["value"]}))
-    else:  # MultiTaskForest, GPSurrogate: formulas and values
-        model.fit(measured["formula"].tolist(), measured["value"].to_numpy())
-    mean, std = model.predict(candidates, return_std=True)
-    return np.asarray(mean, dtype=float).reshape(-1), np.asarray(std, dtype=float).reshape(-1)
+__all__ = ["Campaign"]
 
 
 class Campaign:
@@ -200,11 +170,11 @@ class Campaign:
             )
             new = measured.iloc[seen:]
             if c.get("reticulum_gamma") is not None and len(new):
-                mean = _reticulum(model, new, candidates, mean, c["reticulum_gamma"])
+                mean = reticulum_correct(model, new, candidates, mean, c["reticulum_gamma"])
                 note = f"; reticulum corrected by {len(new)} new results"
         else:
             model = self.model_factory()
-            mean, std = _fit_predict(model, measured, c["target"], candidates)
+            mean, std = fit_predict(model, measured, c["target"], candidates)
             self._fitted = (model, iteration, len(measured))
         fit_seconds = time.perf_counter() - start
         values = measured["value"].to_numpy()
@@ -262,40 +232,3 @@ class Campaign:
                 break
             self.tell(oracle(batch["formula"].tolist()))
         return self.store.results()
-
-
-def _embed(model, formulas: list[str]) -> np.ndarray:
-    """The model's embedding, or standardised Magpie statistics for models without one."""
-    if hasattr(model, "transform") and hasattr(model, "members_"):
-        return model.transform(formulas)
-    from matlattice.represent import ElementStatsFeaturizer
-
-    x = ElementStatsFeaturizer("magpie", missing="mean").fit().transform(formulas)
-    return np.nan_to_num((x - x.mean(axis=0)) / (x.std(axis=0) + 1e-12))
-
-
-def _reticulum(model, new: pd.DataFrame, candidates: list[str], mean, gamma: float):
-    """Candidate means corrected by the residuals of results the model has not seen."""
-    from matlattice.discovery.reticulum import FeedbackReticulum
-
-    told = new["formula"].tolist()
-    predicted = np.asarray(model.predict(told), dtype=float).reshape(-1)
-    z = _embed(model, told + list(candidates))
-    reticulum = FeedbackReticulum(gamma=gamma).fit(
-        z[: len(told)], new["value"].to_numpy() - predicted
-    )
-    return reticulum.correct(z[len(told) :], mean)
-
-
-def model_by_name(name: str) -> Callable[[], object]:
-    """A factory of fresh surrogate models: ``"rf"`` (random forest on Magpie statistics, 200
-    trees, tree spread) or ``"mlp"`` (ensemble of 5 MLP-encoder models, ensemble spread)."""
-    from matlattice.models import LatticeRegressor, MultiTaskForest
-
-    if name == "rf":
-        return lambda: MultiTaskForest(n_estimators=200, random_state=0)
-    if name == "mlp":
-        return lambda: LatticeRegressor(
-            "mlp", latent_dim=16, hidden=(128, 64), dropout=0.0, epochs=150, patience=20, ensemble=5
-        )
-    raise ValueError(f"model={name!r}; expected 'rf' or 'mlp'")

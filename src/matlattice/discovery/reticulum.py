@@ -20,10 +20,11 @@ neighbour (set at :meth:`fit`): the spacing of the measurements.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from matlattice.errors import NotFittedError
 
-__all__ = ["FeedbackReticulum"]
+__all__ = ["FeedbackReticulum", "reticulum_correct"]
 
 
 class FeedbackReticulum:
@@ -73,3 +74,16 @@ class FeedbackReticulum:
     def correct(self, z: np.ndarray, mean: np.ndarray) -> np.ndarray:
         """``mean`` corrected by the residuals of the told materials."""
         return np.asarray(mean, dtype=float) + self.correction(z)
+
+
+def reticulum_correct(model, new: pd.DataFrame, candidates: list[str], mean, gamma: float):
+    """Candidate means corrected by the residuals of results the model has not seen."""
+    from matlattice.discovery.surrogates import embedding
+
+    told = new["formula"].tolist()
+    predicted = np.asarray(model.predict(told), dtype=float).reshape(-1)
+    z = embedding(model, told + list(candidates))
+    reticulum = FeedbackReticulum(gamma=gamma).fit(
+        z[: len(told)], new["value"].to_numpy() - predicted
+    )
+    return reticulum.correct(z[len(told) :], mean)

@@ -1,0 +1,75 @@
+"""Surrogate models of a campaign: the random forest on Magpie statistics (tree spread, the
+lolopy recipe), an ensemble of MLP-encoder models, and a Gaussian process on standardised
+Magpie statistics; fitting them on the measured rows (with warm starts for the neural
+ensemble) and the embedding the reticulum and batch diversity work in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["GPSurrogate", "embedding", "fit_predict", "model_by_name"]
+
+
+class GPSurrogate:
+    """Gaussian process on standardised Magpie statistics (Matern 5/2 + white noise), the
+    classic Bayesian-optimisation peer; ``predict(X, return_std=True)`` like the others."""
+
+    def fit(self, formulas, y) -> GPSurrogate:
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+        from sklearn.preprocessing import StandardScaler
+
+        from matlattice.represent import ElementStatsFeaturizer
+
+        self.featurizer_ = ElementStatsFeaturizer("magpie", missing="mean").fit()
+        x = self.featurizer_.transform(list(formulas))
+        self.scaler_ = StandardScaler().fit(x)
+        kernel = ConstantKernel() * Matern(nu=2.5) + WhiteKernel()
+        self.gp_ = GaussianProcessRegressor(kernel, normalize_y=True, random_state=0)
+        self.gp_.fit(np.nan_to_num(self.scaler_.transform(x)), np.asarray(y, dtype=float))
+        return self
+
+    def predict(self, formulas, return_std: bool = False):
+        x = np.nan_to_num(self.scaler_.transform(self.featurizer_.transform(list(formulas))))
+        return self.gp_.predict(x, return_std=return_std)
+
+
+def fit_predict(model, measured: pd.DataFrame, target: str, candidates: list[str]):
+    """Fit ``model`` on the measured rows; ``(mean, std)`` for the candidates, each ``(n,)``."""
+    from matlattice.models import LatticeRegressor
+
+    if isinstance(model, LatticeRegressor):
+        model.fit(pd.DataFrame({"formula": measured["formula"], target: measured["value"]}))
+    else:  # MultiTaskForest, GPSurrogate: formulas and values
+        model.fit(measured["formula"].tolist(), measured["value"].to_numpy())
+    mean, std = model.predict(candidates, return_std=True)
+    return np.asarray(mean, dtype=float).reshape(-1), np.asarray(std, dtype=float).reshape(-1)
+
+
+def embedding(model, formulas: list[str]) -> np.ndarray:
+    """The model's embedding, or standardised Magpie statistics for models without one."""
+    if hasattr(model, "transform") and hasattr(model, "members_"):
+        return model.transform(formulas)
+    from matlattice.represent import ElementStatsFeaturizer
+
+    x = ElementStatsFeaturizer("magpie", missing="mean").fit().transform(formulas)
+    return np.nan_to_num((x - x.mean(axis=0)) / (x.std(axis=0) + 1e-12))
+
+
+def model_by_name(name: str) -> Callable[[], object]:
+    """A factory of fresh surrogate models: ``"rf"`` (random forest on Magpie statistics, 200
+    trees, tree spread) or ``"mlp"`` (ensemble of 5 MLP-encoder models, ensemble spread)."""
+    from matlattice.models import LatticeRegressor, MultiTaskForest
+
+    if name == "rf":
+        return lambda: MultiTaskForest(n_estimators=200, random_state=0)
+    if name == "gp":
+        return GPSurrogate
+    if name == "mlp":
+        return lambda: LatticeRegressor(
+            "mlp", latent_dim=16, hidden=(128, 64), dropout=0.0, epochs=150, patience=20, ensemble=5
+        )
+    raise ValueError(f"model={name!r}; expected 'rf', 'mlp' or 'gp'")
