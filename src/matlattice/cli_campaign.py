@@ -27,11 +27,19 @@ def create(
         str, typer.Option(help="random | greedy | ucb | ei | pi | thompson | explore | window")
     ] = "ucb",
     window: Annotated[str, typer.Option(help="LO,HI for the window acquisition.")] = "",
-    model: Annotated[str, typer.Option(help="rf | mlp surrogate.")] = "rf",
+    model: Annotated[str, typer.Option(help="rf | mlp | gp surrogate.")] = "rf",
     batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 8,
     budget: Annotated[int, typer.Option(help="Measurements in all.")] = 100,
     initial: Annotated[int, typer.Option(help="Random measurements before the model.")] = 16,
     seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
+    retrain_every: Annotated[int, typer.Option(help="Refit the surrogate every K-th ask.")] = 1,
+    reticulum_gamma: Annotated[
+        float | None,
+        typer.Option(help="Feedback reticulum between refits: sensitivity 0..1 (off if unset)."),
+    ] = None,
+    warm_start_epochs: Annotated[
+        int | None, typer.Option(help="mlp: refits start from the last model, at most E epochs.")
+    ] = None,
 ):
     """Create a campaign over a pool of candidates."""
     from matlattice.discovery import Campaign
@@ -51,6 +59,9 @@ def create(
             budget=budget,
             initial=initial,
             seed=seed,
+            retrain_every=retrain_every,
+            reticulum_gamma=reticulum_gamma,
+            warm_start_epochs=warm_start_epochs,
         )
     console.print(f"campaign {store}: {len(campaign.pool)} candidates, budget {budget}")
 
@@ -106,7 +117,14 @@ def status(store: StorePath):
             results["value"].idxmax() if c["goal"] == "max" else results["value"].idxmin()
         ]
         console.print(f"best so far: {best['formula']} = {best['value']:.4g}")
-    console.print(f"model versions: {len(campaign.store.models())}")
+    stability = campaign.stability()
+    console.print(f"model versions: {len(stability)}")
+    if len(stability) > 1:
+        last = stability.iloc[-1]
+        console.print(
+            f"last refit moved the probe predictions by {last['probe_shift']:.3g} of their "
+            f"spread (rank correlation {last['probe_rank_corr']:.2f} with the previous model)"
+        )
 
 
 @campaign_app.command("export")
@@ -136,7 +154,11 @@ def run(
     out: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/campaign"),
     goal: Annotated[str, typer.Option(help="max | min | window:LO,HI")] = "max",
     methods: Annotated[
-        str, typer.Option(help="acquisition@model, comma-separated (models: rf, mlp, gp).")
+        str,
+        typer.Option(
+            help="acquisition@model[+every=K][+reticulum=G][+warm=E], comma-separated "
+            "(models: rf, mlp, gp)."
+        ),
     ] = "ucb@rf,ei@gp,random",
     pool_size: Annotated[int, typer.Option(help="Candidates in the pool.")] = 2000,
     initial: Annotated[int, typer.Option(help="Random measurements first.")] = 20,

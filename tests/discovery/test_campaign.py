@@ -110,7 +110,7 @@ def test_benchmark_mode_writes_the_contract(tmp_path):
         rows,
         "y",
         tmp_path,
-        methods=("ucb@rf", "ei@gp", "random"),
+        methods=("ucb@rf", "ei@gp", "random", "ucb@rf+every=2+reticulum=0.5"),
         pool_size=100,
         initial=10,
         budget=30,
@@ -126,4 +126,19 @@ def test_benchmark_mode_writes_the_contract(tmp_path):
             m
         )
     assert (tmp_path / "campaign.png").stat().st_size > 10_000
-    assert len(list((tmp_path / "campaigns").glob("*.sqlite"))) == 6
+    assert len(list((tmp_path / "campaigns").glob("*.sqlite"))) == 8
+    assert summary["acquisitions"]["random"]["engine_overhead"] is None  # no model
+    assert summary["acquisitions"]["ucb@rf"]["engine_overhead"] > 0
+
+
+def test_method_strings_name_the_loop_settings():
+    from matlattice.discovery.benchmark import parse_method
+
+    assert parse_method("random") == ("random", "", {})
+    assert parse_method("ucb@mlp+every=3+reticulum=0.8+warm=20") == (
+        "ucb",
+        "mlp",
+        {"retrain_every": 3, "reticulum_gamma": 0.8, "warm_start_epochs": 20},
+    )
+    with pytest.raises(ValueError, match="'often=2'"):
+        parse_method("ucb@rf+often=2")

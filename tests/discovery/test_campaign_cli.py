@@ -16,7 +16,10 @@ def test_ask_tell_from_the_shell(tmp_path):
     pd.DataFrame({"formula": formulas}).to_csv(pool, index=False)
     store = tmp_path / "c.sqlite"
     create = ["campaign", "create", str(store), "--pool", str(pool), "--target", "y"]
-    result = runner.invoke(app, [*create, "--budget", "12", "--initial", "4", "--batch", "4"])
+    loop = ["--retrain-every", "1", "--reticulum-gamma", "0.5"]
+    result = runner.invoke(
+        app, [*create, "--budget", "12", "--initial", "4", "--batch", "4", *loop]
+    )
     assert result.exit_code == 0, result.output
 
     seen = []
@@ -39,6 +42,7 @@ def test_ask_tell_from_the_shell(tmp_path):
     assert len(set(seen)) == 12
     status = runner.invoke(app, ["campaign", "status", str(store)])
     assert "measured 12 of 12" in status.output
+    assert "model versions: 2" in status.output and "last refit moved" in status.output
     history = tmp_path / "history.csv"
     assert runner.invoke(app, ["campaign", "export", str(store), "-o", str(history)]).exit_code == 0
     assert pd.read_csv(history)["value"].notna().sum() == 12

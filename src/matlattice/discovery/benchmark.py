@@ -1,7 +1,10 @@
 """Benchmark mode: campaigns on a pool whose labels are hidden, several methods, many seeds.
 
 A method is ``"<acquisition>@<model>"`` (``"ucb@mlp"``, ``"ucb@rf"``, ``"ei@gp"``) or
-``"random"``. Every (method, seed) campaign is stored in ``RUN/campaigns/`` and resumes; the
+``"random"``, optionally with loop settings: ``+every=K`` (refit every K-th ask),
+``+reticulum=G`` (the feedback reticulum between refits, sensitivity G), ``+warm=E`` (warm
+starts of at most E epochs), e.g. ``"ucb@rf+every=3+reticulum=0.8"``.
+Every (method, seed) campaign is stored in ``RUN/campaigns/`` and resumes; the
 pool (``pool_size`` labelled rows of the target, drawn once with seed 0) is shared, the seed
 sets the initial design. ``RUN/campaign.json`` holds per method the mean discovery curve of
 the top ``top`` fraction, the measurements to find half of it, the acceleration factor
@@ -24,7 +27,31 @@ from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.surrogates import model_by_name
 from matlattice.io import atomic_write, atomic_write_json, json_safe
 
-__all__ = ["campaign_benchmark"]
+__all__ = ["campaign_benchmark", "parse_method"]
+
+
+_LOOP_OPTIONS = {
+    "every": "retrain_every",
+    "reticulum": "reticulum_gamma",
+    "warm": "warm_start_epochs",
+}
+
+
+def parse_method(method: str) -> tuple[str, str, dict]:
+    """``"ucb@mlp+every=3+reticulum=0.8+warm=20"`` -> ``("ucb", "mlp", {"retrain_every": 3,
+    "reticulum_gamma": 0.8, "warm_start_epochs": 20})``; ``"random"`` -> ``("random", "", {})``.
+    """
+    head, *options = method.split("+")
+    acquisition, _, model = head.partition("@")
+    loop: dict = {}
+    for option in options:
+        key, _, value = option.partition("=")
+        if key not in _LOOP_OPTIONS or not value:
+            raise ValueError(
+                f"method option {option!r} in {method!r}; expected every=K, reticulum=G or warm=E"
+            )
+        loop[_LOOP_OPTIONS[key]] = float(value) if key == "reticulum" else int(value)
+    return acquisition, model, loop
 
 
 def _bootstrap(values: np.ndarray, rng: np.random.Generator, n: int = 2000) -> list[float]:
@@ -78,14 +105,15 @@ def campaign_benchmark(
         "acquisitions": {},
     }
     for method in methods:
-        acquisition, _, model = method.partition("@")
+        acquisition, model, loop = parse_method(method)
         runs = []
-        seconds = []
+        seconds, overheads = [], []
         for seed in seeds:
             if progress:
                 progress(f"{method}, seed {seed}")
+            safe = method.replace("@", "_").replace("+", "_").replace("=", "")
             campaign = Campaign.open(
-                out / "campaigns" / f"{method.replace('@', '_')}_seed{seed}.sqlite",
+                out / "campaigns" / f"{safe}_seed{seed}.sqlite",
                 pool[["formula"]],
                 target=target,
                 goal=goal,
@@ -97,10 +125,14 @@ def campaign_benchmark(
                 seed=seed,
                 model=model or "rf",
                 model_factory=model_by_name(model) if model else (lambda: None),
+                **loop,
             )
             start = time.perf_counter()
             results = campaign.run(oracle)
             seconds.append(time.perf_counter() - start)
+            model_seconds = sum(t["fit_seconds"] for t in campaign.timings)
+            if model_seconds > 0:  # engine time: everything but fitting and predicting
+                overheads.append((seconds[-1] - model_seconds) / model_seconds)
             runs.append(campaign_metrics(results["formula"].tolist(), best, len(pool)))
             campaign.store.close()
         curves = np.array([[v for _, v in r["curve"]] for r in runs])
@@ -122,6 +154,9 @@ def campaign_benchmark(
                 "found_at_budget": _bootstrap(found, rng),
             },
             "seconds_per_campaign": float(np.mean(seconds)),
+            # (campaign time - surrogate fit and predict time) / surrogate time, campaigns run
+            # in this call (resumed ones count only their new asks)
+            "engine_overhead": float(np.mean(overheads)) if overheads else None,
         }
     atomic_write_json(out / "campaign.json", json_safe(summary))
     _figure(summary, out / "campaign.png")

@@ -16,12 +16,14 @@ and so is every batch of the ``"random"`` acquisition (no model is fitted).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, score, select_batch
 from matlattice.discovery.reticulum import reticulum_correct
@@ -72,6 +74,8 @@ class Campaign:
         model: str = "rf",
         retrain_every: int = 1,
         reticulum_gamma: float | None = None,
+        warm_start_epochs: int | None = None,
+        probe_size: int = 256,
         model_factory: Callable[[], object] | None = None,
     ) -> Campaign:
         """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas.
@@ -81,7 +85,12 @@ class Campaign:
         models); ``model_factory`` overrides it (not stored). ``retrain_every = k`` refits the
         surrogate on every k-th model-driven ask only; in between, with ``reticulum_gamma``,
         the residuals of the results told since the last fit correct the predictions at once
-        (:class:`~matlattice.discovery.reticulum.FeedbackReticulum`)."""
+        (:class:`~matlattice.discovery.reticulum.FeedbackReticulum`).
+        ``warm_start_epochs = e`` makes every refit of a neural surrogate after the first start
+        from the previous model's encoder and train at most ``e`` epochs. After every fit the
+        stability monitor predicts a fixed, seeded probe set of ``probe_size`` pool
+        candidates and records how far the predictions moved since the previous model
+        (:meth:`stability`)."""
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
         if goal not in ("max", "min"):
@@ -106,6 +115,8 @@ class Campaign:
             "model": model,
             "retrain_every": int(retrain_every),
             "reticulum_gamma": reticulum_gamma,
+            "warm_start_epochs": int(warm_start_epochs) if warm_start_epochs else None,
+            "probe_size": int(probe_size),
         }
         store = CampaignStore(path)
         saved = store.config()
@@ -173,8 +184,16 @@ class Campaign:
                 mean = reticulum_correct(model, new, candidates, mean, c["reticulum_gamma"])
                 note = f"; reticulum corrected by {len(new)} new results"
         else:
+            previous = self._fitted[0] if self._fitted is not None else None
             model = self.model_factory()
-            mean, std = fit_predict(model, measured, c["target"], candidates)
+            mean, std = fit_predict(
+                model,
+                measured,
+                c["target"],
+                candidates,
+                warm_from=previous,
+                warm_epochs=c.get("warm_start_epochs"),
+            )
             self._fitted = (model, iteration, len(measured))
         fit_seconds = time.perf_counter() - start
         values = measured["value"].to_numpy()
@@ -196,7 +215,8 @@ class Campaign:
             embedding = model.transform(candidates)
         chosen = select_batch(scores, n, embedding=embedding, seed=c["seed"])
         if not reuse:
-            self.store.add_model(iteration, len(measured), fit_seconds, {"best": best})
+            info = {"best": best, **self._probe(model)}
+            self.store.add_model(iteration, len(measured), fit_seconds, info)
         self.timings.append({"iteration": iteration, "fit_seconds": fit_seconds})
         return pd.DataFrame(
             {
@@ -208,6 +228,46 @@ class Campaign:
                     f"{c['acquisition']}: mean {mean[i]:.4g}, spread {std[i]:.3g}{note}"
                     for i in chosen
                 ],
+            }
+        )
+
+    # --- stability monitor ----------------------------------------------------------------
+    def probe_set(self) -> list[str]:
+        """The fixed probe candidates (a seeded draw from the pool)."""
+        size = min(int(self.config.get("probe_size", 256)), len(self.pool))
+        rng = np.random.default_rng([self.config["seed"], 7717])
+        pick = np.sort(rng.choice(len(self.pool), size, replace=False))
+        return self.pool["formula"].iloc[pick].tolist()
+
+    def _probe(self, model) -> dict:
+        """The new model's probe predictions and how far they moved from the last model's:
+        ``probe_shift`` (mean absolute change over the previous predictions' standard
+        deviation) and ``probe_rank_corr`` (Spearman correlation of the two rankings)."""
+        if not self.config.get("probe_size"):
+            return {}
+        probe = np.asarray(model.predict(self.probe_set()), dtype=float).reshape(-1)
+        info: dict = {"probe_mean": [round(float(v), 6) for v in probe]}
+        models = self.store.models()
+        if len(models):
+            last = json.loads(models["info"].iloc[-1]).get("probe_mean")
+            if last is not None and len(last) == len(probe):
+                last = np.asarray(last, dtype=float)
+                info["probe_shift"] = float(np.abs(probe - last).mean() / (last.std() + 1e-12))
+                info["probe_rank_corr"] = float(spearmanr(probe, last).statistic)
+        return info
+
+    def stability(self) -> pd.DataFrame:
+        """One row per model version: ``iteration, n_train, fit_seconds, probe_shift,
+        probe_rank_corr`` (NaN for the first model)."""
+        models = self.store.models()
+        infos = [json.loads(i) for i in models["info"]]
+        return pd.DataFrame(
+            {
+                "iteration": models["iteration"],
+                "n_train": models["n_train"],
+                "fit_seconds": models["fit_seconds"],
+                "probe_shift": [i.get("probe_shift", np.nan) for i in infos],
+                "probe_rank_corr": [i.get("probe_rank_corr", np.nan) for i in infos],
             }
         )
 

@@ -37,12 +37,30 @@ class GPSurrogate:
         return self.gp_.predict(x, return_std=return_std)
 
 
-def fit_predict(model, measured: pd.DataFrame, target: str, candidates: list[str]):
-    """Fit ``model`` on the measured rows; ``(mean, std)`` for the candidates, each ``(n,)``."""
+def fit_predict(
+    model,
+    measured: pd.DataFrame,
+    target: str,
+    candidates: list[str],
+    *,
+    warm_from=None,
+    warm_epochs: int | None = None,
+):
+    """Fit ``model`` on the measured rows; ``(mean, std)`` for the candidates, each ``(n,)``.
+
+    A neural ensemble given ``warm_from`` (the previous fitted surrogate) starts from its
+    encoder weights and trains at most ``warm_epochs`` epochs: a conservative update that
+    damps the loop. Forests and Gaussian processes refit from scratch (no weights to carry).
+    """
     from matlattice.models import LatticeRegressor
 
     if isinstance(model, LatticeRegressor):
-        model.fit(pd.DataFrame({"formula": measured["formula"], target: measured["value"]}))
+        frame = pd.DataFrame({"formula": measured["formula"], target: measured["value"]})
+        if isinstance(warm_from, LatticeRegressor) and warm_epochs:
+            model.set_params(epochs=int(warm_epochs))
+            model.fit(frame, init_from=warm_from)
+        else:
+            model.fit(frame)
     else:  # MultiTaskForest, GPSurrogate: formulas and values
         model.fit(measured["formula"].tolist(), measured["value"].to_numpy())
     mean, std = model.predict(candidates, return_std=True)
