@@ -108,11 +108,20 @@ def status(store: StorePath):
 
     with friendly_errors():
         campaign = Campaign.resume(store)
-        results, pending = campaign.store.results(), campaign.store.pending()
+        results, pending = campaign.results(), campaign.store.pending(campaign.channels[-1])
     c = campaign.config
-    console.print(f"{c['target']} ({c['goal']}), {c['acquisition']} on {c['model']}")
+    objectives = c.get("objectives")
+    aim = ", ".join(f"{k} {g}" for k, g in objectives.items()) if objectives else c["goal"]
+    target = "ParEGO" if objectives else c["target"]
+    console.print(f"{target} ({aim}), {c['acquisition']} on {c['model']}")
     console.print(f"measured {len(results)} of {c['budget']}; {len(pending)} proposals pending")
-    if len(results):
+    if len(results) and objectives:
+        from matlattice.discovery.pareto import pareto_mask
+
+        signs = [1 if g == "max" else -1 for g in objectives.values()]
+        front = pareto_mask(results[list(objectives)].to_numpy(float) * signs)
+        console.print(f"Pareto front of the measured: {int(front.sum())} materials")
+    elif len(results):
         best = results.loc[
             results["value"].idxmax() if c["goal"] == "max" else results["value"].idxmin()
         ]
@@ -139,7 +148,7 @@ def export(
     with friendly_errors():
         campaign = Campaign.resume(store)
         history = campaign.store.proposals().merge(
-            campaign.store.results().rename(columns={"iteration": "told_iteration"}),
+            campaign.results().rename(columns={"iteration": "told_iteration"}),
             on="formula",
             how="left",
         )

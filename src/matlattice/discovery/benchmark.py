@@ -24,6 +24,7 @@ from matlattice.data import load_dataset
 from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.metrics import campaign_metrics, top_set
 from matlattice.discovery.oracles import HiddenLabelOracle
+from matlattice.discovery.pareto import hypervolume_curve, pareto_mask
 from matlattice.discovery.surrogates import model_by_name
 from matlattice.io import atomic_write, atomic_write_json, json_safe
 
@@ -64,10 +65,11 @@ def _bootstrap(values: np.ndarray, rng: np.random.Generator, n: int = 2000) -> l
 
 def campaign_benchmark(
     data: str | pd.DataFrame,
-    target: str,
+    target: str | None,
     out: Path,
     *,
     goal: str = "max",
+    objectives: dict[str, str] | None = None,
     window: tuple[float, float] | None = None,
     methods: tuple[str, ...] = ("ucb@rf", "random"),
     pool_size: int = 2000,
@@ -78,24 +80,45 @@ def campaign_benchmark(
     top: float = 0.01,
     progress=None,
 ) -> dict:
-    """Run every (method, seed) campaign (resuming stored ones) and write the summary."""
+    """Run every (method, seed) campaign (resuming stored ones) and write the summary.
+
+    With ``objectives`` (two names with goal ``max``/``min``; ``target`` and ``goal`` unused)
+    the campaigns are multi-objective (ParEGO), the "best" set is the pool's Pareto front,
+    and every method also gets the share of the pool's dominated hypervolume reached
+    (``hypervolume_curve``, ``hypervolume_at_budget``).
+    """
     out = Path(out)
     frame = data if isinstance(data, pd.DataFrame) else load_dataset(data, clean=True).frame
     name = "frame" if isinstance(data, pd.DataFrame) else data
-    if target not in frame:
-        raise ValueError(f"target {target!r} is not a property of {name}")
-    labelled = frame.dropna(subset=[target]).drop_duplicates("formula")
-    pool = labelled.sample(min(pool_size, len(labelled)), random_state=0)[["formula", target]]
-    values = dict(zip(pool["formula"], pool[target].astype(float), strict=True))
-    if window is not None:  # the top set of a window goal: the candidates inside it
+    targets = list(objectives) if objectives else [target]
+    for t in targets:
+        if t not in frame:
+            raise ValueError(f"target {t!r} is not a property of {name}")
+    labelled = frame.dropna(subset=targets).drop_duplicates("formula")
+    pool = labelled.sample(min(pool_size, len(labelled)), random_state=0)[["formula", *targets]]
+    signs = np.array([1.0 if g == "max" else -1.0 for g in (objectives or {}).values()])
+    if objectives:  # the best: the pool's Pareto front
+        oriented = pool[targets].to_numpy(float) * signs
+        best = set(pool["formula"][pareto_mask(oriented)])
+        target, goal = "+".join(targets), "pareto"
+    elif window is not None:  # the top set of a window goal: the candidates inside it
         lo, hi = window
+        values = dict(zip(pool["formula"], pool[target].astype(float), strict=True))
         best = {f for f, v in values.items() if lo <= v <= hi}
     else:
+        values = dict(zip(pool["formula"], pool[target].astype(float), strict=True))
         best = top_set(values, goal, top)
-    oracle = HiddenLabelOracle(pool, target)
+    oracle = HiddenLabelOracle(pool, targets if objectives else target)
     rng = np.random.default_rng(0)
     summary: dict = {
-        "task": {"data": name, "target": target, "goal": goal, "window": window, "top": top},
+        "task": {
+            "data": name,
+            "target": target,
+            "goal": goal,
+            "window": window,
+            "top": top,
+            "objectives": objectives,
+        },
         "pool_size": len(pool),
         "n_best": len(best),
         "budget": budget,
@@ -107,7 +130,7 @@ def campaign_benchmark(
     for method in methods:
         acquisition, model, loop = parse_method(method)
         runs = []
-        seconds, overheads = [], []
+        seconds, overheads, hypervolumes = [], [], []
         for seed in seeds:
             if progress:
                 progress(f"{method}, seed {seed}")
@@ -116,7 +139,8 @@ def campaign_benchmark(
                 out / "campaigns" / f"{safe}_seed{seed}.sqlite",
                 pool[["formula"]],
                 target=target,
-                goal=goal,
+                goal="max" if objectives else goal,
+                objectives=objectives,
                 acquisition=acquisition,
                 batch_size=batch,
                 budget=budget,
@@ -134,6 +158,13 @@ def campaign_benchmark(
             if model_seconds > 0:  # engine time: everything but fitting and predicting
                 overheads.append((seconds[-1] - model_seconds) / model_seconds)
             runs.append(campaign_metrics(results["formula"].tolist(), best, len(pool)))
+            if objectives:
+                hypervolumes.append(
+                    hypervolume_curve(
+                        results[targets].to_numpy(float) * signs,
+                        pool[targets].to_numpy(float) * signs,
+                    )
+                )
             campaign.store.close()
         curves = np.array([[v for _, v in r["curve"]] for r in runs])
         to_half = np.array([r["measurements_to_half_top"] or np.nan for r in runs], dtype=float)
@@ -158,6 +189,12 @@ def campaign_benchmark(
             # in this call (resumed ones count only their new asks)
             "engine_overhead": float(np.mean(overheads)) if overheads else None,
         }
+        if hypervolumes:
+            hv = np.array(hypervolumes)
+            entry = summary["acquisitions"][method]
+            entry["hypervolume_curve"] = [[i + 1, float(v)] for i, v in enumerate(hv.mean(0))]
+            entry["hypervolume_at_budget"] = float(hv[:, -1].mean())
+            entry["ci"]["hypervolume_at_budget"] = _bootstrap(hv[:, -1], rng)
     atomic_write_json(out / "campaign.json", json_safe(summary))
     _figure(summary, out / "campaign.png")
     return summary
@@ -169,18 +206,26 @@ def _figure(summary: dict, path: Path) -> None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    multi = bool(summary["task"].get("objectives"))
+    fig, axes = plt.subplots(1, 2 if multi else 1, figsize=(11 if multi else 5.5, 4), squeeze=False)
+    ax = axes[0, 0]
     for name, m in summary["acquisitions"].items():
         curve = np.array(m["curve"])
         ax.plot(curve[:, 0], curve[:, 1], label=name)
+        if multi:
+            hv = np.array(m["hypervolume_curve"])
+            axes[0, 1].plot(hv[:, 0], hv[:, 1], label=name)
     n = np.arange(1, summary["budget"] + 1)
     ax.plot(n, n / summary["pool_size"], "k:", label="random (expected)")
     task = summary["task"]
     ax.set(
         xlabel="measurements",
-        ylabel="share of the best found",
+        ylabel="share of the Pareto front found" if multi else "share of the best found",
         title=f"{task['data']}: {task['target']} ({task['goal']}), pool {summary['pool_size']}",
     )
+    if multi:
+        axes[0, 1].set(xlabel="measurements", ylabel="share of the pool's hypervolume")
+        axes[0, 1].legend(fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, score, select_batch
+from matlattice.discovery.pareto import parego_values, simplex_weights
 from matlattice.discovery.reticulum import reticulum_correct
 from matlattice.discovery.store import CampaignStore
 from matlattice.discovery.surrogates import fit_predict, model_by_name
@@ -76,6 +77,7 @@ class Campaign:
         reticulum_gamma: float | None = None,
         warm_start_epochs: int | None = None,
         probe_size: int = 256,
+        objectives: dict[str, str] | None = None,
         model_factory: Callable[[], object] | None = None,
     ) -> Campaign:
         """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas.
@@ -90,13 +92,31 @@ class Campaign:
         from the previous model's encoder and train at most ``e`` epochs. After every fit the
         stability monitor predicts a fixed, seeded probe set of ``probe_size`` pool
         candidates and records how far the predictions moved since the previous model
-        (:meth:`stability`)."""
+        (:meth:`stability`).
+
+        ``objectives = {"bulk_modulus": "max", "debye_temperature": "max"}`` makes it a
+        multi-objective campaign (``target`` and ``goal`` are then unused): results carry one
+        column per objective, and every ask scalarises them with fresh ParEGO weights
+        (:mod:`matlattice.discovery.pareto`) before the surrogate and ``acquisition`` see
+        them."""
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
         if goal not in ("max", "min"):
             raise ValueError(f"goal={goal!r}; expected 'max' or 'min'")
         if acquisition == "window" and window is None:
             raise ValueError("acquisition 'window' needs window=(lo, hi)")
+        if objectives is not None:
+            bad = {k: g for k, g in objectives.items() if g not in ("max", "min")}
+            if len(objectives) < 2 or bad:
+                raise ValueError(
+                    f"objectives={objectives!r}; expected two or more names with goal max or min"
+                )
+            if retrain_every != 1 or reticulum_gamma is not None or acquisition == "window":
+                raise ValueError(
+                    "a multi-objective campaign refits every ask (its ParEGO weights change): "
+                    "retrain_every, reticulum_gamma and the window acquisition do not apply"
+                )
+            target, goal = "parego", "max"
         frame = pool if isinstance(pool, pd.DataFrame) else pd.DataFrame({"formula": pool})
         if frame["formula"].duplicated().any():
             raise ValueError("the pool has duplicated formulas")
@@ -117,6 +137,7 @@ class Campaign:
             "reticulum_gamma": reticulum_gamma,
             "warm_start_epochs": int(warm_start_epochs) if warm_start_epochs else None,
             "probe_size": int(probe_size),
+            "objectives": dict(objectives) if objectives else None,
         }
         store = CampaignStore(path)
         saved = store.config()
@@ -130,8 +151,25 @@ class Campaign:
 
     # --- the loop -------------------------------------------------------------------------
     @property
+    def channels(self) -> list[str]:
+        """What each measurement records: the objectives, or ``["main"]``."""
+        return list(self.config.get("objectives") or {}) or ["main"]
+
+    def results(self) -> pd.DataFrame:
+        """Measured materials in the order told: ``formula, value, iteration, told``, or with
+        objectives one column per objective instead of ``value``."""
+        first = self.store.results(self.channels[0])
+        if not self.config.get("objectives"):
+            return first
+        frame = first.rename(columns={"value": self.channels[0]})
+        for name in self.channels[1:]:
+            other = self.store.results(name)[["formula", "value"]].rename(columns={"value": name})
+            frame = frame.merge(other, on="formula", how="inner")
+        return frame[["formula", *self.channels, "iteration", "told"]]
+
+    @property
     def n_measured(self) -> int:
-        return len(self.store.results())
+        return len(self.results())
 
     @property
     def done(self) -> bool:
@@ -139,7 +177,7 @@ class Campaign:
 
     def ask(self, n: int | None = None) -> pd.DataFrame:
         """The next candidates: ``formula, mean, std, score, reason`` (pending ones first)."""
-        pending = self.store.pending()
+        pending = self.store.pending(self.channels[-1])
         if len(pending):
             return pending[["formula", "mean", "std", "score", "reason"]]
         n = int(n or self.config["batch_size"])
@@ -147,7 +185,7 @@ class Campaign:
         if n <= 0:
             return pd.DataFrame(columns=["formula", "mean", "std", "score", "reason"])
         iteration = self.store.iteration()
-        measured = self.store.results()
+        measured = self.results()
         asked = set(self.store.proposals()["formula"]) | set(measured["formula"])
         candidates = [f for f in self.pool["formula"] if f not in asked]
         rng = np.random.default_rng([self.config["seed"], iteration])
@@ -164,15 +202,30 @@ class Campaign:
                 }
             )
         else:
-            frame = self._model_batch(measured, candidates, n, iteration, rng)
+            note = ""
+            if self.config.get("objectives"):
+                measured, note = self._parego(measured, rng)
+            frame = self._model_batch(measured, candidates, n, iteration, rng, note)
         self.store.add_proposals(iteration, frame)
         return frame
 
-    def _model_batch(self, measured, candidates, n, iteration, rng) -> pd.DataFrame:
+    def _parego(self, measured: pd.DataFrame, rng) -> tuple[pd.DataFrame, str]:
+        """The measured objectives scalarised with fresh ParEGO weights: ``formula, value``."""
+        objectives = self.config["objectives"]
+        oriented = np.column_stack(
+            [measured[k].to_numpy(float) * (1 if g == "max" else -1) for k, g in objectives.items()]
+        )
+        weights = simplex_weights(len(objectives), rng)
+        values = parego_values(oriented, weights)
+        note = "; ParEGO weights " + ", ".join(
+            f"{k} {w:.2f}" for k, w in zip(objectives, weights, strict=True)
+        )
+        return pd.DataFrame({"formula": measured["formula"], "value": values}), note
+
+    def _model_batch(self, measured, candidates, n, iteration, rng, note="") -> pd.DataFrame:
         c = self.config
         start = time.perf_counter()
         reuse = self._fitted is not None and iteration - self._fitted[1] < c.get("retrain_every", 1)
-        note = ""
         if reuse:
             model, _, seen = self._fitted
             mean, std = (
@@ -182,7 +235,7 @@ class Campaign:
             new = measured.iloc[seen:]
             if c.get("reticulum_gamma") is not None and len(new):
                 mean = reticulum_correct(model, new, candidates, mean, c["reticulum_gamma"])
-                note = f"; reticulum corrected by {len(new)} new results"
+                note += f"; reticulum corrected by {len(new)} new results"
         else:
             previous = self._fitted[0] if self._fitted is not None else None
             model = self.model_factory()
@@ -272,17 +325,22 @@ class Campaign:
         )
 
     def tell(self, results: pd.DataFrame) -> int:
-        """Record ``formula, value`` rows; returns how many were new (repeats are ignored)."""
-        if not {"formula", "value"} <= set(results.columns):
+        """Record ``formula, value`` rows (with objectives: ``formula`` and one column per
+        objective); returns how many were new (repeats are ignored)."""
+        objectives = self.config.get("objectives")
+        columns = list(objectives) if objectives else ["value"]
+        if not {"formula", *columns} <= set(results.columns):
             raise ValueError(
-                f"results need 'formula' and 'value' columns; got {list(results.columns)}"
+                f"results need 'formula' and {columns} columns; got {list(results.columns)}"
             )
         unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))
         if unknown:
             raise ValueError(f"formulas not in the pool: {unknown[:5]}")
-        if results["value"].isna().any():
+        if results[columns].isna().any().any():
             raise ValueError("results have missing values")
-        return self.store.add_results(results, max(self.store.iteration() - 1, 0))
+        fidelity = {k: k for k in objectives} if objectives else "main"
+        new = self.store.add_results(results, max(self.store.iteration() - 1, 0), fidelity)
+        return new // len(columns)
 
     def run(self, oracle: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame:
         """Ask, measure with ``oracle``, tell, until the budget is spent; the results."""
@@ -291,4 +349,4 @@ class Campaign:
             if batch.empty:
                 break
             self.tell(oracle(batch["formula"].tolist()))
-        return self.store.results()
+        return self.results()

@@ -14,12 +14,21 @@ __all__ = ["HiddenLabelOracle"]
 
 
 class HiddenLabelOracle:
-    """Looks up a hidden label of the pool (benchmarks), with optional Gaussian noise of
-    standard deviation ``noise`` (the property's unit), seeded."""
+    """Looks up hidden labels of the pool (benchmarks), with optional Gaussian noise of
+    standard deviation ``noise`` (the property's unit), seeded.
 
-    def __init__(self, frame: pd.DataFrame, target: str, noise: float = 0.0, seed: int = 0):
-        labelled = frame.dropna(subset=[target])
-        self._values = dict(zip(labelled["formula"], labelled[target].astype(float), strict=True))
+    ``target``: one column (the answer has ``formula, value``) or several (objectives of a
+    multi-objective campaign: the answer has ``formula`` and those columns).
+    """
+
+    def __init__(
+        self, frame: pd.DataFrame, target: str | list[str], noise: float = 0.0, seed: int = 0
+    ):
+        self.targets = [target] if isinstance(target, str) else list(target)
+        self._single = isinstance(target, str)
+        labelled = frame.dropna(subset=self.targets)
+        rows = labelled[self.targets].to_numpy(dtype=float)
+        self._values = dict(zip(labelled["formula"], rows, strict=True))
         self.noise = noise
         self._rng = np.random.default_rng(seed)
 
@@ -27,7 +36,10 @@ class HiddenLabelOracle:
         missing = [f for f in formulas if f not in self._values]
         if missing:
             raise MatlatticeError(f"the oracle has no label for {missing[:5]}")
-        values = np.array([self._values[f] for f in formulas])
+        values = np.array([self._values[f] for f in formulas]).reshape(len(formulas), -1)
         if self.noise:
-            values = values + self._rng.normal(0.0, self.noise, len(values))
-        return pd.DataFrame({"formula": list(formulas), "value": values})
+            values = values + self._rng.normal(0.0, self.noise, values.shape)
+        columns = ["value"] if self._single else self.targets
+        answer = pd.DataFrame(values, columns=columns)
+        answer.insert(0, "formula", list(formulas))
+        return answer

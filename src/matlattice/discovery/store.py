@@ -1,6 +1,8 @@
 """The campaign database: every proposal, result and model version, in SQLite (WAL mode).
 
-One file per campaign. Writes are transactions, so a campaign killed at any point reopens
+One file per campaign. ``fidelity`` in the results table names what was measured: ``"main"``
+for a single-objective campaign, the objective for a multi-objective one, the fidelity level
+for a multi-fidelity one. Writes are transactions, so a campaign killed at any point reopens
 with every committed proposal and result; a result is stored once per (formula, fidelity)
 and a proposal once per (iteration, formula), so a repeated ``tell`` or a resumed ``ask``
 duplicates nothing.
@@ -82,21 +84,29 @@ class CampaignStore:
     def proposals(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM proposals ORDER BY iteration, rowid", self._db)
 
-    def pending(self) -> pd.DataFrame:
-        """Proposals of the last ask that have no result yet."""
+    def pending(self, fidelity: str = "main") -> pd.DataFrame:
+        """Proposals of the last ask that have no result (of ``fidelity``) yet."""
         return pd.read_sql_query(
             "SELECT p.* FROM proposals p WHERE p.iteration = (SELECT MAX(iteration) FROM "
             "proposals) AND NOT EXISTS (SELECT 1 FROM results r WHERE r.formula = p.formula "
-            "AND r.fidelity = 'main') ORDER BY p.rowid",
+            "AND r.fidelity = ?) ORDER BY p.rowid",
             self._db,
+            params=(fidelity,),
         )
 
-    def add_results(self, frame: pd.DataFrame, iteration: int, fidelity: str = "main") -> int:
-        """Store results (``formula``, ``value``); returns how many were new."""
+    def add_results(
+        self, frame: pd.DataFrame, iteration: int, fidelity: str | dict[str, str] = "main"
+    ) -> int:
+        """Store results; returns how many values were new. ``fidelity`` names what was
+        measured (a fidelity level, or an objective): with a string, ``frame`` has
+        ``formula`` and ``value``; with ``{column: fidelity}``, every column of ``frame`` so
+        named is stored under its fidelity, all in one transaction."""
         now = time.time()
+        columns = {"value": fidelity} if isinstance(fidelity, str) else fidelity
         rows = [
-            (f, fidelity, float(v), iteration, now)
-            for f, v in zip(frame["formula"], frame["value"], strict=True)
+            (f, name, float(v), iteration, now)
+            for column, name in columns.items()
+            for f, v in zip(frame["formula"], frame[column], strict=True)
         ]
         with self._db:
             before = self._db.total_changes
