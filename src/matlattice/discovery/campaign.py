@@ -331,7 +331,8 @@ class Campaign:
         columns = list(objectives) if objectives else ["value"]
         if not {"formula", *columns} <= set(results.columns):
             raise ValueError(
-                f"results need 'formula' and {columns} columns; got {list(results.columns)}"
+                f"results need 'formula' and {', '.join(repr(c) for c in columns)} columns; "
+                f"got {list(results.columns)}"
             )
         unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))
         if unknown:
