@@ -22,7 +22,8 @@ import pandas as pd
 
 from matlattice.data import load_dataset
 from matlattice.discovery.campaign import Campaign
-from matlattice.discovery.metrics import campaign_metrics, top_set
+from matlattice.discovery.metrics import campaign_metrics, cost_metrics, top_set
+from matlattice.discovery.multifidelity import MultiFidelityOracle
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.pareto import hypervolume_curve, pareto_mask
 from matlattice.discovery.surrogates import model_by_name
@@ -40,16 +41,21 @@ _LOOP_OPTIONS = {
 
 def parse_method(method: str) -> tuple[str, str, dict]:
     """``"ucb@mlp+every=3+reticulum=0.8+warm=20"`` -> ``("ucb", "mlp", {"retrain_every": 3,
-    "reticulum_gamma": 0.8, "warm_start_epochs": 20})``; ``"random"`` -> ``("random", "", {})``.
+    "reticulum_gamma": 0.8, "warm_start_epochs": 20})``; ``"random"`` -> ``("random", "", {})``;
+    ``+cheap`` (``{"cheap": True}``) uses the benchmark's cheap fidelity too.
     """
     head, *options = method.split("+")
     acquisition, _, model = head.partition("@")
     loop: dict = {}
     for option in options:
+        if option == "cheap":
+            loop["cheap"] = True
+            continue
         key, _, value = option.partition("=")
         if key not in _LOOP_OPTIONS or not value:
             raise ValueError(
-                f"method option {option!r} in {method!r}; expected every=K, reticulum=G or warm=E"
+                f"method option {option!r} in {method!r}; expected every=K, reticulum=G, "
+                "warm=E or cheap"
             )
         loop[_LOOP_OPTIONS[key]] = float(value) if key == "reticulum" else int(value)
     return acquisition, model, loop
@@ -70,6 +76,8 @@ def campaign_benchmark(
     *,
     goal: str = "max",
     objectives: dict[str, str] | None = None,
+    cheap: tuple[pd.DataFrame, str, float] | None = None,
+    main_cost: float = 1.0,
     window: tuple[float, float] | None = None,
     methods: tuple[str, ...] = ("ucb@rf", "random"),
     pool_size: int = 2000,
@@ -86,6 +94,12 @@ def campaign_benchmark(
     the campaigns are multi-objective (ParEGO), the "best" set is the pool's Pareto front,
     and every method also gets the share of the pool's dominated hypervolume reached
     (``hypervolume_curve``, ``hypervolume_at_budget``).
+
+    With ``cheap = (frame, column, cost)`` (a cheap fidelity: ``column`` of ``frame`` by
+    formula) and ``main_cost``, methods marked ``+cheap`` run two-fidelity campaigns with a
+    budget of ``budget * main_cost`` cost units; their curves count cost in main-measurement
+    equivalents (:func:`~matlattice.discovery.metrics.cost_metrics`), so every method of the
+    run compares on the same axis.
     """
     out = Path(out)
     frame = data if isinstance(data, pd.DataFrame) else load_dataset(data, clean=True).frame
@@ -127,8 +141,20 @@ def campaign_benchmark(
         "seeds": list(seeds),
         "acquisitions": {},
     }
+    if cheap is not None:
+        cheap_frame, cheap_column, cheap_cost = cheap
+        mf_oracle = MultiFidelityOracle(
+            {"main": (pool, target), "cheap": (cheap_frame, cheap_column)}
+        )
+        summary["task"]["cheap"] = {"column": cheap_column, "cost": cheap_cost}
+        summary["task"]["main_cost"] = main_cost
     for method in methods:
         acquisition, model, loop = parse_method(method)
+        two_fidelity = loop.pop("cheap", False)
+        if two_fidelity and cheap is None:
+            raise ValueError(f"method {method!r} needs a cheap fidelity (cheap=...)")
+        if two_fidelity:
+            loop["fidelities"] = {"cheap": float(cheap_cost), "main": float(main_cost)}
         runs = []
         seconds, overheads, hypervolumes = [], [], []
         for seed in seeds:
@@ -143,7 +169,7 @@ def campaign_benchmark(
                 objectives=objectives,
                 acquisition=acquisition,
                 batch_size=batch,
-                budget=budget,
+                budget=int(budget * main_cost) if two_fidelity else budget,
                 initial=initial,
                 window=window,
                 seed=seed,
@@ -152,12 +178,17 @@ def campaign_benchmark(
                 **loop,
             )
             start = time.perf_counter()
-            results = campaign.run(oracle)
+            results = campaign.run(mf_oracle if two_fidelity else oracle)
             seconds.append(time.perf_counter() - start)
             model_seconds = sum(t["fit_seconds"] for t in campaign.timings)
             if model_seconds > 0:  # engine time: everything but fitting and predicting
                 overheads.append((seconds[-1] - model_seconds) / model_seconds)
-            runs.append(campaign_metrics(results["formula"].tolist(), best, len(pool)))
+            if two_fidelity:
+                history = campaign.history()
+                steps = zip(history["formula"], history["fidelity"], history["cost"], strict=True)
+                runs.append(cost_metrics(list(steps), best, len(pool), main_cost, budget))
+            else:
+                runs.append(campaign_metrics(results["formula"].tolist(), best, len(pool)))
             if objectives:
                 hypervolumes.append(
                     hypervolume_curve(

@@ -54,7 +54,7 @@ class Campaign:
             store.close()
             raise MatlatticeError(f"{path} is not a campaign database")
         factory = model_factory or model_by_name(config.get("model", "rf"))
-        return cls(store, pd.DataFrame({"formula": pool}), config, factory)
+        return _class_for(config)(store, pd.DataFrame({"formula": pool}), config, factory)
 
     @classmethod
     def open(
@@ -78,6 +78,7 @@ class Campaign:
         warm_start_epochs: int | None = None,
         probe_size: int = 256,
         objectives: dict[str, str] | None = None,
+        fidelities: dict[str, float] | None = None,
         model_factory: Callable[[], object] | None = None,
     ) -> Campaign:
         """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas.
@@ -98,7 +99,12 @@ class Campaign:
         multi-objective campaign (``target`` and ``goal`` are then unused): results carry one
         column per objective, and every ask scalarises them with fresh ParEGO weights
         (:mod:`matlattice.discovery.pareto`) before the surrogate and ``acquisition`` see
-        them."""
+        them.
+
+        ``fidelities = {"oqmd_gap": 1.0, "main": 10.0}`` (costs per measurement) makes it a
+        two-fidelity campaign
+        (:class:`~matlattice.discovery.multifidelity_campaign.MultiFidelityCampaign`):
+        ``budget`` is then in cost units, and every proposal names its fidelity."""
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
         if goal not in ("max", "min"):
@@ -117,6 +123,18 @@ class Campaign:
                     "retrain_every, reticulum_gamma and the window acquisition do not apply"
                 )
             target, goal = "parego", "max"
+        if fidelities is not None:
+            if set(fidelities) - {"main"} == set() or "main" not in fidelities:
+                raise ValueError(
+                    f"fidelities={fidelities!r}; expected 'main' and one cheap fidelity with costs"
+                )
+            if len(fidelities) != 2 or not all(float(c) > 0 for c in fidelities.values()):
+                raise ValueError(f"fidelities={fidelities!r}; two fidelities, positive costs")
+            if objectives is not None or retrain_every != 1 or reticulum_gamma is not None:
+                raise ValueError(
+                    "a two-fidelity campaign refits every ask and has one objective: "
+                    "objectives, retrain_every and reticulum_gamma do not apply"
+                )
         frame = pool if isinstance(pool, pd.DataFrame) else pd.DataFrame({"formula": pool})
         if frame["formula"].duplicated().any():
             raise ValueError("the pool has duplicated formulas")
@@ -138,6 +156,7 @@ class Campaign:
             "warm_start_epochs": int(warm_start_epochs) if warm_start_epochs else None,
             "probe_size": int(probe_size),
             "objectives": dict(objectives) if objectives else None,
+            "fidelities": {k: float(v) for k, v in fidelities.items()} if fidelities else None,
         }
         store = CampaignStore(path)
         saved = store.config()
@@ -147,7 +166,8 @@ class Campaign:
         store.save_config(config)
         store.save_pool(frame["formula"].tolist())
         factory = model_factory or model_by_name(model)
-        return cls(store, frame[["formula"]].reset_index(drop=True), config, factory)
+        pool_frame = frame[["formula"]].reset_index(drop=True)
+        return _class_for(config)(store, pool_frame, config, factory)
 
     # --- the loop -------------------------------------------------------------------------
     @property
@@ -351,3 +371,11 @@ class Campaign:
                 break
             self.tell(oracle(batch["formula"].tolist()))
         return self.results()
+
+
+def _class_for(config: dict) -> type[Campaign]:
+    if config.get("fidelities"):
+        from matlattice.discovery.multifidelity_campaign import MultiFidelityCampaign
+
+        return MultiFidelityCampaign
+    return Campaign

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["campaign_metrics", "discovery_curve", "top_set"]
+__all__ = ["campaign_metrics", "cost_metrics", "discovery_curve", "top_set"]
 
 
 def top_set(pool_values: dict[str, float], goal: str = "max", top: float = 0.01) -> set[str]:
@@ -41,6 +41,35 @@ def campaign_metrics(measured: list[str], best: set[str], pool_size: int) -> dic
         "curve": [[i + 1, float(v)] for i, v in enumerate(curve)],
         "measurements_to_half_top": to_half,
         "acceleration_factor": random_to_half / to_half if to_half else None,
+        "enhancement_at_budget": float(curve[-1] / (budget / pool_size)) if budget else None,
+        "found_at_budget": float(curve[-1]) if budget else 0.0,
+    }
+
+
+def cost_metrics(
+    history: list[tuple[str, str, float]],
+    best: set[str],
+    pool_size: int,
+    main_cost: float,
+    budget: int,
+) -> dict:
+    """:func:`campaign_metrics` of a two-fidelity campaign on a cost axis.
+
+    ``history``: ``(formula, fidelity, cumulative cost)`` of every result in order; a best
+    material counts as found when measured at ``"main"``. Step ``k`` of the curve (``1..budget``)
+    is the share found once ``k * main_cost`` has been spent, so the numbers compare with
+    single-fidelity campaigns of ``budget`` main measurements.
+    """
+    found_at = sorted(c for f, fid, c in history if fid == "main" and f in best)
+    spend = main_cost * np.arange(1, budget + 1)
+    hits = np.searchsorted(np.asarray(found_at, dtype=float), spend + 1e-9, side="right")
+    curve = hits / max(len(best), 1)
+    reached = np.flatnonzero(curve >= 0.5)
+    to_half = int(reached[0]) + 1 if len(reached) else None
+    return {
+        "curve": [[i + 1, float(v)] for i, v in enumerate(curve)],
+        "measurements_to_half_top": to_half,
+        "acceleration_factor": 0.5 * pool_size / to_half if to_half else None,
         "enhancement_at_budget": float(curve[-1] / (budget / pool_size)) if budget else None,
         "found_at_budget": float(curve[-1]) if budget else 0.0,
     }

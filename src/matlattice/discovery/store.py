@@ -23,7 +23,10 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proposals (
     iteration INTEGER NOT NULL, formula TEXT NOT NULL, mean REAL, std REAL, score REAL,
-    reason TEXT, created REAL NOT NULL, PRIMARY KEY (iteration, formula));
+    reason TEXT, created REAL NOT NULL, fidelity TEXT NOT NULL DEFAULT 'main',
+    PRIMARY KEY (iteration, formula, fidelity));
+CREATE TABLE IF NOT EXISTS unavailable (
+    formula TEXT NOT NULL, fidelity TEXT NOT NULL, PRIMARY KEY (formula, fidelity));
 CREATE TABLE IF NOT EXISTS results (
     formula TEXT NOT NULL, fidelity TEXT NOT NULL DEFAULT 'main', value REAL NOT NULL,
     iteration INTEGER NOT NULL, told REAL NOT NULL, PRIMARY KEY (formula, fidelity));
@@ -43,6 +46,11 @@ class CampaignStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(proposals)")}
+        if "fidelity" not in columns:  # a store written before fidelities existed
+            self._db.execute(
+                "ALTER TABLE proposals ADD COLUMN fidelity TEXT NOT NULL DEFAULT 'main'"
+            )
         self._db.commit()
 
     def close(self) -> None:
@@ -73,26 +81,48 @@ class CampaignStore:
         return 0 if row[0] is None else int(row[0]) + 1
 
     def add_proposals(self, iteration: int, frame: pd.DataFrame) -> None:
+        """Store an ask: ``formula, mean, std, score, reason`` (and ``fidelity``, default
+        ``"main"``)."""
         now = time.time()
+        fidelity = frame["fidelity"] if "fidelity" in frame else ["main"] * len(frame)
         rows = [
-            (iteration, r.formula, r.mean, r.std, r.score, r.reason, now)
-            for r in frame.itertuples(index=False)
+            (iteration, r.formula, r.mean, r.std, r.score, r.reason, now, f)
+            for r, f in zip(frame.itertuples(index=False), fidelity, strict=True)
         ]
         with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO proposals VALUES (?,?,?,?,?,?,?)", rows)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO proposals (iteration, formula, mean, std, score, reason, "
+                "created, fidelity) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
 
     def proposals(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM proposals ORDER BY iteration, rowid", self._db)
 
-    def pending(self, fidelity: str = "main") -> pd.DataFrame:
-        """Proposals of the last ask that have no result (of ``fidelity``) yet."""
+    def pending(self, fidelity: str | None = None) -> pd.DataFrame:
+        """Proposals of the last ask with no result yet: at their own fidelity, or at
+        ``fidelity`` when given (an objective of a multi-objective campaign). A material
+        marked unavailable at that fidelity is not pending."""
         return pd.read_sql_query(
             "SELECT p.* FROM proposals p WHERE p.iteration = (SELECT MAX(iteration) FROM "
             "proposals) AND NOT EXISTS (SELECT 1 FROM results r WHERE r.formula = p.formula "
-            "AND r.fidelity = ?) ORDER BY p.rowid",
+            "AND r.fidelity = COALESCE(?, p.fidelity)) AND NOT EXISTS (SELECT 1 FROM "
+            "unavailable u WHERE u.formula = p.formula AND u.fidelity = "
+            "COALESCE(?, p.fidelity)) ORDER BY p.rowid",
             self._db,
-            params=(fidelity,),
+            params=(fidelity, fidelity),
         )
+
+    def add_unavailable(self, formulas: list[str], fidelity: str) -> None:
+        """Mark materials that cannot be measured at ``fidelity`` (never proposed again)."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO unavailable VALUES (?, ?)", [(f, fidelity) for f in formulas]
+            )
+
+    def unavailable(self, fidelity: str) -> set[str]:
+        rows = self._db.execute("SELECT formula FROM unavailable WHERE fidelity = ?", (fidelity,))
+        return {r[0] for r in rows}
 
     def add_results(
         self, frame: pd.DataFrame, iteration: int, fidelity: str | dict[str, str] = "main"

@@ -1,0 +1,183 @@
+"""A campaign over two fidelities with costs (see :mod:`matlattice.discovery.multifidelity`).
+
+Every proposal names its fidelity; the budget counts cost. The initial design measures
+``initial`` random materials at both fidelities (the pairs that link them); afterwards each
+ask ranks the candidates by the acquisition on the main fidelity under the autoregressive
+surrogate and measures a chosen material cheaply first where the cheap part dominates its
+uncertainty; a batch is worth ``batch_size`` main measurements, so it holds many cheap ones.
+A cheap result of NaN marks the material as not measurable cheaply (it is not proposed at
+that fidelity again). Open with ``Campaign.open(..., fidelities={...})``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from matlattice.discovery.acquisition import score, select_batch
+from matlattice.discovery.campaign import Campaign
+from matlattice.discovery.multifidelity import ar1_predict, cheap_first
+
+__all__ = ["MultiFidelityCampaign"]
+
+_COLUMNS = ["formula", "fidelity", "mean", "std", "score", "reason"]
+
+
+class MultiFidelityCampaign(Campaign):
+    """Two-fidelity campaign; create with ``Campaign.open(..., fidelities=...)``."""
+
+    @property
+    def cheap(self) -> str:
+        return next(f for f in self.config["fidelities"] if f != "main")
+
+    @property
+    def costs(self) -> dict[str, float]:
+        return self.config["fidelities"]
+
+    def spent(self) -> float:
+        """Cost of every result told so far."""
+        return sum(len(self.store.results(f)) * c for f, c in self.costs.items())
+
+    @property
+    def done(self) -> bool:
+        return self.spent() >= self.config["budget"] - 1e-9
+
+    def history(self) -> pd.DataFrame:
+        """Every result in the order told: ``formula, fidelity, value, cost`` (cumulative)."""
+        parts = [self.store.results(f).assign(fidelity=f) for f in self.costs]
+        frame = pd.concat(parts).sort_values(["told", "iteration"], kind="stable")
+        frame["cost"] = frame["fidelity"].map(self.costs).cumsum()
+        return frame[["formula", "fidelity", "value", "iteration", "cost"]].reset_index(drop=True)
+
+    def ask(self, n: int | None = None) -> pd.DataFrame:
+        """The next ``(formula, fidelity)`` proposals with ``mean, std, score, reason``."""
+        pending = self.store.pending()
+        if len(pending):
+            return pending[_COLUMNS]
+        n = int(n or self.config["batch_size"])
+        left = self.config["budget"] - self.spent()
+        main, cheap = self.store.results("main"), self.store.results(self.cheap)
+        proposals = self.store.proposals()
+        asked_main = set(proposals.loc[proposals["fidelity"] == "main", "formula"])
+        candidates = [f for f in self.pool["formula"] if f not in asked_main]
+        no_cheap = set(cheap["formula"]) | self.store.unavailable(self.cheap)
+        iteration = self.store.iteration()
+        rng = np.random.default_rng([self.config["seed"], iteration])
+        if len(main) < self.config["initial"]:
+            pick = rng.choice(len(candidates), min(n, len(candidates)), replace=False)
+            rows = []
+            for i in pick:
+                f = candidates[i]
+                if f not in no_cheap:
+                    rows.append((f, self.cheap, "initial design (pair)"))
+                rows.append((f, "main", "initial design (pair)"))
+            frame = pd.DataFrame(rows, columns=["formula", "fidelity", "reason"]).assign(
+                mean=np.nan, std=np.nan, score=np.nan
+            )
+        else:
+            frame = self._model_batch_mf(main, cheap, candidates, no_cheap, n, iteration, rng)
+        frame = self._within_budget(frame[_COLUMNS], left)
+        if len(frame):
+            self.store.add_proposals(iteration, frame)
+        return frame
+
+    def _within_budget(self, frame: pd.DataFrame, left: float) -> pd.DataFrame:
+        cost = frame["fidelity"].map(self.costs).cumsum()
+        return frame[cost <= left + 1e-9].reset_index(drop=True)
+
+    def _model_batch_mf(self, main, cheap, candidates, no_cheap, n, iteration, rng):
+        c = self.config
+        start = time.perf_counter()
+        pred = ar1_predict(self.model_factory, main, cheap, candidates)
+        fit_seconds = time.perf_counter() - start
+        values = main["value"].to_numpy()
+        best = float(values.max() if c["goal"] == "max" else values.min())
+        scores = score(
+            c["acquisition"],
+            pred.mean,
+            pred.std,
+            goal=c["goal"],
+            best=best,
+            draws=rng.normal(pred.mean, np.maximum(pred.std, 1e-12), size=(1, len(pred.mean))),
+            window=tuple(c["window"]) if c["window"] else None,
+            alpha=c["alpha"],
+            rng=rng,
+        )
+        can_cheap = np.array([f not in no_cheap for f in candidates])
+        first = cheap_first(pred, can_cheap)
+        # a batch is worth n main measurements: best-scored first, cheap ones where they
+        # resolve most of the spread, until the batch costs n times the main cost
+        order = select_batch(scores, len(scores), seed=c["seed"])
+        cost = np.where(first[order], self.costs[self.cheap], self.costs["main"])
+        chosen = order[np.cumsum(cost) <= n * self.costs["main"] + 1e-9]
+        self.store.add_model(
+            iteration,
+            len(main),
+            fit_seconds,
+            {"best": best, "rho": pred.rho, "offset": pred.offset, "n_cheap": len(cheap)},
+        )
+        self.timings.append({"iteration": iteration, "fit_seconds": fit_seconds})
+        return pd.DataFrame(
+            {
+                "formula": [candidates[i] for i in chosen],
+                "fidelity": [self.cheap if first[i] else "main" for i in chosen],
+                "mean": pred.mean[chosen],
+                "std": pred.std[chosen],
+                "score": scores[chosen],
+                "reason": [
+                    f"{c['acquisition']}: mean {pred.mean[i]:.4g}, spread {pred.std[i]:.3g}"
+                    + (
+                        f"; {self.cheap} first (its part of the spread "
+                        f"{pred.cheap_std[i]:.3g} > {pred.delta_std[i]:.3g})"
+                        if first[i]
+                        else ""
+                    )
+                    for i in chosen
+                ],
+            }
+        )
+
+    def tell(self, results: pd.DataFrame) -> int:
+        """Record ``formula, value[, fidelity]`` rows (fidelity default ``"main"``); a cheap
+        value of NaN marks the material as not measurable cheaply. Returns new results."""
+        if not {"formula", "value"} <= set(results.columns):
+            raise ValueError(
+                f"results need 'formula' and 'value' columns; got {list(results.columns)}"
+            )
+        results = results.copy()
+        if "fidelity" not in results:
+            results["fidelity"] = "main"
+        unknown_fid = sorted(set(results["fidelity"]) - set(self.costs))
+        if unknown_fid:
+            raise ValueError(f"fidelities {unknown_fid} not in {sorted(self.costs)}")
+        unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))
+        if unknown:
+            raise ValueError(f"formulas not in the pool: {unknown[:5]}")
+        main_missing = (results["fidelity"] == "main") & results["value"].isna()
+        if main_missing.any():
+            raise ValueError("main-fidelity results have missing values")
+        iteration = max(self.store.iteration() - 1, 0)
+        new = 0
+        for fidelity, group in results.groupby("fidelity"):
+            missing = group["value"].isna()
+            if missing.any():
+                self.store.add_unavailable(group.loc[missing, "formula"].tolist(), fidelity)
+            new += self.store.add_results(group[~missing], iteration, fidelity)
+        return new
+
+    def run(self, oracle: Callable[..., pd.DataFrame]) -> pd.DataFrame:
+        """Ask, measure each proposal at its fidelity with ``oracle(formulas, fidelity)``,
+        tell, until the budget is spent; the main-fidelity results."""
+        while not self.done:
+            batch = self.ask()
+            if batch.empty:
+                break
+            answers = [
+                oracle(group["formula"].tolist(), fidelity).assign(fidelity=fidelity)
+                for fidelity, group in batch.groupby("fidelity", sort=False)
+            ]
+            self.tell(pd.concat(answers, ignore_index=True))
+        return self.results()
