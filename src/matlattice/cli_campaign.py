@@ -175,9 +175,20 @@ def run(
     batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 10,
     seeds: Annotated[int, typer.Option(help="Campaigns per method.")] = 10,
     top: Annotated[float, typer.Option(help="Share of the pool that counts as the best.")] = 0.01,
+    objectives: Annotated[
+        str,
+        typer.Option(help="Two objectives, e.g. bulk_modulus:max,debye_temperature:max (ParEGO)."),
+    ] = "",
+    cheap: Annotated[
+        str,
+        typer.Option(
+            help="Cheap fidelity DATA:COLUMN:COST (matched by composition) for '+cheap' methods."
+        ),
+    ] = "",
+    main_cost: Annotated[float, typer.Option(help="Cost of one target measurement.")] = 1.0,
 ):
     """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds."""
-    from matlattice.discovery.benchmark import campaign_benchmark
+    from matlattice.discovery.benchmark import campaign_benchmark, cheap_source
 
     window = None
     if goal.startswith("window:"):
@@ -188,6 +199,12 @@ def run(
         window, goal = (lo, hi), "max"
     elif goal not in ("max", "min"):
         raise typer.BadParameter(f"--goal {goal!r}; expected max, min or window:LO,HI")
+    aims = {}
+    for item in (o for o in objectives.split(",") if o):
+        name, _, aim = item.partition(":")
+        if aim not in ("max", "min"):
+            raise typer.BadParameter(f"--objectives {item!r}; expected NAME:max or NAME:min")
+        aims[name] = aim
     names = tuple(m for m in methods.split(",") if m)
     if window:
         names = tuple(m.replace("ucb@", "window@").replace("ei@", "window@") for m in names)
@@ -198,6 +215,9 @@ def run(
             out,
             goal=goal,
             window=window,
+            objectives=aims or None,
+            cheap=cheap_source(data, *cheap.rsplit(":", 2)) if cheap else None,
+            main_cost=main_cost,
             methods=names,
             pool_size=pool_size,
             initial=initial,

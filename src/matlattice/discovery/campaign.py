@@ -287,10 +287,14 @@ class Campaign:
         if c["diversity"] and hasattr(model, "transform"):
             embedding = model.transform(candidates)
         chosen = select_batch(scores, n, embedding=embedding, seed=c["seed"])
+        probe_start = time.perf_counter()
         if not reuse:
             info = {"best": best, **self._probe(model)}
             self.store.add_model(iteration, len(measured), fit_seconds, info)
-        self.timings.append({"iteration": iteration, "fit_seconds": fit_seconds})
+        probe_seconds = time.perf_counter() - probe_start
+        self.timings.append(
+            {"iteration": iteration, "fit_seconds": fit_seconds, "probe_seconds": probe_seconds}
+        )
         return pd.DataFrame(
             {
                 "formula": [candidates[i] for i in chosen],
@@ -326,7 +330,10 @@ class Campaign:
             if last is not None and len(last) == len(probe):
                 last = np.asarray(last, dtype=float)
                 info["probe_shift"] = float(np.abs(probe - last).mean() / (last.std() + 1e-12))
-                info["probe_rank_corr"] = float(spearmanr(probe, last).statistic)
+                varied = probe.std() > 0 and last.std() > 0  # else no ranking to compare
+                info["probe_rank_corr"] = (
+                    float(spearmanr(probe, last).statistic) if varied else float("nan")
+                )
         return info
 
     def stability(self) -> pd.DataFrame:

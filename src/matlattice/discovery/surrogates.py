@@ -83,7 +83,8 @@ def model_by_name(name: str) -> Callable[[], object]:
     from matlattice.models import LatticeRegressor, MultiTaskForest
 
     if name == "rf":
-        return lambda: MultiTaskForest(n_estimators=200, random_state=0)
+        # one process: campaign training sets are small, thread start-up would dominate
+        return lambda: MultiTaskForest(n_estimators=200, random_state=0, n_jobs=1)
     if name == "gp":
         return GPSurrogate
     if name == "mlp":
