@@ -41,6 +41,7 @@ class Campaign:
     def __init__(self, store: CampaignStore, pool: pd.DataFrame, config: dict, model_factory):
         self.store, self.pool, self.config, self.model_factory = store, pool, config, model_factory
         self.timings: list[dict] = []
+        self.generator: Callable[..., list[str]] | None = None
         self._fitted: tuple[object, int, int] | None = None  # (model, ask, results seen)
 
     @classmethod
@@ -79,6 +80,8 @@ class Campaign:
         probe_size: int = 256,
         objectives: dict[str, str] | None = None,
         fidelities: dict[str, float] | None = None,
+        generate: int = 0,
+        generator: Callable[..., list[str]] | None = None,
         model_factory: Callable[[], object] | None = None,
     ) -> Campaign:
         """Create or reopen the campaign stored at ``path`` over the ``pool`` formulas.
@@ -104,7 +107,14 @@ class Campaign:
         ``fidelities = {"oqmd_gap": 1.0, "main": 10.0}`` (costs per measurement) makes it a
         two-fidelity campaign
         (:class:`~matlattice.discovery.multifidelity_campaign.MultiFidelityCampaign`):
-        ``budget`` is then in cost units, and every proposal names its fidelity."""
+        ``budget`` is then in cost units, and every proposal names its fidelity.
+
+        Open-ended: with ``generate = k``, every model-driven ask first adds up to ``k`` new
+        compositions to the pool, made by ``generator(parents, k, rng)`` from the measured
+        formulas, best first (default
+        :class:`~matlattice.discovery.generators.SubstitutionGenerator`; not stored, pass it
+        again on resume). New ones are compared by composition, so ``NaCl`` and ``Na1Cl1``
+        are one candidate; the grown pool is stored."""
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
         if goal not in ("max", "min"):
@@ -123,6 +133,8 @@ class Campaign:
                     "retrain_every, reticulum_gamma and the window acquisition do not apply"
                 )
             target, goal = "parego", "max"
+        if generate and (objectives is not None or fidelities is not None):
+            raise ValueError("open-ended generation is for single-objective campaigns")
         if fidelities is not None:
             if set(fidelities) - {"main"} == set() or "main" not in fidelities:
                 raise ValueError(
@@ -157,6 +169,7 @@ class Campaign:
             "probe_size": int(probe_size),
             "objectives": dict(objectives) if objectives else None,
             "fidelities": {k: float(v) for k, v in fidelities.items()} if fidelities else None,
+            "generate": int(generate),
         }
         store = CampaignStore(path)
         saved = store.config()
@@ -166,8 +179,10 @@ class Campaign:
         store.save_config(config)
         store.save_pool(frame["formula"].tolist())
         factory = model_factory or model_by_name(model)
-        pool_frame = frame[["formula"]].reset_index(drop=True)
-        return _class_for(config)(store, pool_frame, config, factory)
+        pool_frame = pd.DataFrame({"formula": store.pool()})  # with any generated ones
+        campaign = _class_for(config)(store, pool_frame, config, factory)
+        campaign.generator = generator
+        return campaign
 
     # --- the loop -------------------------------------------------------------------------
     @property
@@ -222,12 +237,35 @@ class Campaign:
                 }
             )
         else:
+            if self.config.get("generate") and not random:
+                candidates += self._grow_pool(measured, rng)
             note = ""
             if self.config.get("objectives"):
                 measured, note = self._parego(measured, rng)
             frame = self._model_batch(measured, candidates, n, iteration, rng, note)
         self.store.add_proposals(iteration, frame)
         return frame
+
+    def _grow_pool(self, measured: pd.DataFrame, rng) -> list[str]:
+        """Generate new compositions from the measured ones (best first), add the new ones
+        to the pool (stored), and return them."""
+        from matlattice.composition import composition_keys, parse_formulas
+        from matlattice.discovery.generators import SubstitutionGenerator
+
+        generator = self.generator or SubstitutionGenerator()
+        ascending = self.config["goal"] == "min"
+        parents = measured.sort_values("value", ascending=ascending)["formula"].tolist()
+        children = generator(parents, int(self.config["generate"]), rng)
+        if not children:
+            return []
+        known = set(composition_keys(parse_formulas(self.pool["formula"].tolist()).fractions))
+        keys = composition_keys(parse_formulas(children).fractions)
+        new = list(
+            dict.fromkeys(c for c, k in zip(children, keys, strict=True) if k and k not in known)
+        )
+        self.store.save_pool(new)
+        self.pool = pd.concat([self.pool, pd.DataFrame({"formula": new})], ignore_index=True)
+        return new
 
     def _parego(self, measured: pd.DataFrame, rng) -> tuple[pd.DataFrame, str]:
         """The measured objectives scalarised with fresh ParEGO weights: ``formula, value``."""
