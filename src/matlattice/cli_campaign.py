@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -40,12 +41,24 @@ def create(
     warm_start_epochs: Annotated[
         int | None, typer.Option(help="mlp: refits start from the last model, at most E epochs.")
     ] = None,
+    objectives: Annotated[
+        str, typer.Option(help="NAME:max,NAME:min...: a multi-objective (ParEGO) campaign.")
+    ] = "",
+    fidelities: Annotated[
+        str,
+        typer.Option(help="CHEAP:COST,main:COST: a two-fidelity campaign, budget in cost units."),
+    ] = "",
+    generate: Annotated[
+        int, typer.Option(help="Open-ended: new compositions added to the pool per ask.")
+    ] = 0,
 ):
     """Create a campaign over a pool of candidates."""
     from matlattice.discovery import Campaign
 
     bounds = tuple(float(v) for v in window.split(",")) if window else None
-    with friendly_errors():
+    aims = _pairs(objectives, "--objectives", str)
+    costs = _pairs(fidelities, "--fidelities", float)
+    with friendly_errors(), _bad_values_named():
         frame = read_formulas(pool).drop_duplicates("formula")
         campaign = Campaign.open(
             store,
@@ -62,8 +75,34 @@ def create(
             retrain_every=retrain_every,
             reticulum_gamma=reticulum_gamma,
             warm_start_epochs=warm_start_epochs,
+            objectives=aims or None,
+            fidelities=costs or None,
+            generate=generate,
         )
     console.print(f"campaign {store}: {len(campaign.pool)} candidates, budget {budget}")
+
+
+@contextmanager
+def _bad_values_named():
+    """A ValueError of the engine (it names the bad value) becomes a usage error."""
+    try:
+        yield
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _pairs(text: str, option: str, kind) -> dict:
+    """``"a:1,b:2"`` -> ``{"a": kind("1"), "b": kind("2")}``; a bad item names the option."""
+    out = {}
+    for item in (t for t in text.split(",") if t):
+        name, _, value = item.partition(":")
+        try:
+            out[name] = kind(value)
+        except ValueError:
+            raise typer.BadParameter(f"{option} {item!r}; expected NAME:VALUE") from None
+        if not name or not value:
+            raise typer.BadParameter(f"{option} {item!r}; expected NAME:VALUE")
+    return out
 
 
 @campaign_app.command("ask")

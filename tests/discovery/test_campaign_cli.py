@@ -1,5 +1,7 @@
 """A person drives a campaign from the shell: create, ask, tell, status, export."""
 
+import re
+
 import pandas as pd
 from typer.testing import CliRunner
 
@@ -51,3 +53,26 @@ def test_ask_tell_from_the_shell(tmp_path):
     pd.DataFrame({"formula": ["Fe2O3"], "value": [1.0]}).to_csv(bad, index=False)
     refused = runner.invoke(app, ["campaign", "tell", str(store), str(bad)])
     assert refused.exit_code == 2 and "not in the pool" in refused.output
+
+
+def test_two_fidelity_campaign_from_the_shell(tmp_path):
+    pool = tmp_path / "pool.csv"
+    formulas = [f"{a}{b}{n}" for a in CATIONS for b in ANIONS for n in (1, 2)]
+    pd.DataFrame({"formula": formulas}).to_csv(pool, index=False)
+    store = tmp_path / "mf.sqlite"
+    create = ["campaign", "create", str(store), "--pool", str(pool), "--target", "gap"]
+    options = ["--fidelities", "dft:1,main:10", "--budget", "100", "--initial", "2"]
+    bad = runner.invoke(app, [*create, "--fidelities", "dft:1"])
+    message = re.sub(r"[\s│╭╮╰╯─]+", " ", bad.output)  # unwrap rich's error box
+    assert bad.exit_code == 2 and "'main' and one cheap fidelity" in message
+    result = runner.invoke(app, [*create, *options, "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    nxt = tmp_path / "next.csv"
+    asking = ["campaign", "ask", str(store), "-n", "2", "-o", str(nxt)]
+    assert runner.invoke(app, asking).exit_code == 0
+    asked = pd.read_csv(nxt)
+    assert sorted(asked["fidelity"]) == ["dft", "dft", "main", "main"]  # two initial pairs
+    answers = tmp_path / "answers.csv"
+    asked.assign(value=1.0)[["formula", "fidelity", "value"]].to_csv(answers, index=False)
+    told = runner.invoke(app, ["campaign", "tell", str(store), str(answers)])
+    assert told.exit_code == 0 and "4 new results" in told.output
