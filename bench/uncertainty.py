@@ -200,7 +200,51 @@ def build_table() -> None:
                 )
             lines.append(f"| {task} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += goal_summary()
     atomic_write_text(RESULTS / "uncertainty.md", "\n".join(lines) + "\n")
+
+
+RECALIBRATED = ("ensemble+isotonic", "ensemble+scaling", "ensemble+conformal", "mc_dropout")
+
+
+def goal_summary() -> list[str]:
+    """Per recalibrated method: on how many (dataset, split, property) cells each goal of
+    issue 7 holds, over all result files."""
+    cells: dict[str, dict[str, list[bool]]] = {}
+    for path in sorted(FOLDER.glob("*.json")):
+        r = json.loads(path.read_text())
+        for task in r["tasks"]:
+            rf_area = min(
+                r["methods"][peer][task]["miscalibration_area"]
+                for peer in ("rf_trees", "rf_jackknife")
+                if task in r["methods"].get(peer, {})
+            )
+            for name in RECALIBRATED:
+                m = r["methods"][name][task]
+                cov = m["coverage"]["0.9"]
+                ok = cells.setdefault(name, {k: [] for k in ("area", "cov", "rho", "rf")})
+                ok["area"].append(m["miscalibration_area"] <= GOALS["miscalibration_area"])
+                lo, hi = GOALS["coverage_random"]
+                ok["cov"].append(
+                    lo <= cov <= hi if r["split"] == "random" else cov >= GOALS["coverage_cluster"]
+                )
+                ok["rho"].append(m["spearman_error_spread"] >= 0.3)
+                ok["rf"].append(m["miscalibration_area"] < rf_area)
+    if not cells:
+        return []
+    out = [
+        "## Goals met, over every (dataset, split, property)",
+        "",
+        "| method | area ≤ 0.05 | 90 % coverage in goal | Spearman ≥ 0.3 | better than RF peer |",
+        "|---|---|---|---|---|",
+    ]
+    for name, ok in cells.items():
+        out.append(
+            f"| {name} | "
+            + " | ".join(f"{sum(v)}/{len(v)}" for v in (ok["area"], ok["cov"], ok["rho"], ok["rf"]))
+            + " |"
+        )
+    return [*out, ""]
 
 
 def main() -> None:
