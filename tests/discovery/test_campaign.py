@@ -96,6 +96,12 @@ def test_metrics_against_random_expectation():
     assert m["enhancement_at_budget"] == pytest.approx(1.0 / (5 / 200))
 
 
+def test_top_set_keeps_ties_instead_of_an_arbitrary_pick():
+    values = {f"m{i}": v for i, v in enumerate([0.0] * 30 + list(np.linspace(0.1, 1, 70)))}
+    assert len(top_set(values, "min", 0.01)) == 30  # every material on the hull
+    assert top_set(values, "max", 0.02) == {"m99", "m98"}
+
+
 def test_benchmark_mode_writes_the_contract(tmp_path):
     from matlattice.discovery.benchmark import campaign_benchmark
 
