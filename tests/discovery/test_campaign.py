@@ -1,6 +1,8 @@
 """A campaign on a pool with hidden labels: it finds the planted best, survives being killed,
 and never duplicates a proposal or a result."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -148,3 +150,20 @@ def test_method_strings_name_the_loop_settings():
     )
     with pytest.raises(ValueError, match="'often=2'"):
         parse_method("ucb@rf+often=2")
+
+
+def test_a_store_written_before_new_settings_reopens(pool, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    kw = dict(target="y", batch_size=6, budget=12, initial=6, seed=2, model_factory=_forest)
+    Campaign.open(path, pool, **kw).store.close()
+    db = sqlite3.connect(path)
+    config = json.loads(db.execute("SELECT value FROM config").fetchone()[0])
+    del config["generate"]  # as written before open-ended campaigns existed
+    db.execute("UPDATE config SET value = ?", (json.dumps(config),))
+    db.commit()
+    db.close()
+    assert Campaign.open(path, pool, **kw).config["generate"] == 0
+    with pytest.raises(MatlatticeError, match="another config"):
+        Campaign.open(path, pool, **{**kw, "generate": 5})

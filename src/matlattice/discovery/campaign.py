@@ -173,6 +173,8 @@ class Campaign:
         }
         store = CampaignStore(path)
         saved = store.config()
+        if saved is not None:  # settings added since it was written are off there
+            saved = {**{k: v for k, v in config.items() if k not in saved and not v}, **saved}
         if saved is not None and saved != config:
             store.close()
             raise MatlatticeError(f"{path} holds a campaign with another config: {saved}")
