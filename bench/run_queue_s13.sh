@@ -9,4 +9,3 @@ if [ $# -gt 0 ]; then while kill -0 "$1" 2>/dev/null; do sleep 20; done; fi
 $PY bench/multitask.py --datasets aflow --variants grouped_transfer uncertainty per_task uncertainty_per_task grouped_transfer_per_task > bench/logs/multitask_aflow.log 2>&1
 $PY bench/uncertainty.py --datasets crabnet:CritExam__Ed --max-rows 25000 > bench/logs/uncertainty_critexam.log 2>&1
 $PY bench/uncertainty.py --datasets mp --max-rows 25000 > bench/logs/uncertainty_mp.log 2>&1
-$PY bench/multitask.py --datasets mp --variants grouped_transfer per_task grouped_transfer_per_task > bench/logs/multitask_mp.log 2>&1
