@@ -198,7 +198,9 @@ def export(
 @campaign_app.command("run")
 def run(
     data: Annotated[str, typer.Argument(help="Dataset with the hidden labels.")],
-    target: Annotated[str, typer.Option(help="Property to optimise.")],
+    target: Annotated[
+        str, typer.Option(help="Property to optimise (a label only with --objectives).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/campaign"),
     goal: Annotated[str, typer.Option(help="max | min | window:LO,HI")] = "max",
     methods: Annotated[
@@ -270,5 +272,10 @@ def run(
         console.print(
             f"{name}: found {m['found_at_budget']:.0%} of the best at {budget}; "
             f"acceleration {m['acceleration_factor'] or float('nan'):.1f}x"
+            + (
+                f"; {m['hypervolume_at_budget']:.0%} of the pool's hypervolume"
+                if "hypervolume_at_budget" in m
+                else ""
+            )
         )
     console.print(f"run folder: {out} (campaign.json, campaign.png)")
