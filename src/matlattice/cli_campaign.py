@@ -227,9 +227,19 @@ def run(
         ),
     ] = "",
     main_cost: Annotated[float, typer.Option(help="Cost of one target measurement.")] = 1.0,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the campaigns stored in OUT (killed or finished).")
+    ] = False,
 ):
     """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds."""
     from matlattice.discovery.benchmark import campaign_benchmark, cheap_source
+
+    stored = sorted((out / "campaigns").glob("*.sqlite"))
+    if stored and not resume:
+        raise typer.BadParameter(
+            f"{out} holds {len(stored)} stored campaigns; pass --resume to continue them "
+            "or choose another --out"
+        )
 
     window = None
     if goal.startswith("window:"):

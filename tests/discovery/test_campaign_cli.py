@@ -76,3 +76,24 @@ def test_two_fidelity_campaign_from_the_shell(tmp_path):
     asked.assign(value=1.0)[["formula", "fidelity", "value"]].to_csv(answers, index=False)
     told = runner.invoke(app, ["campaign", "tell", str(store), str(answers)])
     assert told.exit_code == 0 and "4 new results" in told.output
+
+
+def test_benchmark_mode_on_a_user_csv_refuses_to_mix_without_resume(tmp_path):
+    import json
+
+    data = tmp_path / "rows.csv"
+    formulas = [f"{a}{b}{n}" for a in CATIONS for b in ANIONS for n in (1, 2)]
+    pd.DataFrame({"formula": formulas, "y": range(len(formulas))}).to_csv(data, index=False)
+    out = tmp_path / "run"
+    args = ["campaign", "run", str(data), "--target", "y", "--methods", "ucb@rf,random"]
+    args += ["--pool-size", "100", "--initial", "10", "--budget", "30", "--seeds", "2"]
+    first = runner.invoke(app, [*args, "--top", "0.05", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    summary = json.loads((out / "campaign.json").read_text())
+    again = runner.invoke(app, [*args, "--top", "0.05", "--out", str(out)])
+    assert again.exit_code == 2 and "--resume" in re.sub(r"[\s│╭╮╰╯─]+", " ", again.output)
+    resumed = runner.invoke(app, [*args, "--top", "0.05", "--out", str(out), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    curves = json.loads((out / "campaign.json").read_text())["acquisitions"]
+    for name in ("ucb@rf", "random"):  # the stored campaigns, not new ones
+        assert curves[name]["curve"] == summary["acquisitions"][name]["curve"]
