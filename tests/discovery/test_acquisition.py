@@ -73,3 +73,19 @@ def test_diverse_batch_spreads_over_clusters():
     diverse = select_batch(scores, 3, embedding=embedding)
     assert set(diverse // 20) == {0, 1, 2}
     assert scores[diverse[0]] == scores.max()
+
+
+def test_batch_thompson_takes_one_draw_per_pick():
+    from matlattice.discovery.acquisition import thompson_batch
+
+    # each draw (row) prefers a different candidate; the batch should not be one row's top-3
+    draws = np.array([[5.0, 1, 0, 0, 0], [0, 5.0, 1, 0, 0], [0, 0, 5.0, 1, 0], [0, 0, 0, 5.0, 1]])
+    picks = thompson_batch(draws, 3, np.random.default_rng(0))
+    assert len(set(picks.tolist())) == 3
+    counts = [set(thompson_batch(draws, 3, np.random.default_rng(s)).tolist()) for s in range(20)]
+    assert len(set(map(frozenset, counts))) > 1  # different draws, different batches
+    assert set(thompson_batch(draws, 9, np.random.default_rng(0)).tolist()) == set(range(5))
+    np.testing.assert_array_equal(
+        thompson_batch(-draws, 1, np.random.default_rng(3), goal="min"),
+        thompson_batch(draws, 1, np.random.default_rng(3)),
+    )

@@ -37,7 +37,7 @@ def test_ucb_campaign_beats_random_on_the_planted_top(pool, tmp_path):
     oracle = HiddenLabelOracle(pool, "y")
     best = top_set(dict(zip(pool["formula"], pool["y"], strict=True)), top=0.05)
     found = {}
-    for acq in ("ucb", "random"):
+    for acq in ("ucb", "thompson", "random"):
         campaign = Campaign.open(
             tmp_path / f"{acq}.sqlite",
             pool,
@@ -53,6 +53,7 @@ def test_ucb_campaign_beats_random_on_the_planted_top(pool, tmp_path):
         assert len(results) == 100 and results["formula"].is_unique
         found[acq] = discovery_curve(results["formula"].tolist(), best)[-1]
     assert found["ucb"] >= 0.8 and found["ucb"] > found["random"] + 0.3, found
+    assert found["thompson"] > found["random"] + 0.3, found  # one tree per pick
 
 
 def test_a_killed_campaign_resumes_without_loss_or_duplicates(pool, tmp_path):

@@ -86,3 +86,13 @@ def test_tree_spread_is_the_std_of_the_trees():
     np.testing.assert_allclose(mean[:, 0], trees.mean(axis=0), atol=1e-12)
     np.testing.assert_allclose(std[:, 0], trees.std(axis=0), atol=1e-12)
     assert std.mean() > 0
+    np.testing.assert_allclose(forest_to_arrays(reg).tree_values(Xt)[:, :, 0], trees.T, atol=1e-12)
+
+
+def test_predict_trees_gives_every_tree_of_every_task():
+    formulas = ["NaCl", "KCl", "LiF", "MgO", "CaO", "SrO", "BaO", "NaF", "KBr", "CsI"] * 3
+    y = np.column_stack([np.arange(30.0), np.arange(30.0) % 7])
+    model = MultiTaskForest(n_estimators=12, random_state=0).fit(formulas, y)
+    trees = model.predict_trees(["NaBr", "CaS"])
+    assert trees.shape == (12, 2, 2)
+    np.testing.assert_allclose(trees.mean(axis=0), model.predict(["NaBr", "CaS"]), atol=1e-12)

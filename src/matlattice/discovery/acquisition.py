@@ -26,6 +26,7 @@ __all__ = [
     "score",
     "select_batch",
     "thompson",
+    "thompson_batch",
     "ucb",
     "window_probability",
 ]
@@ -87,6 +88,23 @@ def thompson(draws: np.ndarray, rng: np.random.Generator, *, goal: str = "max") 
     predictions); a random row is the score."""
     draws = np.asarray(draws, dtype=float)
     return _oriented(draws[rng.integers(len(draws))], goal)
+
+
+def thompson_batch(
+    draws: np.ndarray, n: int, rng: np.random.Generator, *, goal: str = "max"
+) -> np.ndarray:
+    """``n`` distinct candidates, one posterior draw per pick: pick ``j`` takes the best
+    candidate not yet chosen under a randomly chosen row of ``draws`` ``(k, m)``."""
+    draws = np.asarray(draws, dtype=float)
+    n = min(int(n), draws.shape[1])
+    taken = np.zeros(draws.shape[1], dtype=bool)
+    picks = []
+    for _ in range(n):
+        row = np.where(taken, -np.inf, _oriented(draws[rng.integers(len(draws))], goal))
+        best = int(np.argmax(row))
+        taken[best] = True
+        picks.append(best)
+    return np.array(picks, dtype=int)
 
 
 def random_scores(n: int, rng: np.random.Generator) -> np.ndarray:

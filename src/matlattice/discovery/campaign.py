@@ -25,11 +25,17 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, score, select_batch
+from matlattice.discovery.acquisition import (
+    ACQUISITIONS,
+    UCB_ALPHA,
+    score,
+    select_batch,
+    thompson_batch,
+)
 from matlattice.discovery.pareto import parego_values, simplex_weights
 from matlattice.discovery.reticulum import reticulum_correct
 from matlattice.discovery.store import CampaignStore
-from matlattice.discovery.surrogates import fit_predict, model_by_name
+from matlattice.discovery.surrogates import fit_predict, member_draws, model_by_name
 from matlattice.errors import MatlatticeError
 
 __all__ = ["Campaign"]
@@ -311,7 +317,13 @@ class Campaign:
         fit_seconds = time.perf_counter() - start
         values = measured["value"].to_numpy()
         best = float(values.max() if c["goal"] == "max" else values.min())
-        draws = rng.normal(mean, np.maximum(std, 1e-12), size=(1, len(mean)))
+        thompson = c["acquisition"] == "thompson"
+        members = member_draws(model, candidates) if thompson else None
+        if members is not None and len(members) > 1:  # centred on the (corrected) mean
+            draws = members - members.mean(axis=0) + mean
+        else:  # Gaussian posterior draws: one per pick for Thompson
+            size = (max(n, 1) if thompson else 1, len(mean))
+            draws = rng.normal(mean, np.maximum(std, 1e-12), size=size)
         scores = score(
             c["acquisition"],
             mean,
@@ -326,7 +338,10 @@ class Campaign:
         embedding = None
         if c["diversity"] and hasattr(model, "transform"):
             embedding = model.transform(candidates)
-        chosen = select_batch(scores, n, embedding=embedding, seed=c["seed"])
+        if thompson:  # one posterior draw (ensemble member, tree) per pick
+            chosen = thompson_batch(draws, n, rng, goal=c["goal"])
+        else:
+            chosen = select_batch(scores, n, embedding=embedding, seed=c["seed"])
         probe_start = time.perf_counter()
         if not reuse:
             info = {"best": best, **self._probe(model)}

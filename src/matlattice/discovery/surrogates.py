@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["GPSurrogate", "embedding", "fit_predict", "model_by_name"]
+__all__ = ["GPSurrogate", "embedding", "fit_predict", "member_draws", "model_by_name"]
 
 
 class GPSurrogate:
@@ -65,6 +65,19 @@ def fit_predict(
         model.fit(measured["formula"].tolist(), measured["value"].to_numpy())
     mean, std = model.predict(candidates, return_std=True)
     return np.asarray(mean, dtype=float).reshape(-1), np.asarray(std, dtype=float).reshape(-1)
+
+
+def member_draws(model, candidates: list[str]) -> np.ndarray | None:
+    """``(k, n)`` predictions of the surrogate's members for a single target: the ensemble
+    members (and MC passes) of a neural surrogate, the trees of a forest; None for a model
+    without members (a Gaussian process: draw from its predictive distribution instead)."""
+    from matlattice.models import LatticeRegressor, MultiTaskForest
+
+    if isinstance(model, LatticeRegressor):
+        return model._member_values(candidates)[:, :, 0]
+    if isinstance(model, MultiTaskForest):
+        return model.predict_trees(candidates)[:, :, 0]
+    return None
 
 
 def embedding(model, formulas: list[str]) -> np.ndarray:

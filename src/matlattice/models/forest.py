@@ -159,6 +159,14 @@ class MultiTaskForest(BaseEstimator):
                 out[:, j], std[:, j] = leaf[:, 0], spread[:, 0]
         return (out, std) if return_std else out
 
+    def predict_trees(self, X: object) -> np.ndarray:
+        """Every tree's prediction, shape (n_trees, n, n_tasks) (regression tasks; the
+        ensemble members of the forest, e.g. for Thompson sampling)."""
+        self._check_fitted()
+        features = self._featurizer().transform(X)
+        per_task = [forest.tree_values(features)[:, :, 0] for forest in self.forests_]
+        return np.stack(per_task, axis=-1).transpose(1, 0, 2)
+
     def predict_proba(self, X: object) -> np.ndarray:
         """Probability of class 1 per classification task, shape (n, n_tasks) (NaN elsewhere)."""
         self._check_fitted()

@@ -60,6 +60,11 @@ class ForestArrays:
         ``X`` has shape (n_samples, n_features), float; NaN is not supported (as in sklearn's
         forests before NaN support, features must be finite).
         """
+        leaves = self.tree_values(X)
+        return (leaves.mean(axis=1), leaves.std(axis=1)) if return_std else leaves.mean(axis=1)
+
+    def tree_values(self, X: np.ndarray) -> np.ndarray:
+        """Every tree's leaf value, shape (n_samples, n_trees, k)."""
         # scikit-learn compares float32 features with float64 thresholds; do the same
         X = np.asarray(X, dtype=np.float32).astype(np.float64)
         n = X.shape[0]
@@ -71,8 +76,7 @@ class ForestArrays:
             go_left = X[r, self.feature[current]] <= self.threshold[current]
             node[r, t] = np.where(go_left, self.left[current], self.right[current])
             active[r, t] = self.left[node[r, t]] >= 0
-        leaves = self.value[node]  # (n, n_trees, k)
-        return (leaves.mean(axis=1), leaves.std(axis=1)) if return_std else leaves.mean(axis=1)
+        return self.value[node]  # (n, n_trees, k)
 
 
 def forest_to_arrays(forest) -> ForestArrays:
