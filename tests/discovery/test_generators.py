@@ -41,3 +41,5 @@ def test_open_ended_campaign_climbs_beyond_its_seed_pool(tmp_path):
     assert not set(results["formula"]) <= set(seed_pool)  # it measured generated ones
     again = Campaign.open(path, seed_pool, model_factory=_forest, **kw)
     assert again.pool["formula"].tolist() == grown  # the grown pool comes back
+    fresh = Campaign.open(tmp_path / "fresh.sqlite", seed_pool, model_factory=_forest, **kw)
+    assert again.probe_set() == fresh.probe_set()  # growth does not move the probe

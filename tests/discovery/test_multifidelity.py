@@ -101,3 +101,30 @@ def test_cheap_fidelity_finds_the_best_at_a_fraction_of_the_cost(fidelities, tmp
     assert found["ucb@rf+cheap"] > 2 * found["ucb@rf"] and found["ucb@rf+cheap"] > 0.35, found
     assert len(summary["acquisitions"]["ucb@rf+cheap"]["curve"]) == 60
     assert summary["task"]["cheap"] == {"column": "cheap", "cost": 1.0}
+
+
+def test_cheap_results_are_told_before_what_they_bought(fidelities, tmp_path):
+    # a cheap fidelity whose name sorts after "main": its cost must still come first
+    campaign = Campaign.open(
+        tmp_path / "order.sqlite",
+        fidelities[["formula"]],
+        target="main",
+        fidelities={"zz_dft": 1.0, "main": 10.0},
+        budget=100,
+        initial=2,
+        batch_size=2,
+        model_factory=_forest,
+    )
+    batch = campaign.ask()
+    answers = batch[["formula", "fidelity"]].assign(value=1.0)
+    campaign.tell(answers.sort_values("fidelity"))  # main rows first in the frame
+    history = campaign.history()
+    assert history["fidelity"].tolist() == ["zz_dft", "zz_dft", "main", "main"]
+    assert history["cost"].tolist() == [1.0, 2.0, 12.0, 22.0]
+    with pytest.raises(ValueError, match="Thompson"):
+        Campaign.open(
+            tmp_path / "t.sqlite",
+            fidelities[["formula"]],
+            fidelities={"zz_dft": 1.0, "main": 10.0},
+            acquisition="thompson",
+        )

@@ -153,6 +153,8 @@ class Campaign:
                     "a two-fidelity campaign refits every ask and has one objective: "
                     "objectives, retrain_every and reticulum_gamma do not apply"
                 )
+            if acquisition == "thompson":
+                raise ValueError("Thompson sampling is not built for two-fidelity campaigns")
         frame = pool if isinstance(pool, pd.DataFrame) else pd.DataFrame({"formula": pool})
         if frame["formula"].duplicated().any():
             raise ValueError("the pool has duplicated formulas")
@@ -180,7 +182,7 @@ class Campaign:
         store = CampaignStore(path)
         saved = store.config()
         if saved is not None:  # settings added since it was written are off there
-            saved = {**{k: v for k, v in config.items() if k not in saved and not v}, **saved}
+            saved = {**_settings_added_later(config, saved), **saved}
         if saved is not None and saved != config:
             store.close()
             raise MatlatticeError(f"{path} holds a campaign with another config: {saved}")
@@ -365,11 +367,13 @@ class Campaign:
 
     # --- stability monitor ----------------------------------------------------------------
     def probe_set(self) -> list[str]:
-        """The fixed probe candidates (a seeded draw from the pool)."""
-        size = min(int(self.config.get("probe_size", 256)), len(self.pool))
+        """The fixed probe candidates: a seeded draw from the pool the campaign was created
+        with (an open-ended campaign's grown pool does not move it)."""
+        original = self.pool["formula"].iloc[: int(self.config["pool_size"])]
+        size = min(int(self.config.get("probe_size", 256)), len(original))
         rng = np.random.default_rng([self.config["seed"], 7717])
-        pick = np.sort(rng.choice(len(self.pool), size, replace=False))
-        return self.pool["formula"].iloc[pick].tolist()
+        pick = np.sort(rng.choice(len(original), size, replace=False))
+        return original.iloc[pick].tolist()
 
     def _probe(self, model) -> dict:
         """The new model's probe predictions and how far they moved from the last model's:
@@ -433,6 +437,27 @@ class Campaign:
                 break
             self.tell(oracle(batch["formula"].tolist()))
         return self.results()
+
+
+# settings added after the first stores were written, with the value that means "off"; the
+# stability probe is a diagnostic (it changes no proposal), so any value reopens a store
+_OFF = {"warm_start_epochs": None, "objectives": None, "fidelities": None, "generate": 0}
+_DIAGNOSTIC = ("probe_size",)
+
+
+def _settings_added_later(config: dict, saved: dict) -> dict:
+    """What a store written before some settings existed implicitly holds for them."""
+    out = {}
+    for key, value in config.items():
+        if key in saved:
+            continue
+        if key in _DIAGNOSTIC:
+            out[key] = value
+        elif key in _OFF:
+            out[key] = _OFF[key]
+        elif not value:
+            out[key] = value
+    return out
 
 
 def _class_for(config: dict) -> type[Campaign]:

@@ -161,7 +161,10 @@ class MultiFidelityCampaign(Campaign):
             raise ValueError("main-fidelity results have missing values")
         iteration = max(self.store.iteration() - 1, 0)
         new = 0
-        for fidelity, group in results.groupby("fidelity"):
+        for fidelity in (self.cheap, "main"):  # in this order: cost before what it bought
+            group = results[results["fidelity"] == fidelity]
+            if group.empty:
+                continue
             missing = group["value"].isna()
             if missing.any():
                 self.store.add_unavailable(group.loc[missing, "formula"].tolist(), fidelity)
