@@ -12,10 +12,16 @@ CATIONS = ["Li", "Na", "K", "Rb", "Cs", "Mg", "Ca", "Sr", "Ba", "Zn"]
 ANIONS = ["F", "Cl", "Br", "I", "O", "S"]
 
 
-def test_ask_tell_from_the_shell(tmp_path):
-    pool = tmp_path / "pool.csv"
+def _pool_csv(tmp_path, **columns):
+    """120 binary formulas (and any extra columns of values) as a CSV file."""
     formulas = [f"{a}{b}{n}" for a in CATIONS for b in ANIONS for n in (1, 2)]
-    pd.DataFrame({"formula": formulas}).to_csv(pool, index=False)
+    path = tmp_path / "pool.csv"
+    pd.DataFrame({"formula": formulas, **columns}).to_csv(path, index=False)
+    return path
+
+
+def test_ask_tell_from_the_shell(tmp_path):
+    pool = _pool_csv(tmp_path)
     store = tmp_path / "c.sqlite"
     create = ["campaign", "create", str(store), "--pool", str(pool), "--target", "y"]
     loop = ["--retrain-every", "1", "--reticulum-gamma", "0.5"]
@@ -56,9 +62,7 @@ def test_ask_tell_from_the_shell(tmp_path):
 
 
 def test_two_fidelity_campaign_from_the_shell(tmp_path):
-    pool = tmp_path / "pool.csv"
-    formulas = [f"{a}{b}{n}" for a in CATIONS for b in ANIONS for n in (1, 2)]
-    pd.DataFrame({"formula": formulas}).to_csv(pool, index=False)
+    pool = _pool_csv(tmp_path)
     store = tmp_path / "mf.sqlite"
     create = ["campaign", "create", str(store), "--pool", str(pool), "--target", "gap"]
     options = ["--fidelities", "dft:1,main:10", "--budget", "100", "--initial", "2"]
@@ -81,9 +85,7 @@ def test_two_fidelity_campaign_from_the_shell(tmp_path):
 def test_benchmark_mode_on_a_user_csv_refuses_to_mix_without_resume(tmp_path):
     import json
 
-    data = tmp_path / "rows.csv"
-    formulas = [f"{a}{b}{n}" for a in CATIONS for b in ANIONS for n in (1, 2)]
-    pd.DataFrame({"formula": formulas, "y": range(len(formulas))}).to_csv(data, index=False)
+    data = _pool_csv(tmp_path, y=range(120))
     out = tmp_path / "run"
     args = ["campaign", "run", str(data), "--target", "y", "--methods", "ucb@rf,random"]
     args += ["--pool-size", "100", "--initial", "10", "--budget", "30", "--seeds", "2"]
