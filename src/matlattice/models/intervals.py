@@ -76,9 +76,9 @@ class PredictiveUncertainty:
         :meth:`predict_interval` the calibrated intervals; the calibration is saved with the
         model.
         """
-        from matlattice.models.lattice import _targets_frame  # the host's input parsing
+        from matlattice.models.inference import targets_frame  # the host's input parsing
 
-        formulas, targets = _targets_frame(X, y)
+        formulas, targets = targets_frame(X, y)
         targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
         truth = targets.to_numpy(dtype=float).reshape(len(targets), -1)
         if truth.shape[1] != len(self.tasks_):

@@ -17,7 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -27,9 +26,10 @@ from matlattice.data.dataset import Dataset
 from matlattice.data.splits import random_split
 from matlattice.errors import NotFittedError
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
+from matlattice.models.inference import forward_members, targets_frame
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.intervals import PredictiveUncertainty
-from matlattice.models.members import MemberJob, composition_folds, dropout_on, run_member
+from matlattice.models.members import MemberJob, composition_folds, run_member
 from matlattice.models.persistence import load_lattice, save_lattice
 from matlattice.models.routing import route_snapshots
 from matlattice.models.scaling import TargetScaler
@@ -42,33 +42,6 @@ __all__ = ["LatticeClassifier", "LatticeRegressor"]
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
-PREDICT_CHUNK = 65_536  # formulas parsed and encoded at a time when predicting
-
-
-def _targets_frame(X: object, y: object) -> tuple[object, pd.DataFrame]:
-    """Split (X, y) into formulas and a targets frame; y may be None if X is a frame/Dataset."""
-    if isinstance(X, Dataset):
-        X = X.frame
-    if y is None:
-        if not isinstance(X, pd.DataFrame):
-            raise ValueError("y is required unless X is a DataFrame or Dataset with targets")
-        skip = {"formula", "split", "fold", "entry_id"}
-        columns = [c for c in X.columns if c not in skip and pd.api.types.is_numeric_dtype(X[c])]
-        if not columns:
-            raise ValueError(f"no numeric target column in {list(X.columns)}")
-        return X["formula"], X[columns]
-    if isinstance(y, pd.Series):
-        y = y.to_frame(name=str(y.name or "target"))
-    if not isinstance(y, pd.DataFrame):
-        arr = np.asarray(y, dtype=float)
-        arr = arr.reshape(len(arr), -1)
-        y = pd.DataFrame(
-            arr,
-            columns=[f"target_{j}" for j in range(arr.shape[1])]
-            if arr.shape[1] > 1
-            else ["target"],
-        )
-    return X, y
 
 
 class _LatticeBase(BaseEstimator):
@@ -257,7 +230,7 @@ class _LatticeBase(BaseEstimator):
                 raise ValueError(f"{X.name} has folds; pass Dataset.fold(k)[0] frames instead")
             X_val = frame[frame["split"] == "val"]
             X = frame[frame["split"] == "train"]
-        formulas, targets = _targets_frame(X, y)
+        formulas, targets = targets_frame(X, y)
         fractions = as_fractions(formulas)
         values = targets.to_numpy(dtype=float)
         if X_val is None:
@@ -272,7 +245,7 @@ class _LatticeBase(BaseEstimator):
             val_fractions, val_values = fractions[val_mask], values[val_mask]
             fractions, values = fractions[~val_mask], values[~val_mask]
         else:
-            val_formulas, val_targets = _targets_frame(X_val, y_val)
+            val_formulas, val_targets = targets_frame(X_val, y_val)
             val_fractions = as_fractions(val_formulas)
             val_values = val_targets[list(targets.columns)].to_numpy(dtype=float)
         self.tasks_ = [str(c) for c in targets.columns]
@@ -380,57 +353,10 @@ class _LatticeBase(BaseEstimator):
         if not hasattr(self, "members_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit or load first")
 
-    def _forward_members(
-        self,
-        X: object,
-        *,
-        embed: bool = False,
-        rate: bool = False,
-        mc_samples: int = 0,
-        log_var: bool = False,
-    ):
-        """Raw outputs of every member: ``(n_members, n, n_tasks)`` (or embeddings of member 0,
-        ``(n, latent_dim)``, or its rate ``(n,)``), computed chunk by chunk, bounded memory.
-        ``mc_samples > 0`` keeps dropout on and stacks that many passes per member
-        (``(n_members * mc_samples, n, n_tasks)``, Monte Carlo dropout). ``log_var`` appends
-        a heteroscedastic head's log-variances: ``(..., n, 2 * n_tasks)``."""
+    def _forward_members(self, X: object, **options):
+        """Raw outputs of every member (:func:`~matlattice.models.inference.forward_members`)."""
         self._check_fitted()
-        embed = embed or rate
-        fractions = as_fractions(X)
-        device = torch.device(self.device)
-        members = self.members_[:1] if embed else self.members_
-        outputs = []
-        for start in range(0, fractions.shape[0], PREDICT_CHUNK):
-            inputs = self._inputs(fractions[start : start + PREDICT_CHUNK])
-            # sort by token count so batches carry little padding; undone below
-            order = (
-                torch.argsort((inputs[1] > 0).sum(dim=1), stable=True)
-                if self.encoder == "attention"
-                else torch.arange(len(inputs[0]))
-            )
-            inputs = tuple(t[order].to(device) for t in inputs)
-            restore = torch.argsort(order).numpy()
-            chunk = []
-            passes = max(int(mc_samples), 1)
-            with torch.no_grad():
-                for m, net in enumerate(members):
-                    net.to(device).eval()
-                    if mc_samples:
-                        dropout_on(net, seed=self.random_state + 7919 * m)
-                    for _ in range(passes):
-                        pieces = []
-                        for b in range(0, len(inputs[0]), 4096):
-                            batch = tuple(t[b : b + 4096] for t in inputs)
-                            fn = net.rate if rate else net.embed if embed else net
-                            out = fn(*batch)
-                            if log_var:
-                                out = torch.cat([out, net.log_var], dim=1)
-                            pieces.append(out.cpu())
-                        chunk.append(torch.cat(pieces).numpy()[restore])
-                    net.eval()
-            outputs.append(np.stack(chunk))
-        out = np.concatenate(outputs, axis=1) if outputs else np.zeros((len(members), 0, 0))
-        return out[0] if embed else out
+        return forward_members(self, as_fractions(X), **options)
 
     def transform(self, X: object) -> np.ndarray:
         """The ``(n, latent_dim)`` embedding (of the first ensemble member; for a variational
@@ -460,7 +386,7 @@ class _LatticeBase(BaseEstimator):
 
     def _mean_task_score(self, X: object, y: object, metric) -> float:
         """``metric(truth, prediction)`` per task on its labelled rows, averaged over tasks."""
-        formulas, targets = _targets_frame(X, y)
+        formulas, targets = targets_frame(X, y)
         targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
         truth = targets.to_numpy(dtype=float)
         pred = np.asarray(self.predict(formulas)).reshape(truth.shape)
