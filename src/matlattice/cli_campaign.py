@@ -250,12 +250,10 @@ def run(
         window, goal = (lo, hi), "max"
     elif goal not in ("max", "min"):
         raise typer.BadParameter(f"--goal {goal!r}; expected max, min or window:LO,HI")
-    aims = {}
-    for item in (o for o in objectives.split(",") if o):
-        name, _, aim = item.partition(":")
-        if aim not in ("max", "min"):
-            raise typer.BadParameter(f"--objectives {item!r}; expected NAME:max or NAME:min")
-        aims[name] = aim
+    aims = _pairs(objectives, "--objectives", str)
+    bad = {k: v for k, v in aims.items() if v not in ("max", "min")}
+    if bad:
+        raise typer.BadParameter(f"--objectives {bad}; expected NAME:max or NAME:min")
     names = tuple(m for m in methods.split(",") if m)
     if window:
         names = tuple(m.replace("ucb@", "window@").replace("ei@", "window@") for m in names)
