@@ -6,3 +6,4 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 PY=.venv/bin/python
 $PY bench/campaigns.py > bench/logs/campaigns.log 2>&1
 $PY bench/campaigns.py --tasks aflow_bulk_max --extra-methods "ucb@mlp+warm=30" > bench/logs/campaigns_mlp.log 2>&1
+$PY bench/campaigns.py --tasks aflow_bulk_entangled > bench/logs/campaigns_entangled.log 2>&1
