@@ -234,6 +234,13 @@ def fit(
     cv_members: Annotated[
         bool, typer.Option(help="Member k trains without fold k: CV+ prediction intervals.")
     ] = False,
+    fine_tune: Annotated[
+        bool,
+        typer.Option(
+            help="Pretrain one shared model on all tasks, fine-tune one per task, keep per "
+            "task the fine-tuned or the single-task model, whichever validates better."
+        ),
+    ] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -284,6 +291,7 @@ def fit(
             auto_transfer=auto_transfer,
             heteroscedastic=heteroscedastic,
             cv_members=cv_members,
+            fine_tune=fine_tune,
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)

@@ -68,6 +68,10 @@ class FitConfig:
     negative-transfer gates can cut edges before grouping.
     ``task_weighting``, ``adapter_dim`` and ``early_stopping`` are the multi-task settings of
     :class:`~matlattice.models.LatticeRegressor`.
+    ``fine_tune`` (neural models, explicit tasks) pretrains one hard-sharing model on all
+    regression tasks, fine-tunes one model per task from its encoder and keeps, per task, the
+    fine-tuned or the single-task model, whichever validates better
+    (:func:`~matlattice.models.fine_tuning.fit_fine_tuned`).
     """
 
     data: str
@@ -96,6 +100,7 @@ class FitConfig:
     auto_transfer: bool = False
     heteroscedastic: bool = False
     cv_members: bool = False
+    fine_tune: bool = False
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -275,6 +280,12 @@ def fit_run(
         raise MatlatticeError(
             "tasks='auto' groups tasks for a shared embedding; use model attention or mlp"
         )
+    if config.fine_tune and (auto or config.model == "rf"):
+        raise MatlatticeError(
+            "fine_tune pretrains one shared neural model on the listed tasks; it needs model "
+            f"attention or mlp and explicit tasks (got model={config.model!r}, "
+            f"tasks={list(config.tasks)})"
+        )
     tasks = [] if auto else list(config.tasks)
     tasks = tasks or ds.properties
     unknown = [t for t in tasks if t not in ds.properties]
@@ -295,6 +306,7 @@ def fit_run(
     per_part: list[dict] = []
     groups: list[tuple] = []
     lattices: dict[str, dict] = {}
+    gate_decisions: dict[str, dict] = {}
     regression = [t for t, k in zip(tasks, kinds, strict=True) if k == "regression"]
     for name, train_mask, test_mask in parts:
         train, test = frame[train_mask.to_numpy()], frame[test_mask.to_numpy()]
@@ -304,7 +316,18 @@ def fit_run(
                 progress(f"{name}: measuring the lattice of {len(regression)} properties")
             task_groups, summary = auto_task_groups(train, regression, config)
             lattices[name] = {"groups": task_groups, "lattice": summary}
-        groups = _build_models(config, tasks, kinds, task_groups)
+        if config.fine_tune:
+            fitted, gate_decisions[name] = _fine_tuned_models(
+                config, train, regression, out / "checkpoints" / name, progress
+            )
+            others = [k for k in kinds if k != "regression"]
+            groups = fitted + (
+                _build_models(config, [t for t in tasks if t not in regression], others)
+                if others
+                else []
+            )
+        else:
+            fitted, groups = [], _build_models(config, tasks, kinds, task_groups)
         test_formulas = test["formula"].tolist()
         pred = np.full((len(test), len(tasks)), np.nan)
         std = np.full_like(pred, np.nan)
@@ -312,9 +335,10 @@ def fit_run(
         for group_tasks, model, label in groups:
             cols = [tasks.index(t) for t in group_tasks]
             say = (lambda t, n=name: progress(f"{n}: {t}")) if progress else None
+            already_fitted = any(model is done for _, done, _ in fitted)
             if isinstance(model, MultiTaskForest):
                 model.fit(train["formula"].tolist(), train[group_tasks], progress=say)
-            else:
+            elif not already_fitted:
                 # rows with no label for this model's tasks carry nothing to learn from
                 fit_part, val_part = (
                     part[["formula", *group_tasks]].dropna(subset=group_tasks, how="all")
@@ -359,6 +383,8 @@ def fit_run(
     metrics.update(dataset=ds.name, split=split, model=config.model)
     if auto:
         metrics["task_groups"] = {part: v["groups"] for part, v in lattices.items()}
+    if config.fine_tune:
+        metrics["fine_tune_gate"] = gate_decisions
     out.mkdir(parents=True, exist_ok=True)
     if auto:
         atomic_write_json(out / "task_groups.json", json_safe(lattices))
@@ -388,6 +414,32 @@ def fit_run(
             out / "parity.png", panels, title=f"{ds.name}: {label}, {split} split, test part"
         )
     return metrics
+
+
+def _fine_tuned_models(
+    config: FitConfig,
+    train: pd.DataFrame,
+    regression: list[str],
+    checkpoints: Path,
+    progress: Callable[[str], None] | None,
+) -> tuple[list[tuple[list[str], object, str]], dict]:
+    """Fitted ``([task], model, "task_<task>")`` per regression task from shared pretraining
+    and per-task fine-tuning behind the validation gate, and the gate's decisions."""
+    from matlattice.models.fine_tuning import fit_fine_tuned
+
+    (base,) = [m for _, m, _ in _build_models(config, regression, ["regression"] * len(regression))]
+    fit_part, val_part = _train_val(train)
+    result = fit_fine_tuned(
+        base,
+        fit_part[["formula", *regression]],
+        val_part[["formula", *regression]],
+        regression,
+        checkpoint_dir=checkpoints,
+        resume=config.resume,
+        progress=progress,
+    )
+    fitted = [([t], result.models[t], f"task_{t}") for t in regression]
+    return fitted, result.decisions
 
 
 def _train_val(train: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -24,7 +24,7 @@ from sklearn.metrics import accuracy_score, r2_score
 
 from matlattice.data.dataset import Dataset
 from matlattice.data.splits import random_split
-from matlattice.errors import NotFittedError
+from matlattice.errors import MatlatticeError, NotFittedError
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.inference import forward_members, targets_frame
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
@@ -254,8 +254,18 @@ class _LatticeBase(BaseEstimator):
             TargetScaler.fit(values[:, j], task=kinds[j], transform=self.target_transform)
             for j in range(len(self.tasks_))
         ]
+        source = _load_source(init_from) if init_from is not None else None
+        if source is not None and source.encoder != self.encoder:
+            raise MatlatticeError(
+                f"init_from model has encoder {source.encoder!r}; this one is {self.encoder!r}"
+            )
         if self.encoder == "mlp":
-            self.standardizer_ = FeatureStandardizer.fit(fractions, self.feature_table)
+            # a transferred encoder keeps the input scaling it was trained with
+            self.standardizer_ = (
+                source.standardizer_
+                if source is not None
+                else FeatureStandardizer.fit(fractions, self.feature_table)
+            )
         scaled = np.column_stack([s.forward(values[:, j]) for j, s in enumerate(self.scalers_)])
         scaled_val = np.column_stack(
             [s.forward(val_values[:, j]) for j, s in enumerate(self.scalers_)]
@@ -266,7 +276,6 @@ class _LatticeBase(BaseEstimator):
             if int(self.n_jobs) > 1 and int(self.ensemble) > 1:
                 raise ValueError("a training monitor needs n_jobs=1 (members in this process)")
             monitor.start(train_inputs, torch.tensor(scaled, dtype=torch.float32), is_class)
-        source = _load_source(init_from) if init_from is not None else None
         targets_t = torch.tensor(scaled, dtype=torch.float32)
         if self.cv_members:  # member k never sees the training rows of fold k
             from matlattice.composition import composition_keys

@@ -1,0 +1,124 @@
+"""Multi-task pretraining, then per-property fine-tuning behind a negative-transfer gate.
+
+A hard-sharing model learns every property together; each property then gets its own model
+whose encoder starts from the shared one and trains on that property alone (a fresh head, a
+lower learning rate, fewer epochs). The gate trains the property alone as well and keeps
+whichever of the two has the lower validation MAE, so a property that the shared encoder
+does not help falls back to its single-task model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import mean_absolute_error
+
+from matlattice.models.lattice import LatticeRegressor
+
+__all__ = ["FineTuneResult", "fit_fine_tuned"]
+
+
+@dataclass
+class FineTuneResult:
+    """What :func:`fit_fine_tuned` trained and chose.
+
+    ``models`` maps each property to the single-task :class:`LatticeRegressor` that serves it
+    (fine-tuned or alone, as the gate chose); ``decisions`` holds, per property, the chosen arm
+    (``"fine_tuned"`` or ``"alone"``) and both validation MAEs (in the property's unit).
+    """
+
+    shared: LatticeRegressor
+    models: dict[str, LatticeRegressor] = field(default_factory=dict)
+    decisions: dict[str, dict] = field(default_factory=dict)
+
+
+def _val_mae(model: LatticeRegressor, val: pd.DataFrame, task: str) -> float:
+    return float(mean_absolute_error(val[task], model.predict(val["formula"].tolist())))
+
+
+def fit_fine_tuned(
+    base: LatticeRegressor,
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    tasks: list[str],
+    *,
+    epochs: int | None = None,
+    lr: float | None = None,
+    gate: bool = True,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> FineTuneResult:
+    """Pretrain ``base`` on all ``tasks``, fine-tune one copy per task, gate each on val.
+
+    Parameters
+    ----------
+    base : unfitted estimator whose settings every stage uses (cloned, never fitted itself)
+    train, val : frames with ``formula`` and the ``tasks`` columns (NaN = unlabelled); ``val``
+        drives early stopping in every stage and the gate
+    epochs, lr : fine-tuning budget; default half of ``base.epochs`` and a third of ``base.lr``
+    gate : train each task alone too and keep the better of the two on validation MAE; without
+        it every task keeps its fine-tuned model
+    checkpoint_dir : per-stage checkpoint folders (``shared/``, ``<task>/fine_tuned``,
+        ``<task>/alone``) so an interrupted fit resumes with ``resume``
+    """
+    missing = [t for t in tasks if t not in train.columns or t not in val.columns]
+    if missing:
+        raise ValueError(f"tasks {missing} are not columns of both the train and val frames")
+    if len(tasks) < 2:
+        raise ValueError(f"fine-tuning needs at least two tasks to pretrain on; got {tasks}")
+    ft_epochs = int(epochs) if epochs is not None else max(1, int(base.epochs) // 2)
+    ft_lr = float(lr) if lr is not None else float(base.lr) / 3
+
+    def folder(*parts: str) -> Path | None:
+        return Path(checkpoint_dir).joinpath(*parts) if checkpoint_dir is not None else None
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(message)
+
+    say(f"pretraining one shared model on {len(tasks)} properties")
+    shared = clone(base).fit(
+        train[["formula", *tasks]].dropna(subset=tasks, how="all"),
+        X_val=val[["formula", *tasks]].dropna(subset=tasks, how="all"),
+        checkpoint_dir=folder("shared"),
+        resume=resume,
+    )
+    result = FineTuneResult(shared=shared)
+    for task in tasks:
+        fit_part = train[["formula", task]].dropna()
+        val_part = val[["formula", task]].dropna()
+        if len(val_part) == 0:
+            raise ValueError(f"no validation labels for {task!r}; the gate cannot compare")
+        say(f"{task}: fine-tuning ({ft_epochs} epochs, lr {ft_lr:.2g})")
+        tuned = clone(base).set_params(epochs=ft_epochs, lr=ft_lr, early_stopping="mean")
+        tuned.fit(
+            fit_part,
+            X_val=val_part,
+            checkpoint_dir=folder(task, "fine_tuned"),
+            resume=resume,
+            init_from=shared,
+        )
+        decision = {"val_mae_fine_tuned": _val_mae(tuned, val_part, task)}
+        chosen = tuned
+        if gate:
+            say(f"{task}: training alone for the gate")
+            alone = clone(base).set_params(early_stopping="mean")
+            alone.fit(fit_part, X_val=val_part, checkpoint_dir=folder(task, "alone"), resume=resume)
+            decision["val_mae_alone"] = _val_mae(alone, val_part, task)
+            if decision["val_mae_alone"] <= decision["val_mae_fine_tuned"]:
+                chosen = alone
+        decision["chosen"] = "fine_tuned" if chosen is tuned else "alone"
+        decision["val_gain"] = (
+            float(1 - decision["val_mae_fine_tuned"] / decision["val_mae_alone"])
+            if gate and decision["val_mae_alone"] > 0
+            else float(np.nan)
+        )
+        result.models[task] = chosen
+        result.decisions[task] = decision
+    return result
