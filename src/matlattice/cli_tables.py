@@ -74,6 +74,16 @@ def print_metrics(metrics: dict) -> None:
                 std = f" ± {m[key + '_std']:.3g}" if key + "_std" in m else ""
                 table.add_row(task, key, f"{m[key]:.4g}{std}", str(m["n_train"]), str(m["n_test"]))
     console.print(table)
+    for part, decisions in metrics.get("fine_tune_gate", {}).items():
+        gate = Table("task", "val MAE fine-tuned", "val MAE alone", "kept", title=f"gate, {part}")
+        for task, d in decisions.items():
+            gate.add_row(
+                task,
+                f"{d['val_mae_fine_tuned']:.4g}",
+                f"{d['val_mae_alone']:.4g}" if "val_mae_alone" in d else "-",
+                d["chosen"].replace("_", "-"),
+            )
+        console.print(gate)
 
 
 def print_calibration(summary: dict) -> None:

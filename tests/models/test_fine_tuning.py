@@ -65,6 +65,7 @@ def test_fit_fine_tune_run_writes_one_model_per_task_and_predicts(planted, tmp_p
     result = CliRunner().invoke(app, [*args, "--epochs", "6", "--out", str(out)])
     assert result.exit_code == 0, result.output
 
+    assert "val MAE fine-tuned" in result.output  # the gate's choices are printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert sorted(metrics["fine_tune_gate"]["test"]) == sorted(tasks)
     assert sorted(p.name for p in out.glob("model_task_*")) == [f"model_task_{t}" for t in tasks]

@@ -290,6 +290,24 @@ class Campaign:
         )
         return pd.DataFrame({"formula": measured["formula"], "value": values}), note
 
+    def _scores(self, measured, mean, std, draws, rng) -> tuple[float, np.ndarray]:
+        """The best measured value so far and the acquisition score of every candidate."""
+        c = self.config
+        values = measured["value"].to_numpy()
+        best = float(values.max() if c["goal"] == "max" else values.min())
+        scores = score(
+            c["acquisition"],
+            mean,
+            std,
+            goal=c["goal"],
+            best=best,
+            draws=draws,
+            window=tuple(c["window"]) if c["window"] else None,
+            alpha=c["alpha"],
+            rng=rng,
+        )
+        return best, scores
+
     def _model_batch(self, measured, candidates, n, iteration, rng, note="") -> pd.DataFrame:
         c = self.config
         start = time.perf_counter()
@@ -317,8 +335,6 @@ class Campaign:
             )
             self._fitted = (model, iteration, len(measured))
         fit_seconds = time.perf_counter() - start
-        values = measured["value"].to_numpy()
-        best = float(values.max() if c["goal"] == "max" else values.min())
         thompson = c["acquisition"] == "thompson"
         members = member_draws(model, candidates) if thompson else None
         if members is not None and len(members) > 1:  # centred on the (corrected) mean
@@ -326,17 +342,7 @@ class Campaign:
         else:  # Gaussian posterior draws: one per pick for Thompson
             size = (max(n, 1) if thompson else 1, len(mean))
             draws = rng.normal(mean, np.maximum(std, 1e-12), size=size)
-        scores = score(
-            c["acquisition"],
-            mean,
-            std,
-            goal=c["goal"],
-            best=best,
-            draws=draws,
-            window=tuple(c["window"]) if c["window"] else None,
-            alpha=c["alpha"],
-            rng=rng,
-        )
+        best, scores = self._scores(measured, mean, std, draws, rng)
         embedding = None
         if c["diversity"] and hasattr(model, "transform"):
             embedding = model.transform(candidates)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from matlattice.discovery.acquisition import score, select_batch
+from matlattice.discovery.acquisition import select_batch
 from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.multifidelity import ar1_predict, cheap_first
 
@@ -93,19 +93,8 @@ class MultiFidelityCampaign(Campaign):
         start = time.perf_counter()
         pred = ar1_predict(self.model_factory, main, cheap, candidates)
         fit_seconds = time.perf_counter() - start
-        values = main["value"].to_numpy()
-        best = float(values.max() if c["goal"] == "max" else values.min())
-        scores = score(
-            c["acquisition"],
-            pred.mean,
-            pred.std,
-            goal=c["goal"],
-            best=best,
-            draws=rng.normal(pred.mean, np.maximum(pred.std, 1e-12), size=(1, len(pred.mean))),
-            window=tuple(c["window"]) if c["window"] else None,
-            alpha=c["alpha"],
-            rng=rng,
-        )
+        draws = rng.normal(pred.mean, np.maximum(pred.std, 1e-12), size=(1, len(pred.mean)))
+        best, scores = self._scores(main, pred.mean, pred.std, draws, rng)
         can_cheap = np.array([f not in no_cheap for f in candidates])
         first = cheap_first(pred, can_cheap)
         # a batch is worth n main measurements: best-scored first, cheap ones where they
