@@ -50,19 +50,21 @@ def forward_members(
     rate: bool = False,
     mc_samples: int = 0,
     log_var: bool = False,
+    clip: bool = True,
 ):
     """Raw outputs of every member of a fitted lattice estimator for ``fractions`` (CSR, one
     row per material): ``(n_members, n, n_tasks)`` (or embeddings of member 0,
     ``(n, latent_dim)``, or its rate ``(n,)``), computed chunk by chunk, bounded memory.
     ``mc_samples > 0`` keeps dropout on and stacks that many passes per member
     (``(n_members * mc_samples, n, n_tasks)``, Monte Carlo dropout). ``log_var`` appends
-    a heteroscedastic head's log-variances: ``(..., n, 2 * n_tasks)``."""
+    a heteroscedastic head's log-variances: ``(..., n, 2 * n_tasks)``. ``clip=False`` feeds
+    MLP features unclipped by the training box (for distances to the training data)."""
     embed = embed or rate
     device = torch.device(model.device)
     members = model.members_[:1] if embed else model.members_
     outputs = []
     for start in range(0, fractions.shape[0], PREDICT_CHUNK):
-        inputs = model._inputs(fractions[start : start + PREDICT_CHUNK])
+        inputs = model._inputs(fractions[start : start + PREDICT_CHUNK], clip=clip)
         # sort by token count so batches carry little padding; undone below
         order = (
             torch.argsort((inputs[1] > 0).sum(dim=1), stable=True)

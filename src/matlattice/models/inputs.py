@@ -49,11 +49,20 @@ def element_matrix(table: str) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class FeatureStandardizer:
-    """Composition features (element-table statistics) standardised with training statistics."""
+    """Composition features (element-table statistics) standardised with training statistics.
+
+    ``low``/``high`` are the per-feature extremes of the standardised training features (the
+    training box). A feature that is almost constant in training (a magnetic-moment minimum
+    that only Fe-Co-Ni alloys make non-zero, say) has a tiny standard deviation, so a new
+    material can sit 1e5 standard deviations out and drive the network to absurd outputs;
+    :meth:`transform` clips new materials to the box (training itself sees raw values).
+    """
 
     table: str
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    low: tuple[float, ...] | None = None
+    high: tuple[float, ...] | None = None
 
     @classmethod
     def fit(cls, fractions: sp.csr_matrix, table: str = "magpie") -> FeatureStandardizer:
@@ -61,14 +70,23 @@ class FeatureStandardizer:
         mean = np.nanmean(x, axis=0)
         std = np.nanstd(x, axis=0)
         std[~(std > 0)] = 1.0
-        return cls(table, tuple(map(float, mean)), tuple(map(float, std)))
-
-    def transform(self, fractions: sp.csr_matrix) -> torch.Tensor:
-        """``(n, m)`` float32 tensor; NaN features become 0 (the training mean)."""
-        x = (_raw_features(fractions, self.table) - np.asarray(self.mean)) / np.asarray(self.std)
-        return torch.from_numpy(
-            np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+        z = np.nan_to_num((x - mean) / std, nan=0.0, posinf=0.0, neginf=0.0)
+        return cls(
+            table,
+            tuple(map(float, mean)),
+            tuple(map(float, std)),
+            tuple(map(float, z.min(axis=0))),
+            tuple(map(float, z.max(axis=0))),
         )
+
+    def transform(self, fractions: sp.csr_matrix, *, clip: bool = True) -> torch.Tensor:
+        """``(n, m)`` float32 tensor; NaN features become 0 (the training mean); with ``clip``
+        each feature is held inside the training box (a no-op for the training rows)."""
+        x = (_raw_features(fractions, self.table) - np.asarray(self.mean)) / np.asarray(self.std)
+        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        if clip and self.low is not None and self.high is not None:
+            x = np.clip(x, np.asarray(self.low), np.asarray(self.high))
+        return torch.from_numpy(x.astype(np.float32))
 
 
 def _raw_features(fractions: sp.csr_matrix, table: str) -> np.ndarray:

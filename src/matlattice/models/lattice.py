@@ -141,10 +141,12 @@ class _LatticeBase(BaseEstimator):
         if not 0 < self.val_fraction < 0.5:
             raise ValueError(f"val_fraction={self.val_fraction!r}; expected a value in (0, 0.5)")
 
-    def _inputs(self, fractions: sp.csr_matrix) -> tuple[torch.Tensor, ...]:
+    def _inputs(self, fractions: sp.csr_matrix, *, clip: bool = True) -> tuple[torch.Tensor, ...]:
+        """Encoder inputs; MLP features of new materials are clipped to the training box
+        (``clip=False`` while training: train and validation rows see raw values)."""
         if self.encoder == "attention":
             return element_tokens(fractions)
-        return (self.standardizer_.transform(fractions),)
+        return (self.standardizer_.transform(fractions, clip=clip),)
 
     def _build_net(self) -> MultiTaskNet:
         n_tasks = len(self.tasks_)
@@ -270,7 +272,8 @@ class _LatticeBase(BaseEstimator):
         scaled_val = np.column_stack(
             [s.forward(val_values[:, j]) for j, s in enumerate(self.scalers_)]
         )
-        train_inputs, val_inputs = self._inputs(fractions), self._inputs(val_fractions)
+        train_inputs = self._inputs(fractions, clip=False)
+        val_inputs = self._inputs(val_fractions, clip=False)
         is_class = torch.tensor([k == "classification" for k in kinds])
         if monitor is not None:
             if int(self.n_jobs) > 1 and int(self.ensemble) > 1:
@@ -353,7 +356,7 @@ class _LatticeBase(BaseEstimator):
         self.domain_ = None
         if len(values) > 5 and len(val_values) > 0:
             self.domain_ = ApplicabilityDomain(seed=self.random_state).fit(
-                self.transform(fractions), self.transform(val_fractions)
+                self._unclipped_embedding(fractions), self._unclipped_embedding(val_fractions)
             )
         return self
 
@@ -372,6 +375,11 @@ class _LatticeBase(BaseEstimator):
         bottleneck, the posterior mean)."""
         return self._forward_members(X, embed=True)
 
+    def _unclipped_embedding(self, X: object) -> np.ndarray:
+        # distances to the training data must see how far out a material really is, so the
+        # training box that guards predictions is not applied here
+        return self._forward_members(X, embed=True, clip=False)
+
     def applicability(self, X: object) -> tuple[np.ndarray, np.ndarray]:
         """``(distance, in_domain)``, each ``(n,)``: the k-NN distance of each material to the
         training set in the embedding (1 = the median of held-out validation materials) and
@@ -382,7 +390,7 @@ class _LatticeBase(BaseEstimator):
             raise ValueError(
                 "no applicability domain: the model was fitted without validation rows"
             )
-        distance = self.domain_.distance(self.transform(X))
+        distance = self.domain_.distance(self._unclipped_embedding(X))
         return distance, distance <= self.domain_.threshold_
 
     def rate(self, X: object) -> np.ndarray:

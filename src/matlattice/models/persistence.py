@@ -99,7 +99,10 @@ def load_lattice(cls, folder: Path, format_version: int):
     model.scalers_ = [TargetScaler(**s) for s in config["scalers"]]
     if config["standardizer"] is not None:
         s = config["standardizer"]
-        model.standardizer_ = FeatureStandardizer(s["table"], tuple(s["mean"]), tuple(s["std"]))
+        box = {k: tuple(s[k]) for k in ("low", "high") if s.get(k) is not None}  # newer files
+        model.standardizer_ = FeatureStandardizer(
+            s["table"], tuple(s["mean"]), tuple(s["std"]), **box
+        )
     tensors = load_file(str(folder / "weights.safetensors"))
     model.cv_fold_, model.cv_residuals_ = None, None
     if "cv.fold" in tensors:

@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["TargetScaler", "choose_transform"]
+__all__ = ["RANGE_MARGIN", "TargetScaler", "choose_transform"]
+
+RANGE_MARGIN = 0.5  # predictions may leave the training range by half its width, no more
 
 
 def choose_transform(y: np.ndarray) -> str:
@@ -38,12 +40,18 @@ class TargetScaler:
     transform : {"none", "log"}
     center, scale : float, in transformed units
     task : {"regression", "classification"} (classification targets are not scaled)
+    low, high : float or None, in transformed units: the training range widened by
+        ``RANGE_MARGIN`` of its width on each side. :meth:`inverse` clips to it, so a wild
+        network output cannot become 1e200 W/(m K) through ``10**t``; None (files written
+        before the guard) clips nothing.
     """
 
     transform: str = "none"
     center: float = 0.0
     scale: float = 1.0
     task: str = "regression"
+    low: float | None = None
+    high: float | None = None
 
     @classmethod
     def fit(
@@ -63,7 +71,10 @@ class TargetScaler:
         center = float(np.median(t))
         q1, q3 = np.percentile(t, [25, 75])
         scale = float((q3 - q1) / 1.349) or float(np.std(t)) or 1.0
-        return cls(transform=transform, center=center, scale=scale, task=task)
+        width = float(t.max() - t.min()) if len(t) else 0.0
+        low = float(t.min()) - RANGE_MARGIN * width if len(t) else None
+        high = float(t.max()) + RANGE_MARGIN * width if len(t) else None
+        return cls(transform=transform, center=center, scale=scale, task=task, low=low, high=high)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """Targets -> scaled units (NaN stays NaN)."""
@@ -78,6 +89,8 @@ class TargetScaler:
         if self.task == "classification":
             return np.asarray(z, dtype=float)
         t = np.asarray(z, dtype=float) * self.scale + self.center
+        if self.low is not None and self.high is not None:
+            t = np.clip(t, self.low, self.high)
         return 10.0**t if self.transform == "log" else t
 
     def inverse_std(self, z: np.ndarray, z_std: np.ndarray) -> np.ndarray:
