@@ -45,6 +45,7 @@ def test_the_scarce_group_mate_gains_from_fine_tuning_and_the_gate_keeps_the_bet
     ungated = fit_fine_tuned(base, frame[~is_val], frame[is_val], tasks[:2], epochs=5, gate=False)
     assert {d["chosen"] for d in ungated.decisions.values()} == {"fine_tuned"}
     assert "val_mae_alone" not in ungated.decisions["g0_0"]
+    assert ungated.decisions["g0_0"]["val_gain"] is None
 
 
 def test_fine_tuning_refuses_what_it_cannot_do(planted):

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import mean_absolute_error
@@ -114,10 +113,10 @@ def fit_fine_tuned(
             if decision["val_mae_alone"] <= decision["val_mae_fine_tuned"]:
                 chosen = alone
         decision["chosen"] = "fine_tuned" if chosen is tuned else "alone"
-        decision["val_gain"] = (
+        decision["val_gain"] = (  # share of the alone model's validation MAE removed
             float(1 - decision["val_mae_fine_tuned"] / decision["val_mae_alone"])
             if gate and decision["val_mae_alone"] > 0
-            else float(np.nan)
+            else None
         )
         result.models[task] = chosen
         result.decisions[task] = decision
