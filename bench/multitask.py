@@ -43,9 +43,9 @@ from matlattice.io import atomic_write_json, atomic_write_text
 from matlattice.models import TargetScaler
 from matlattice.models.inputs import FeatureStandardizer
 from matlattice.represent.composition_stats import as_fractions
+from matlattice.run_models import train_val
 from matlattice.runs import (
     FitConfig,
-    _train_val,
     fit_run,
     load_run_models,
     score_task,
@@ -120,7 +120,7 @@ def rescore(config: FitConfig, out: Path) -> dict:
     ds = load_dataset(config.data, clean=config.clean, split_seed=config.seed)
     frame = split_labels(ds, metrics["split"], config.seed)
     test = frame[frame["_part"] == "test"]
-    fit_rows, _ = _train_val(frame[frame["_part"] != "test"])
+    fit_rows, _ = train_val(frame[frame["_part"] != "test"])
     tasks = list(metrics["tasks"])
     formulas = test["formula"].tolist()
     for model in load_run_models(out):

@@ -35,6 +35,13 @@ from matlattice.io import atomic_write_json, atomic_write_table, json_safe
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
 from matlattice.report.parity import save_parity_plot
 from matlattice.represent import ElementStatsFeaturizer
+from matlattice.run_models import (
+    MODELS,
+    auto_task_groups,
+    build_models,
+    fine_tuned_models,
+    train_val,
+)
 
 __all__ = [
     "MODELS",
@@ -51,9 +58,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SPLITS = ("official", "random", "chemsys", "cluster")
-
-
-MODELS = ("rf", "attention", "mlp")
 
 
 @dataclass(frozen=True)
@@ -165,82 +169,6 @@ def default_split(ds: Dataset) -> str:
     return "random"
 
 
-def _build_models(
-    config: FitConfig,
-    tasks: list[str],
-    kinds: list[str],
-    groups: list[list[str]] | None = None,
-) -> list[tuple[list[str], object, str]]:
-    """``(task names, estimator, name)`` covering all tasks for the model family; ``name``
-    labels its checkpoints and (with several estimators) its model folder.
-
-    Neural models get one estimator for the regression tasks and one for the classification
-    tasks, or with ``groups`` one estimator per group of regression tasks.
-    """
-    if config.model == "rf":
-        forest = MultiTaskForest(
-            n_estimators=config.n_estimators,
-            min_samples_leaf=config.min_samples_leaf,
-            task_types=tuple(kinds),
-            random_state=config.seed,
-        )
-        return [(tasks, forest, "forest")]
-    if config.model not in MODELS:
-        raise ValueError(f"model={config.model!r}; expected one of {MODELS}")
-    params = dict(
-        latent_dim=config.latent_dim,
-        element_table=config.element_table,
-        epochs=config.epochs,
-        patience=config.patience,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        ensemble=config.ensemble,
-        random_state=config.seed,
-        device=config.device,
-        n_jobs=config.n_jobs,
-        task_weighting=config.task_weighting,
-        adapter_dim=config.adapter_dim,
-        early_stopping=config.early_stopping,
-        heteroscedastic=config.heteroscedastic,
-        cv_members=config.cv_members,
-    )
-    regression = [t for t, k in zip(tasks, kinds, strict=True) if k == "regression"]
-    classification = [t for t, k in zip(tasks, kinds, strict=True) if k == "classification"]
-    built: list[tuple[list[str], object, str]] = []
-    if groups is not None:
-        for g, group in enumerate(groups):
-            built.append((list(group), LatticeRegressor(config.model, **params), f"group{g}"))
-    elif regression:
-        built.append((regression, LatticeRegressor(config.model, **params), "regression"))
-    if classification:
-        built.append((classification, LatticeClassifier(config.model, **params), "classification"))
-    return built
-
-
-def auto_task_groups(
-    train: pd.DataFrame, tasks: list[str], config: FitConfig
-) -> tuple[list[list[str]], dict]:
-    """Task groups recommended by the entanglement lattice of ``tasks`` measured on ``train``
-    (the training part only: one hard-sharing model, plus the pairwise transfer trainings
-    when ``config.auto_transfer``), and the lattice summary behind them."""
-    from matlattice.entangle.pipeline import entanglement_lattice
-    from matlattice.entangle.run import lattice_summary
-
-    if len(tasks) < 2:
-        return [list(tasks)], {}
-    frame = train[["formula", *tasks]].reset_index(drop=True)
-    result = entanglement_lattice(
-        frame,
-        tasks,
-        model_params={"early_stopping": config.early_stopping},
-        transfer=config.auto_transfer,
-        n_jobs=config.n_jobs,
-        seed=config.seed,
-        device=config.device,
-    )
-    return [list(g) for g in result.lattice.groups], lattice_summary(result)
-
-
 def _predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(prediction, ensemble std or None, probability of class 1 or None), each (n, t)."""
     if isinstance(model, MultiTaskForest):
@@ -317,17 +245,17 @@ def fit_run(
             task_groups, summary = auto_task_groups(train, regression, config)
             lattices[name] = {"groups": task_groups, "lattice": summary}
         if config.fine_tune:
-            fitted, gate_decisions[name] = _fine_tuned_models(
+            fitted, gate_decisions[name] = fine_tuned_models(
                 config, train, regression, out / "checkpoints" / name, progress
             )
             others = [k for k in kinds if k != "regression"]
             groups = fitted + (
-                _build_models(config, [t for t in tasks if t not in regression], others)
+                build_models(config, [t for t in tasks if t not in regression], others)
                 if others
                 else []
             )
         else:
-            fitted, groups = [], _build_models(config, tasks, kinds, task_groups)
+            fitted, groups = [], build_models(config, tasks, kinds, task_groups)
         test_formulas = test["formula"].tolist()
         pred = np.full((len(test), len(tasks)), np.nan)
         std = np.full_like(pred, np.nan)
@@ -342,7 +270,7 @@ def fit_run(
                 # rows with no label for this model's tasks carry nothing to learn from
                 fit_part, val_part = (
                     part[["formula", *group_tasks]].dropna(subset=group_tasks, how="all")
-                    for part in _train_val(train)
+                    for part in train_val(train)
                 )
                 model.fit(
                     fit_part,
@@ -414,41 +342,6 @@ def fit_run(
             out / "parity.png", panels, title=f"{ds.name}: {label}, {split} split, test part"
         )
     return metrics
-
-
-def _fine_tuned_models(
-    config: FitConfig,
-    train: pd.DataFrame,
-    regression: list[str],
-    checkpoints: Path,
-    progress: Callable[[str], None] | None,
-) -> tuple[list[tuple[list[str], object, str]], dict]:
-    """Fitted ``([task], model, "task_<task>")`` per regression task from shared pretraining
-    and per-task fine-tuning behind the validation gate, and the gate's decisions."""
-    from matlattice.models.fine_tuning import fit_fine_tuned
-
-    (base,) = [m for _, m, _ in _build_models(config, regression, ["regression"] * len(regression))]
-    fit_part, val_part = _train_val(train)
-    result = fit_fine_tuned(
-        base,
-        fit_part[["formula", *regression]],
-        val_part[["formula", *regression]],
-        regression,
-        checkpoint_dir=checkpoints,
-        resume=config.resume,
-        progress=progress,
-    )
-    fitted = [([t], result.models[t], f"task_{t}") for t in regression]
-    return fitted, result.decisions
-
-
-def _train_val(train: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Early-stopping split of a training frame: its val part, else a composition-level 10 %."""
-    if "_part" in train.columns and (train["_part"] == "val").any():
-        return train[train["_part"] == "train"], train[train["_part"] == "val"]
-    keys = composition_keys(parse_formulas(train["formula"].tolist()).fractions)
-    parts = random_split(keys, (0.9, 0.1, 0.0), seed=0)
-    return train[parts == "train"], train[parts == "val"]
 
 
 def _epoch_reporter(say: Callable[[str], None], epochs: int) -> Callable[[str, dict], None]:
