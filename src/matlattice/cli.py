@@ -241,6 +241,14 @@ def fit(
             "task the fine-tuned or the single-task model, whichever validates better."
         ),
     ] = False,
+    helpers: Annotated[
+        bool,
+        typer.Option(
+            help="Learn each task beside the properties whose transfer into it the lattice "
+            "measures as largest; keep per task that model or the single-task one, whichever "
+            "validates better."
+        ),
+    ] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -292,6 +300,7 @@ def fit(
             heteroscedastic=heteroscedastic,
             cv_members=cv_members,
             fine_tune=fine_tune,
+            helpers=helpers,
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)

@@ -84,6 +84,24 @@ def print_metrics(metrics: dict) -> None:
                 d["chosen"].replace("_", "-"),
             )
         console.print(gate)
+    for part, decisions in metrics.get("helper_gate", {}).items():
+        gate = Table(
+            "task",
+            "helpers",
+            "val MAE with helpers",
+            "val MAE alone",
+            "kept",
+            title=f"gate, {part}",
+        )
+        for task, d in decisions.items():
+            gate.add_row(
+                task,
+                ", ".join(d["helpers"]) or "-",
+                f"{d['val_mae_with_helpers']:.4g}" if "val_mae_with_helpers" in d else "-",
+                f"{d['val_mae_alone']:.4g}" if "val_mae_alone" in d else "-",
+                d["chosen"].replace("_", " "),
+            )
+        console.print(gate)
 
 
 def print_calibration(summary: dict) -> None:

@@ -1,6 +1,7 @@
 """The estimators a fit run trains: one per model family, one per task group the
-entanglement lattice recommends, or one per task fine-tuned from a shared model; and the
-early-stopping split of a training part."""
+entanglement lattice recommends, one per task fine-tuned from a shared model, or one per task
+learned beside the helpers the lattice recommends; and the early-stopping split of a training
+part."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskFore
 if TYPE_CHECKING:
     from matlattice.runs import FitConfig
 
-__all__ = ["MODELS", "auto_task_groups", "build_models", "fine_tuned_models", "train_val"]
+__all__ = [
+    "MODELS",
+    "auto_task_groups",
+    "build_models",
+    "fine_tuned_models",
+    "helper_models",
+    "train_val",
+]
 
 MODELS = ("rf", "attention", "mlp")
 
@@ -80,22 +88,64 @@ def auto_task_groups(
     """Task groups recommended by the entanglement lattice of ``tasks`` measured on ``train``
     (the training part only: one hard-sharing model, plus the pairwise transfer trainings
     when ``config.auto_transfer``), and the lattice summary behind them."""
-    from matlattice.entangle.pipeline import entanglement_lattice
-    from matlattice.entangle.run import lattice_summary
-
     if len(tasks) < 2:
         return [list(tasks)], {}
-    frame = train[["formula", *tasks]].reset_index(drop=True)
-    result = entanglement_lattice(
-        frame,
+    result = _training_lattice(train, tasks, config, transfer=config.auto_transfer)
+    return [list(g) for g in result.lattice.groups], _summary(result)
+
+
+def _training_lattice(train: pd.DataFrame, tasks: list[str], config: FitConfig, *, transfer: bool):
+    """The entanglement lattice of ``tasks`` measured on a training part (its own
+    composition-level validation share inside it), with the run's seed and device."""
+    from matlattice.entangle.pipeline import entanglement_lattice
+
+    return entanglement_lattice(
+        train[["formula", *tasks]].reset_index(drop=True),
         tasks,
         model_params={"early_stopping": config.early_stopping},
-        transfer=config.auto_transfer,
+        transfer=transfer,
         n_jobs=config.n_jobs,
         seed=config.seed,
         device=config.device,
     )
-    return [list(g) for g in result.lattice.groups], lattice_summary(result)
+
+
+def _summary(result) -> dict:
+    from matlattice.entangle.run import lattice_summary
+
+    return lattice_summary(result)
+
+
+def helper_models(
+    config: FitConfig,
+    train: pd.DataFrame,
+    regression: list[str],
+    checkpoints: Path,
+    progress: Callable[[str], None] | None,
+) -> tuple[list[tuple[list[str], object, str]], dict, dict]:
+    """Fitted ``([task], model, "task_<task>")`` per regression task, each learned beside the
+    helpers that the lattice of the training part recommends (its pairwise transfer trainings
+    measure the directed gains) behind the validation gate; the gate's decisions; the lattice
+    summary."""
+    from matlattice.models.auxiliary import fit_with_helpers
+
+    if progress:
+        progress(f"measuring the transfer lattice of {len(regression)} properties")
+    lattice = _training_lattice(train, regression, config, transfer=True)
+    (base,) = [m for _, m, _ in build_models(config, regression, ["regression"] * len(regression))]
+    fit_part, val_part = train_val(train)
+    result = fit_with_helpers(
+        base,
+        fit_part,
+        val_part,
+        lattice.lattice.helpers,
+        regression,
+        checkpoint_dir=checkpoints,
+        resume=config.resume,
+        progress=progress,
+    )
+    fitted = [([t], result.models[t], f"task_{t}") for t in regression]
+    return fitted, result.decisions, _summary(lattice)
 
 
 def fine_tuned_models(

@@ -40,6 +40,7 @@ from matlattice.run_models import (
     auto_task_groups,
     build_models,
     fine_tuned_models,
+    helper_models,
     train_val,
 )
 
@@ -76,6 +77,11 @@ class FitConfig:
     regression tasks, fine-tunes one model per task from its encoder and keeps, per task, the
     fine-tuned or the single-task model, whichever validates better
     (:func:`~matlattice.models.fine_tuning.fit_fine_tuned`).
+    ``helpers`` (neural models, explicit tasks) measures the lattice of the regression tasks
+    with its pairwise transfer trainings on each training part and trains one model per task
+    beside the properties whose directed transfer gain into it is largest, keeping per task
+    that model or the single-task one, whichever validates better
+    (:func:`~matlattice.models.auxiliary.fit_with_helpers`).
     """
 
     data: str
@@ -105,6 +111,7 @@ class FitConfig:
     heteroscedastic: bool = False
     cv_members: bool = False
     fine_tune: bool = False
+    helpers: bool = False
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -208,12 +215,15 @@ def fit_run(
         raise MatlatticeError(
             "tasks='auto' groups tasks for a shared embedding; use model attention or mlp"
         )
-    if config.fine_tune and (auto or config.model == "rf"):
-        raise MatlatticeError(
-            "fine_tune pretrains one shared neural model on the listed tasks; it needs model "
-            f"attention or mlp and explicit tasks (got model={config.model!r}, "
-            f"tasks={list(config.tasks)})"
-        )
+    if config.fine_tune and config.helpers:
+        raise MatlatticeError("choose one of fine_tune and helpers, not both")
+    for option in ("fine_tune", "helpers"):
+        if getattr(config, option) and (auto or config.model == "rf"):
+            raise MatlatticeError(
+                f"{option} trains one neural model per listed task; it needs model attention "
+                f"or mlp and explicit tasks (got model={config.model!r}, "
+                f"tasks={list(config.tasks)})"
+            )
     tasks = [] if auto else list(config.tasks)
     tasks = tasks or ds.properties
     unknown = [t for t in tasks if t not in ds.properties]
@@ -244,10 +254,16 @@ def fit_run(
                 progress(f"{name}: measuring the lattice of {len(regression)} properties")
             task_groups, summary = auto_task_groups(train, regression, config)
             lattices[name] = {"groups": task_groups, "lattice": summary}
-        if config.fine_tune:
-            fitted, gate_decisions[name] = fine_tuned_models(
-                config, train, regression, out / "checkpoints" / name, progress
-            )
+        if config.fine_tune or config.helpers:
+            if config.fine_tune:
+                fitted, gate_decisions[name] = fine_tuned_models(
+                    config, train, regression, out / "checkpoints" / name, progress
+                )
+            else:
+                fitted, gate_decisions[name], summary = helper_models(
+                    config, train, regression, out / "checkpoints" / name, progress
+                )
+                lattices[name] = {"helpers": summary.get("helpers", {}), "lattice": summary}
             others = [k for k in kinds if k != "regression"]
             groups = fitted + (
                 build_models(config, [t for t in tasks if t not in regression], others)
@@ -313,8 +329,10 @@ def fit_run(
         metrics["task_groups"] = {part: v["groups"] for part, v in lattices.items()}
     if config.fine_tune:
         metrics["fine_tune_gate"] = gate_decisions
+    if config.helpers:
+        metrics["helper_gate"] = gate_decisions
     out.mkdir(parents=True, exist_ok=True)
-    if auto:
+    if lattices:
         atomic_write_json(out / "task_groups.json", json_safe(lattices))
     preds = pd.concat(predictions, ignore_index=True)
     atomic_write_table(out / "predictions.parquet", preds)

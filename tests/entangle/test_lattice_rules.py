@@ -133,3 +133,24 @@ def test_steering_groups_join_above_the_typical_coupling_and_respect_gates():
     flat = np.full((6, 6), 0.3)
     np.fill_diagonal(flat, np.nan)
     assert steering_groups(tasks, flat, free) == [[t] for t in tasks]
+
+
+def test_helpers_follow_the_directed_transfer_gain_and_skip_artefacts():
+    from matlattice.entangle.lattice import recommend_helpers
+
+    tasks = ["plenty", "scarce", "copy", "alone"]
+    gain = np.full((4, 4), np.nan)
+    gain[0, 1] = 0.08  # plenty helps scarce ...
+    gain[1, 0] = -0.10  # ... which hurts plenty in return
+    gain[3, 1] = 0.03
+    gain[2, 0] = 0.50  # a duplicate of plenty: an artefact, never a helper
+    gain[0, 3] = 0.005  # below the minimum gain
+    duplicate = [{"kind": "duplicate", "tasks": ["plenty", "copy"], "evidence": {}}]
+
+    assert recommend_helpers(tasks, gain, duplicate) == {"scarce": ["plenty"]}
+    assert recommend_helpers(tasks, gain, duplicate, max_helpers=2) == {
+        "scarce": ["plenty", "alone"]
+    }
+    assert recommend_helpers(tasks, gain, [])["plenty"] == ["copy"]
+    assert recommend_helpers(tasks, gain, duplicate, min_gain=0.001)["alone"] == ["plenty"]
+    assert recommend_helpers(tasks, None, duplicate) == {}

@@ -100,3 +100,7 @@ def test_scarce_property_is_reported_asymmetric(formulas):
     mate = result.lattice.tasks.index("g0_0")
     assert gain[mate, s] > 0.1  # the scarce property borrows from its group mate...
     assert gain[mate, s] > gain[s, mate] + 0.1  # ...far more than it lends
+    # the steering follows the direction: the scarce property is learned beside a group mate,
+    # never beside the independent property or the duplicate's artefact pair
+    helpers = result.lattice.helpers[planted.sparse]
+    assert helpers and planted.group_of()[helpers[0]] == planted.group_of()[planted.sparse]

@@ -30,7 +30,10 @@ the combined weight) and derives:
 - **steering**: task groups (:func:`steering_groups`: the partition that maximises the
   within-group coupling above the lattice's typical level, gated pairs never together), task
   weights (inverse square root of the label count, mean 1, so a scarce task is not drowned),
-  per-edge oscillation flags with damped (exponential moving average) weights.
+  per-edge oscillation flags with damped (exponential moving average) weights, and with
+  transfer gains measured, **helpers** per property (:func:`recommend_helpers`: the
+  properties whose directed transfer gain into it is largest and above ``helper_min_gain``,
+  for an auxiliary-task model that learns it beside them).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "Lattice",
     "build_lattice",
     "classify_regime",
+    "recommend_helpers",
     "steering_groups",
 ]
 
@@ -64,6 +68,8 @@ GATES = {
     "asymmetry_min_gain": 0.05,
     "strong_edge_floor": 0.1,
     "strong_edge_ratio": 2.0,
+    "helper_min_gain": 0.01,
+    "max_helpers": 1,
 }
 
 REGIME_THRESHOLDS = {
@@ -96,6 +102,7 @@ class Lattice:
     task_weights: dict[str, float]
     oscillating: list[tuple[str, str]] = field(default_factory=list)
     communities: list[list[str]] = field(default_factory=list)
+    helpers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -284,6 +291,51 @@ def steering_groups(tasks: list[str], weight: np.ndarray, cut: np.ndarray) -> li
                 moved = True
     named = [[tasks[i] for i in g] for g in groups]
     return sorted(named, key=lambda g: tasks.index(g[0]))
+
+
+def recommend_helpers(
+    tasks: list[str],
+    gain: np.ndarray | None,
+    gates: list[dict],
+    *,
+    min_gain: float | None = None,
+    max_helpers: int | None = None,
+) -> dict[str, list[str]]:
+    """Per property ``t``, up to ``max_helpers`` properties ``s`` to learn it beside: those
+    with the largest directed transfer gain ``gain[s, t]`` (relative validation MAE of ``t``
+    trained with ``s`` against alone), at least ``min_gain``, best first. A pair under a
+    pathological gate (duplicate, trivial transform, one dominant source) never helps: its
+    gain is an artefact. Directed on purpose: a scarce property may borrow from a plentiful
+    one that it would hurt in return, which a partition into groups cannot express.
+
+    Properties without a helper are left out; with no transfer gains (``gain`` None) the
+    answer is empty. Defaults: ``GATES["helper_min_gain"]`` and ``GATES["max_helpers"]``.
+    """
+    if gain is None:
+        return {}
+    min_gain = GATES["helper_min_gain"] if min_gain is None else float(min_gain)
+    max_helpers = int(GATES["max_helpers"] if max_helpers is None else max_helpers)
+    index = {t: i for i, t in enumerate(tasks)}
+    artefact = np.zeros((len(tasks), len(tasks)), dtype=bool)
+    for g in gates:
+        if g["kind"] in _PATHOLOGICAL and len(g["tasks"]) == 2:
+            s, t = (index[x] for x in g["tasks"])
+            artefact[s, t] = artefact[t, s] = True
+    out: dict[str, list[str]] = {}
+    for t, target in enumerate(tasks):
+        ranked = sorted(
+            (
+                (-float(gain[s, t]), s)
+                for s in range(len(tasks))
+                if s != t
+                and not artefact[s, t]
+                and np.isfinite(gain[s, t])
+                and gain[s, t] >= min_gain
+            ),
+        )
+        if ranked and max_helpers > 0:
+            out[target] = [tasks[s] for _, s in ranked[:max_helpers]]
+    return out
 
 
 def _dynamics(trajectory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -479,4 +531,5 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
         task_weights=task_weights,
         oscillating=oscillating,
         communities=communities,
+        helpers=recommend_helpers(tasks, m.transfer_gain, gates),
     )

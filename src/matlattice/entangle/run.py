@@ -81,6 +81,7 @@ def lattice_summary(result: EntanglementResult, val=None) -> dict:
         "groups": lattice.groups,
         "communities": lattice.communities,
         "task_weights": lattice.task_weights,
+        "helpers": lattice.helpers,
         "risk_gates": lattice.risk_gates,
         "oscillating_edges": [list(pair) for pair in lattice.oscillating],
         "thresholds": {"gates": GATES, "regime": REGIME_THRESHOLDS},

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import mean_absolute_error
 
+from matlattice.models.auxiliary import validation_mae
 from matlattice.models.lattice import LatticeRegressor
 
 __all__ = ["FineTuneResult", "fit_fine_tuned"]
@@ -34,10 +34,6 @@ class FineTuneResult:
     shared: LatticeRegressor
     models: dict[str, LatticeRegressor] = field(default_factory=dict)
     decisions: dict[str, dict] = field(default_factory=dict)
-
-
-def _val_mae(model: LatticeRegressor, val: pd.DataFrame, task: str) -> float:
-    return float(mean_absolute_error(val[task], model.predict(val["formula"].tolist())))
 
 
 def fit_fine_tuned(
@@ -103,13 +99,13 @@ def fit_fine_tuned(
             resume=resume,
             init_from=shared,
         )
-        decision = {"val_mae_fine_tuned": _val_mae(tuned, val_part, task)}
+        decision = {"val_mae_fine_tuned": validation_mae(tuned, val_part, task)}
         chosen = tuned
         if gate:
             say(f"{task}: training alone for the gate")
             alone = clone(base).set_params(early_stopping="mean")
             alone.fit(fit_part, X_val=val_part, checkpoint_dir=folder(task, "alone"), resume=resume)
-            decision["val_mae_alone"] = _val_mae(alone, val_part, task)
+            decision["val_mae_alone"] = validation_mae(alone, val_part, task)
             if decision["val_mae_alone"] <= decision["val_mae_fine_tuned"]:
                 chosen = alone
         decision["chosen"] = "fine_tuned" if chosen is tuned else "alone"

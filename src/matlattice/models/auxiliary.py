@@ -1,0 +1,132 @@
+"""Auxiliary-task learning: each property learned beside the properties that help it, behind a
+negative-transfer gate.
+
+Transfer is directed: a property with 5k labels can gain from sharing an encoder with one
+labelled on 45k materials that it would itself hurt. A partition into task groups serves one
+direction only; here every property gets its own model, trained on it and its helpers (the
+lattice's :func:`~matlattice.entangle.lattice.recommend_helpers`) with the property's own
+early stopping, and keeps only its own head (:func:`~matlattice.models.task_selection.
+select_tasks`). The gate trains the property alone as well and keeps whichever model has the
+lower validation MAE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import mean_absolute_error
+
+from matlattice.models.lattice import LatticeRegressor
+from matlattice.models.task_selection import select_tasks
+
+__all__ = ["AuxiliaryResult", "fit_with_helpers", "validation_mae"]
+
+
+@dataclass
+class AuxiliaryResult:
+    """What :func:`fit_with_helpers` trained and chose.
+
+    ``models`` maps each property to the single-task :class:`LatticeRegressor` that serves it;
+    ``decisions`` holds, per property, its ``helpers``, the ``chosen`` arm (``"with_helpers"``
+    or ``"alone"``), both validation MAEs (in the property's unit) and ``val_gain``, the share
+    of the alone model's validation MAE that the helpers removed (None without the gate).
+    """
+
+    models: dict[str, LatticeRegressor] = field(default_factory=dict)
+    decisions: dict[str, dict] = field(default_factory=dict)
+
+
+def validation_mae(model: LatticeRegressor, val: pd.DataFrame, task: str) -> float:
+    """MAE of ``model``'s prediction of ``task`` on the labelled rows of ``val``."""
+    rows = val[["formula", task]].dropna()
+    pred = model.predict(rows["formula"].tolist()).reshape(len(rows), -1)
+    return float(mean_absolute_error(rows[task], pred[:, model.tasks_.index(task)]))
+
+
+def fit_with_helpers(
+    base: LatticeRegressor,
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    helpers: dict[str, list[str]],
+    tasks: list[str],
+    *,
+    gate: bool = True,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> AuxiliaryResult:
+    """One model per property of ``tasks``: with its helpers when it has any, else alone.
+
+    Parameters
+    ----------
+    base : unfitted estimator whose settings every model uses (cloned, never fitted itself);
+        a model with helpers stops early on each task's own validation loss
+        (``early_stopping="per_task"``), so the helpers never choose the target's epoch
+    train, val : frames with ``formula`` and every task and helper column (NaN = unlabelled);
+        ``val`` drives early stopping and the gate
+    helpers : property -> the properties to learn it beside (absent or empty: alone)
+    gate : train each property with helpers alone too and keep the better of the two on
+        validation MAE; without it the helpers' model is always kept
+    checkpoint_dir : per-model checkpoint folders (``<task>/with_helpers``, ``<task>/alone``)
+        so an interrupted fit resumes with ``resume``
+    """
+    needed = sorted({*tasks, *(h for t in tasks for h in helpers.get(t, []))})
+    missing = [t for t in needed if t not in train.columns or t not in val.columns]
+    if missing:
+        raise ValueError(f"tasks {missing} are not columns of both the train and val frames")
+    for task in tasks:
+        if task in helpers.get(task, []):
+            raise ValueError(f"{task!r} is listed as its own helper")
+
+    def folder(*parts: str) -> Path | None:
+        return Path(checkpoint_dir).joinpath(*parts) if checkpoint_dir is not None else None
+
+    def fit(columns: list[str], arm: str, **params) -> LatticeRegressor:
+        rows = [
+            part[["formula", *columns]].dropna(subset=columns, how="all") for part in (train, val)
+        ]
+        return (
+            clone(base)
+            .set_params(**params)
+            .fit(rows[0], X_val=rows[1], checkpoint_dir=folder(columns[0], arm), resume=resume)
+        )
+
+    result = AuxiliaryResult()
+    for task in tasks:
+        own = helpers.get(task, [])
+        if not own:
+            if progress is not None:
+                progress(f"{task}: no helper, training alone")
+            result.models[task] = fit([task], "alone")
+            result.decisions[task] = {"helpers": [], "chosen": "alone", "val_gain": None}
+            continue
+        if progress is not None:
+            progress(f"{task}: training beside {', '.join(own)}")
+        assisted = select_tasks(
+            fit([task, *own], "with_helpers", early_stopping="per_task"), [task]
+        )
+        decision = {
+            "helpers": list(own),
+            "val_mae_with_helpers": validation_mae(assisted, val, task),
+        }
+        chosen = assisted
+        if gate:
+            if progress is not None:
+                progress(f"{task}: training alone for the gate")
+            alone = fit([task], "alone")
+            decision["val_mae_alone"] = validation_mae(alone, val, task)
+            if decision["val_mae_alone"] <= decision["val_mae_with_helpers"]:
+                chosen = alone
+        decision["chosen"] = "with_helpers" if chosen is assisted else "alone"
+        decision["val_gain"] = (
+            float(1 - decision["val_mae_with_helpers"] / decision["val_mae_alone"])
+            if gate and decision["val_mae_alone"] > 0
+            else None
+        )
+        result.models[task] = chosen
+        result.decisions[task] = decision
+    return result
