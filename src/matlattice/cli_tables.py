@@ -44,6 +44,9 @@ def print_lattice(summary: dict) -> None:
         f"modularity {summary['modularity']:.3f}; groups: {summary['groups']}; "
         f"{len(summary['risk_gates'])} risk gates"
     )
+    if summary.get("helpers"):
+        pairs = "; ".join(f"{t} <- {', '.join(h)}" for t, h in summary["helpers"].items())
+        console.print(f"helpers (directed transfer, `fit --helpers`): {pairs}")
 
 
 def print_fidelity(summary: dict) -> None:

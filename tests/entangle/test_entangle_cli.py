@@ -39,6 +39,7 @@ def test_entangle_writes_the_contract(aflow, tmp_path):
         assert key in summary
     assert summary["regime"] == "pathological"  # the planted duplicate
     assert sorted(t for group in summary["groups"] for t in group) == sorted(planted.tasks)
+    assert summary["helpers"] == {}  # helpers read the transfer gains, not measured here
     assert (out / "lattice.png").stat().st_size > 10_000
     assert (out / "edge_heatmap.png").stat().st_size > 5_000
     # another config into the same folder is refused, nothing overwritten
