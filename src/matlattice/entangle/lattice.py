@@ -200,12 +200,13 @@ _PATHOLOGICAL = {"duplicate", "trivial_transform", "dominant_source"}
 _CUT = _PATHOLOGICAL | {"negative_transfer", "gradient_conflict"}
 
 
-def _cut_mask(tasks: list[str], gates: list[dict]) -> np.ndarray:
-    """``(T, T)`` True for pairs whose edge a gate cuts (both directions)."""
+def _cut_mask(tasks: list[str], gates: list[dict], kinds: set[str] = _CUT) -> np.ndarray:
+    """``(T, T)`` True for pairs under a gate of one of ``kinds`` (both directions); by
+    default the gates that cut an edge."""
     index = {t: i for i, t in enumerate(tasks)}
     cut = np.zeros((len(tasks), len(tasks)), dtype=bool)
     for gate in gates:
-        if gate["kind"] in _CUT and len(gate["tasks"]) == 2:
+        if gate["kind"] in kinds and len(gate["tasks"]) == 2:
             s, t = (index[x] for x in gate["tasks"])
             cut[s, t] = cut[t, s] = True
     return cut
@@ -315,12 +316,7 @@ def recommend_helpers(
         return {}
     min_gain = GATES["helper_min_gain"] if min_gain is None else float(min_gain)
     max_helpers = int(GATES["max_helpers"] if max_helpers is None else max_helpers)
-    index = {t: i for i, t in enumerate(tasks)}
-    artefact = np.zeros((len(tasks), len(tasks)), dtype=bool)
-    for g in gates:
-        if g["kind"] in _PATHOLOGICAL and len(g["tasks"]) == 2:
-            s, t = (index[x] for x in g["tasks"])
-            artefact[s, t] = artefact[t, s] = True
+    artefact = _cut_mask(tasks, gates, _PATHOLOGICAL)
     out: dict[str, list[str]] = {}
     for t, target in enumerate(tasks):
         ranked = sorted(
