@@ -224,6 +224,13 @@ def fit(
         str,
         typer.Option(help="mean | per_task (each task keeps the weights of its own best epoch)."),
     ] = "mean",
+    target_scale: Annotated[
+        str,
+        typer.Option(
+            help="iqr | mean_abs_dev (per-task target scale; mean_abs_dev does not collapse "
+            "when most labels share one value)."
+        ),
+    ] = "iqr",
     auto_transfer: Annotated[
         bool,
         typer.Option(help="With --tasks auto: add the pairwise transfer trainings to the lattice."),
@@ -257,6 +264,7 @@ def fit(
     ] = None,
 ):
     """Fit a model, score it on the held-out test part, write a run folder."""
+    from matlattice.models.scaling import SPREADS
     from matlattice.models.task_weighting import WEIGHTINGS
     from matlattice.runs import MODELS, SPLITS, FitConfig, fit_run
 
@@ -270,6 +278,10 @@ def fit(
         )
     if early_stopping not in ("mean", "per_task"):
         raise typer.BadParameter(f"--early-stopping {early_stopping!r}; expected mean or per_task")
+    if target_scale not in SPREADS:
+        raise typer.BadParameter(
+            f"--target-scale {target_scale!r}; expected one of {', '.join(SPREADS)}"
+        )
     if config is not None:
         settings = FitConfig.from_json(config)
     else:
@@ -296,6 +308,7 @@ def fit(
             task_weighting=task_weighting,
             adapter_dim=adapter_dim,
             early_stopping=early_stopping,
+            target_scale=target_scale,
             auto_transfer=auto_transfer,
             heteroscedastic=heteroscedastic,
             cv_members=cv_members,

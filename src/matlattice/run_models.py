@@ -66,6 +66,7 @@ def build_models(
         task_weighting=config.task_weighting,
         adapter_dim=config.adapter_dim,
         early_stopping=config.early_stopping,
+        target_scale=config.target_scale,
         heteroscedastic=config.heteroscedastic,
         cv_members=config.cv_members,
     )
@@ -102,7 +103,10 @@ def _training_lattice(train: pd.DataFrame, tasks: list[str], config: FitConfig, 
     return entanglement_lattice(
         train[["formula", *tasks]].reset_index(drop=True),
         tasks,
-        model_params={"early_stopping": config.early_stopping},
+        model_params={
+            "early_stopping": config.early_stopping,
+            "target_scale": config.target_scale,
+        },
         transfer=transfer,
         n_jobs=config.n_jobs,
         seed=config.seed,

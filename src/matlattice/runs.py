@@ -72,7 +72,7 @@ class FitConfig:
     ``auto_transfer`` adds the pairwise transfer trainings to that lattice, so that its
     negative-transfer gates can cut edges before grouping.
     ``task_weighting``, ``adapter_dim`` and ``early_stopping`` are the multi-task settings of
-    :class:`~matlattice.models.LatticeRegressor`.
+    :class:`~matlattice.models.LatticeRegressor`; ``target_scale`` its per-task target scale.
     ``fine_tune`` (neural models, explicit tasks) pretrains one hard-sharing model on all
     regression tasks, fine-tunes one model per task from its encoder and keeps, per task, the
     fine-tuned or the single-task model, whichever validates better
@@ -107,6 +107,7 @@ class FitConfig:
     task_weighting: str = "equal"
     adapter_dim: int = 0
     early_stopping: str = "mean"
+    target_scale: str = "iqr"
     auto_transfer: bool = False
     heteroscedastic: bool = False
     cv_members: bool = False

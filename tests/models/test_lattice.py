@@ -160,6 +160,22 @@ def test_tiny_and_skewed_scales_are_order_one():
     assert TargetScaler.fit(moduli).transform == "log"
 
 
+def test_mean_abs_dev_scale_survives_labels_piled_on_zero():
+    rng = np.random.default_rng(0)
+    # magnetic moments: 80 % zero (to within 1e-4 muB), the rest spread over a few muB
+    zero = rng.random(2000) < 0.8
+    moments = np.where(zero, rng.normal(0, 1e-4, 2000), rng.exponential(3.0, 2000))
+    iqr = TargetScaler.fit(moments, transform="none")
+    mad = TargetScaler.fit(moments, transform="none", spread="mean_abs_dev")
+    assert np.abs(iqr.forward(moments)).mean() > 100  # the IQR collapses onto the zeros
+    assert np.abs(mad.forward(moments)).mean() == pytest.approx(1.0)
+    np.testing.assert_allclose(mad.inverse(mad.forward(moments)), moments, atol=1e-12)
+    with pytest.raises(ValueError, match="spread='std'"):
+        TargetScaler.fit(moments, spread="std")
+    with pytest.raises(ValueError, match="target_scale='std'"):
+        LatticeRegressor("mlp", target_scale="std").fit(["NaCl", "KCl"], [1.0, 2.0])
+
+
 def test_padded_tokens():
     elements, amounts = element_tokens(parse_formulas(["NaCl", "Fe2O3Al"]).fractions)
     assert elements.shape == amounts.shape == (2, 3)

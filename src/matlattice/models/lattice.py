@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +27,9 @@ from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNe
 from matlattice.models.inference import forward_members, targets_frame
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.intervals import PredictiveUncertainty
-from matlattice.models.members import MemberJob, composition_folds, run_member
+from matlattice.models.members import MemberJob, composition_folds, member_nets, run_members
 from matlattice.models.persistence import load_lattice, save_lattice
-from matlattice.models.routing import route_snapshots
-from matlattice.models.scaling import TargetScaler
+from matlattice.models.scaling import SPREADS, TargetScaler
 from matlattice.models.task_weighting import WEIGHTINGS
 from matlattice.models.training import TrainConfig, TrainingMonitor
 from matlattice.represent.composition_stats import as_fractions
@@ -70,6 +67,7 @@ class _LatticeBase(BaseEstimator):
         schedule: str = "cosine",
         val_fraction: float = 0.1,
         target_transform: str = "auto",
+        target_scale: str = "iqr",
         ensemble: int = 1,
         kl_weight: float | None = None,
         task_weighting: str = "equal",
@@ -100,6 +98,7 @@ class _LatticeBase(BaseEstimator):
         self.schedule = schedule
         self.val_fraction = val_fraction
         self.target_transform = target_transform
+        self.target_scale = target_scale
         self.ensemble = ensemble
         self.kl_weight = kl_weight
         self.task_weighting = task_weighting
@@ -124,6 +123,8 @@ class _LatticeBase(BaseEstimator):
             raise ValueError(
                 f"task_weighting={self.task_weighting!r}; expected one of {WEIGHTINGS}"
             )
+        if self.target_scale not in SPREADS:
+            raise ValueError(f"target_scale={self.target_scale!r}; expected one of {SPREADS}")
         if self.early_stopping not in ("mean", "per_task"):
             raise ValueError(
                 f"early_stopping={self.early_stopping!r}; expected 'mean' or 'per_task'"
@@ -253,7 +254,12 @@ class _LatticeBase(BaseEstimator):
         self.tasks_ = [str(c) for c in targets.columns]
         kinds = [self._task_kind] * len(self.tasks_)
         self.scalers_ = [
-            TargetScaler.fit(values[:, j], task=kinds[j], transform=self.target_transform)
+            TargetScaler.fit(
+                values[:, j],
+                task=kinds[j],
+                transform=self.target_transform,
+                spread=self.target_scale,
+            )
             for j in range(len(self.tasks_))
         ]
         source = _load_source(init_from) if init_from is not None else None
@@ -305,45 +311,8 @@ class _LatticeBase(BaseEstimator):
             )
             for m in range(int(self.ensemble))
         ]
-        n_jobs = min(int(self.n_jobs), len(jobs))
-        if n_jobs > 1:
-            # one process per member, one thread each: faster than threads for small models
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
-                results = list(pool.map(run_member, jobs))
-            if progress is not None:
-                for m, result in enumerate(results):
-                    progress(f"member {m + 1}/{len(jobs)}", result.history[-1])
-        else:
-            results = [
-                run_member(job, progress, monitor if job.member == 0 else None) for job in jobs
-            ]
-        self.members_ = []
-        self.train_info_ = []
-        for result in results:
-            if result.task_states is None:
-                net = self._build_net()
-                net.load_state_dict(result.state_dict)
-            else:  # each task served by the weights of its own best epoch
-                net = route_snapshots(
-                    self._build_net,
-                    result.state_dict,
-                    result.best_epoch,
-                    result.task_states,
-                    result.task_best_epochs,
-                )
-            net.eval()
-            self.members_.append(net)
-            info = {
-                "best_epoch": result.best_epoch,
-                "best_val_loss": result.best_val_loss,
-                "epochs_run": result.epochs_run,
-            }
-            if result.task_best_epochs is not None:
-                info["task_best_epochs"] = dict(
-                    zip(self.tasks_, result.task_best_epochs, strict=True)
-                )
-            self.train_info_.append(info)
+        results = run_members(jobs, int(self.n_jobs), progress, monitor)
+        self.members_, self.train_info_ = member_nets(self._build_net, results, self.tasks_)
         self.n_train_ = len(values)
         self.n_val_ = len(val_values)
         self.n_features_in_ = 1
@@ -459,6 +428,10 @@ class LatticeRegressor(RegressorMixin, PredictiveUncertainty, _LatticeBase):
         Composition-level validation share when no validation data are given.
     target_transform : {"auto", "none", "log"}
         Per-task transform before robust scaling; ``"auto"`` logs positive right-skewed tasks.
+    target_scale : {"iqr", "mean_abs_dev"}, default "iqr"
+        Per-task scale: the interquartile range, or the mean absolute deviation from the
+        median, which does not collapse when most labels share one value (a property that is
+        zero for most materials; :mod:`matlattice.models.scaling`).
     ensemble : int, default 1
         Members trained with seeds ``random_state + k``.
     kl_weight : float, optional

@@ -1,10 +1,12 @@
-"""Training one ensemble member: the job a worker process receives, its seeding, transfer
-of encoder weights, the composition folds of CV members and MC-dropout switching."""
+"""Training ensemble members: the job a worker process receives, its seeding, transfer of
+encoder weights, running the members (in worker processes or in turn), turning their results
+into networks, the composition folds of CV members and MC-dropout switching."""
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +16,17 @@ from torch import nn
 
 from matlattice.errors import MatlatticeError
 from matlattice.models.encoders import MultiTaskNet
+from matlattice.models.routing import route_snapshots
 from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
 
-__all__ = ["MemberJob", "composition_folds", "dropout_on", "run_member"]
+__all__ = [
+    "MemberJob",
+    "composition_folds",
+    "dropout_on",
+    "member_nets",
+    "run_member",
+    "run_members",
+]
 
 
 def composition_folds(keys: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -88,3 +98,55 @@ def transfer_encoder(source, member: int, net: MultiTaskNet) -> None:
             "init_from model has a different encoder architecture (encoder, latent_dim, "
             f"d_model, layers, element table must match): {exc}"
         ) from exc
+
+
+def run_members(
+    jobs: list[MemberJob],
+    n_jobs: int,
+    progress: Callable[[str, dict], None] | None = None,
+    monitor: TrainingMonitor | None = None,
+) -> list:
+    """Train every member: in up to ``n_jobs`` spawned worker processes (one thread each,
+    faster than threads for small models; ``progress`` then hears each member's last epoch
+    only) or, with ``n_jobs <= 1``, here in turn (``monitor`` probes member 0)."""
+    n_jobs = min(n_jobs, len(jobs))
+    if n_jobs <= 1:
+        return [run_member(job, progress, monitor if job.member == 0 else None) for job in jobs]
+    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(run_member, jobs))
+    if progress is not None:
+        for m, result in enumerate(results):
+            progress(f"member {m + 1}/{len(jobs)}", result.history[-1])
+    return results
+
+
+def member_nets(
+    build_net: Callable[[], nn.Module], results: list, tasks: list[str]
+) -> tuple[list[nn.Module], list[dict]]:
+    """Each member's network in eval mode (with per-task early stopping, each task served by
+    the weights of its own best epoch) and its training summary (best epoch, best validation
+    loss, epochs run and, per task, its best epoch)."""
+    nets, infos = [], []
+    for result in results:
+        if result.task_states is None:
+            net = build_net()
+            net.load_state_dict(result.state_dict)
+        else:
+            net = route_snapshots(
+                build_net,
+                result.state_dict,
+                result.best_epoch,
+                result.task_states,
+                result.task_best_epochs,
+            )
+        net.eval()
+        nets.append(net)
+        info = {
+            "best_epoch": result.best_epoch,
+            "best_val_loss": result.best_val_loss,
+            "epochs_run": result.epochs_run,
+        }
+        if result.task_best_epochs is not None:
+            info["task_best_epochs"] = dict(zip(tasks, result.task_best_epochs, strict=True))
+        infos.append(info)
+    return nets, infos
