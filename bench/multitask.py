@@ -74,6 +74,8 @@ VARIANTS = {
     },
     "fine_tuned": {"fine_tune": True},
     "helpers": {"helpers": True},
+    "gated": {"gate": True},
+    "grouped_gated": {"tasks": ("auto",), "gate": True},
 }
 GOAL_SHARE, GOAL_WORST = 0.70, -0.02
 
@@ -89,6 +91,7 @@ def _config(args: argparse.Namespace, data: str, seed: int, **extra) -> FitConfi
         patience=args.patience,
         batch_size=args.batch_size,
         lr=args.lr,
+        target_scale=args.target_scale,
         **extra,
     )
 
@@ -172,7 +175,8 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
     tasks = load_dataset(data, clean=True).properties
     schemes: dict[str, dict] = {}
     for seed in args.seeds:
-        base = RUNS / data / f"seed{seed}"
+        scaled = data if args.target_scale == "iqr" else f"{data}_{args.target_scale}"
+        base = RUNS / scaled / f"seed{seed}"
         runs: dict[str, tuple[dict, float]] = {}
         singles = [
             _fit(
@@ -209,7 +213,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
             entry["seconds"].append(seconds)
             if "task_groups" in metrics:
                 entry.setdefault("groups", []).append(metrics["task_groups"]["test"])
-            for gate in ("fine_tune_gate", "helper_gate"):
+            for gate in ("fine_tune_gate", "helper_gate", "group_gate"):
                 if gate in metrics:
                     entry.setdefault("gate", []).append(metrics[gate]["test"])
         print(f"{data} seed {seed}: {', '.join(runs)} done", flush=True)
@@ -224,7 +228,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
     ds = load_dataset(data, clean=True)
     return {
         "dataset": data,
-        "title": None if args.baselines else f"{data}: {', '.join(args.variants)}",
+        "title": _title(data, args),
         "tasks": tasks,
         "units": {t: ds.info.property(t).unit for t in tasks},
         "n_labelled_train": {
@@ -232,13 +236,30 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
         },
         "seeds": list(args.seeds),
         "settings": {
-            k: getattr(args, k) for k in ("model", "latent_dim", "epochs", "patience", "lr")
+            k: getattr(args, k)
+            for k in ("model", "latent_dim", "epochs", "patience", "lr", "target_scale")
         },
         "schemes": schemes,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "command": " ".join(["python", "bench/multitask.py", *args.argv]),
     }
+
+
+def _title(data: str, args: argparse.Namespace) -> str | None:
+    """Section title of a run other than the default full table (None for that one)."""
+    parts = [] if args.baselines else [", ".join(args.variants)]
+    if args.target_scale != "iqr":
+        parts.append(f"every model with target scale {args.target_scale}")
+    return f"{data}: {'; '.join(parts)}" if parts else None
+
+
+def _file_name(data: str, args: argparse.Namespace) -> str:
+    """Result file stem: the dataset, then the variants without baselines, then the scale."""
+    parts = [data, *([] if args.baselines else args.variants)]
+    if args.target_scale != "iqr":
+        parts.append(args.target_scale)
+    return "_".join(parts)
 
 
 def _incoming_transfer(dataset: str) -> dict[str, float] | None:
@@ -399,6 +420,13 @@ def main() -> None:
         "<dataset>_<variants>.json beside the full table",
     )
     parser.add_argument(
+        "--target-scale",
+        default="iqr",
+        choices=("iqr", "mean_abs_dev"),
+        help="per-task target scale of every model (single-task included); a scale other "
+        "than iqr trains in its own run folders and writes <name>_<scale>.json",
+    )
+    parser.add_argument(
         "--rescore",
         action="store_true",
         help="re-predict finished runs trained before the extrapolation guards",
@@ -407,8 +435,7 @@ def main() -> None:
     args.argv = sys.argv[1:]
     FOLDER.mkdir(parents=True, exist_ok=True)
     for data in args.datasets:
-        name = data if args.baselines else "_".join([data, *args.variants])
-        atomic_write_json(FOLDER / f"{name}.json", run_dataset(data, args))
+        atomic_write_json(FOLDER / f"{_file_name(data, args)}.json", run_dataset(data, args))
         build_table()
     build_table()
 

@@ -256,6 +256,13 @@ def fit(
             "validates better."
         ),
     ] = False,
+    gate: Annotated[
+        bool,
+        typer.Option(
+            help="Train the tasks (or, with --tasks auto, each lattice group) once, each task "
+            "alone as well, and keep per task whichever validates better."
+        ),
+    ] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -314,6 +321,7 @@ def fit(
             cv_members=cv_members,
             fine_tune=fine_tune,
             helpers=helpers,
+            gate=gate,
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)

@@ -87,11 +87,17 @@ def print_metrics(metrics: dict) -> None:
                 d["chosen"].replace("_", "-"),
             )
         console.print(gate)
-    for part, decisions in metrics.get("helper_gate", {}).items():
+    for key, partners in (("helper_gate", "helpers"), ("group_gate", "group mates")):
+        _print_partner_gates(metrics.get(key, {}), partners)
+
+
+def _print_partner_gates(gates: dict, partners: str) -> None:
+    """Per part, each task's partners, its validation MAE with and without them, the kept arm."""
+    for part, decisions in gates.items():
         gate = Table(
             "task",
-            "helpers",
-            "val MAE with helpers",
+            partners,
+            f"val MAE with {partners}",
             "val MAE alone",
             "kept",
             title=f"gate, {part}",
@@ -102,7 +108,7 @@ def print_metrics(metrics: dict) -> None:
                 ", ".join(d["helpers"]) or "-",
                 f"{d['val_mae_with_helpers']:.4g}" if "val_mae_with_helpers" in d else "-",
                 f"{d['val_mae_alone']:.4g}" if "val_mae_alone" in d else "-",
-                d["chosen"].replace("_", " "),
+                f"with {partners}" if d["chosen"] == "with_helpers" else d["chosen"],
             )
         console.print(gate)
 

@@ -23,6 +23,7 @@ __all__ = [
     "auto_task_groups",
     "build_models",
     "fine_tuned_models",
+    "gated_group_models",
     "helper_models",
     "train_val",
 ]
@@ -150,6 +151,34 @@ def helper_models(
     )
     fitted = [([t], result.models[t], f"task_{t}") for t in regression]
     return fitted, result.decisions, _summary(lattice)
+
+
+def gated_group_models(
+    config: FitConfig,
+    train: pd.DataFrame,
+    groups: list[list[str]],
+    checkpoints: Path,
+    progress: Callable[[str], None] | None,
+) -> tuple[list[tuple[list[str], object, str]], dict]:
+    """Fitted ``([task], model, "task_<task>")`` per task of ``groups``: each group trained
+    once (per-task early stopping), each member of a group of two or more gated against the
+    member trained alone (the lower validation MAE is kept); and the gate's decisions."""
+    from matlattice.models.auxiliary import fit_with_helpers
+
+    tasks = [t for group in groups for t in group]
+    (base,) = [m for _, m, _ in build_models(config, tasks, ["regression"] * len(tasks))]
+    fit_part, val_part = train_val(train)
+    result = fit_with_helpers(
+        base,
+        fit_part,
+        val_part,
+        {t: [u for u in group if u != t] for group in groups for t in group},
+        tasks,
+        checkpoint_dir=checkpoints,
+        resume=config.resume,
+        progress=progress,
+    )
+    return [([t], result.models[t], f"task_{t}") for t in tasks], result.decisions
 
 
 def fine_tuned_models(

@@ -40,6 +40,7 @@ from matlattice.run_models import (
     auto_task_groups,
     build_models,
     fine_tuned_models,
+    gated_group_models,
     helper_models,
     train_val,
 )
@@ -82,6 +83,10 @@ class FitConfig:
     beside the properties whose directed transfer gain into it is largest, keeping per task
     that model or the single-task one, whichever validates better
     (:func:`~matlattice.models.auxiliary.fit_with_helpers`).
+    ``gate`` (neural models) trains the regression tasks as one group (explicit tasks) or by
+    the lattice's groups (``tasks=("auto",)``), once per group with per-task early stopping,
+    trains each member of a group of two or more alone as well and keeps, per task, whichever
+    validates better (:func:`~matlattice.run_models.gated_group_models`).
     """
 
     data: str
@@ -113,6 +118,7 @@ class FitConfig:
     cv_members: bool = False
     fine_tune: bool = False
     helpers: bool = False
+    gate: bool = False
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -216,8 +222,11 @@ def fit_run(
         raise MatlatticeError(
             "tasks='auto' groups tasks for a shared embedding; use model attention or mlp"
         )
-    if config.fine_tune and config.helpers:
-        raise MatlatticeError("choose one of fine_tune and helpers, not both")
+    schemes = [o for o in ("fine_tune", "helpers", "gate") if getattr(config, o)]
+    if len(schemes) > 1:
+        raise MatlatticeError(f"choose one of fine_tune, helpers and gate, not {schemes}")
+    if config.gate and config.model == "rf":
+        raise MatlatticeError("gate compares neural multi-task models with single-task ones")
     for option in ("fine_tune", "helpers"):
         if getattr(config, option) and (auto or config.model == "rf"):
             raise MatlatticeError(
@@ -255,8 +264,12 @@ def fit_run(
                 progress(f"{name}: measuring the lattice of {len(regression)} properties")
             task_groups, summary = auto_task_groups(train, regression, config)
             lattices[name] = {"groups": task_groups, "lattice": summary}
-        if config.fine_tune or config.helpers:
-            if config.fine_tune:
+        if config.fine_tune or config.helpers or config.gate:
+            if config.gate:
+                fitted, gate_decisions[name] = gated_group_models(
+                    config, train, task_groups or [regression], out / "checkpoints" / name, progress
+                )
+            elif config.fine_tune:
                 fitted, gate_decisions[name] = fine_tuned_models(
                     config, train, regression, out / "checkpoints" / name, progress
                 )
@@ -332,6 +345,8 @@ def fit_run(
         metrics["fine_tune_gate"] = gate_decisions
     if config.helpers:
         metrics["helper_gate"] = gate_decisions
+    if config.gate:
+        metrics["group_gate"] = gate_decisions
     out.mkdir(parents=True, exist_ok=True)
     if lattices:
         atomic_write_json(out / "task_groups.json", json_safe(lattices))

@@ -113,3 +113,32 @@ def test_fit_helpers_run_measures_the_lattice_and_writes_one_model_per_task(plan
     for extra in (["--tasks", "auto"], ["--fine-tune"]):
         refused = CliRunner().invoke(app, [*args, *extra, "--out", str(tmp_path / "x")])
         assert refused.exit_code != 0
+
+
+def test_fit_gate_trains_the_group_once_and_gates_each_member(planted, tmp_path):
+    tasks = ["g0_0", "g0_sparse", "indep"]
+    data = tmp_path / "planted.csv"
+    planted.frame[["formula", *tasks]].to_csv(data, index=False)
+    out = tmp_path / "run"
+    args = ["fit", str(data), "--model", "mlp", "--split", "random", "--epochs", "6"]
+    result = CliRunner().invoke(app, [*args, "--gate", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+    assert "group mates" in result.output  # the gate table is printed
+    gate = json.loads((out / "metrics.json").read_text())["group_gate"]["test"]
+    assert {t: sorted(d["helpers"]) for t, d in gate.items()} == {
+        t: sorted(set(tasks) - {t}) for t in tasks
+    }
+    for decision in gate.values():
+        better = min(decision["val_mae_with_helpers"], decision["val_mae_alone"])
+        assert decision["val_mae_" + decision["chosen"]] == better
+    # one shared model (under the first task's folder), one alone model per task
+    trained = sorted(
+        p.relative_to(out / "checkpoints" / "test").as_posix()
+        for p in (out / "checkpoints" / "test").glob("*/*")
+    )
+    assert trained == ["g0_0/alone", "g0_0/with_helpers", "g0_sparse/alone", "indep/alone"]
+    assert sorted(p.name for p in out.glob("model_task_*")) == [f"model_task_{t}" for t in tasks]
+
+    refused = CliRunner().invoke(app, [*args, "--gate", "--helpers", "--out", str(tmp_path / "x")])
+    assert refused.exit_code != 0 and "not ['helpers', 'gate']" in refused.output

@@ -7,7 +7,8 @@ direction only; here every property gets its own model, trained on it and its he
 lattice's :func:`~matlattice.entangle.lattice.recommend_helpers`) with the property's own
 early stopping, and keeps only its own head (:func:`~matlattice.models.task_selection.
 select_tasks`). The gate trains the property alone as well and keeps whichever model has the
-lower validation MAE.
+lower validation MAE. Properties whose partners make the same set (a task group: each member's
+partners are the other members) share one model, trained once.
 """
 
 from __future__ import annotations
@@ -71,8 +72,13 @@ def fit_with_helpers(
     helpers : property -> the properties to learn it beside (absent or empty: alone)
     gate : train each property with helpers alone too and keep the better of the two on
         validation MAE; without it the helpers' model is always kept
-    checkpoint_dir : per-model checkpoint folders (``<task>/with_helpers``, ``<task>/alone``)
-        so an interrupted fit resumes with ``resume``
+    checkpoint_dir : per-model checkpoint folders (``<task>/with_helpers``, ``<task>/alone``;
+        a model shared by several tasks under its first task) so an interrupted fit resumes
+        with ``resume``
+
+    A set of columns (task and helpers) trains one model whichever of its tasks asks first:
+    ``helpers = {t: [other members of t's group]}`` trains each group once and gates each of
+    its members against the member alone.
     """
     needed = sorted({*tasks, *(h for t in tasks for h in helpers.get(t, []))})
     missing = [t for t in needed if t not in train.columns or t not in val.columns]
@@ -95,6 +101,14 @@ def fit_with_helpers(
             .fit(rows[0], X_val=rows[1], checkpoint_dir=folder(columns[0], arm), resume=resume)
         )
 
+    shared: dict[frozenset[str], LatticeRegressor] = {}
+
+    def fit_shared(columns: list[str]) -> LatticeRegressor:
+        key = frozenset(columns)
+        if key not in shared:
+            shared[key] = fit(columns, "with_helpers", early_stopping="per_task")
+        return shared[key]
+
     result = AuxiliaryResult()
     for task in tasks:
         own = helpers.get(task, [])
@@ -105,10 +119,11 @@ def fit_with_helpers(
             result.decisions[task] = {"helpers": [], "chosen": "alone", "val_gain": None}
             continue
         if progress is not None:
-            progress(f"{task}: training beside {', '.join(own)}")
-        assisted = select_tasks(
-            fit([task, *own], "with_helpers", early_stopping="per_task"), [task]
-        )
+            done = frozenset([task, *own]) in shared
+            progress(
+                f"{task}: {'reusing the model' if done else 'training'} beside {', '.join(own)}"
+            )
+        assisted = select_tasks(fit_shared([task, *own]), [task])
         decision = {
             "helpers": list(own),
             "val_mae_with_helpers": validation_mae(assisted, val, task),
