@@ -279,7 +279,8 @@ def _incoming_transfer(dataset: str) -> dict[str, float] | None:
 def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
     """Per property: how often the validation gate kept the multi-task model (fine-tuned, or
     learned beside its helpers), its mean validation gain over the single-task model, and the
-    lattice's best incoming transfer; for ``helpers`` also the helpers of each seed."""
+    lattice's best incoming transfer; for ``helpers`` and ``gated`` also each seed's partners
+    (helpers or group mates)."""
     incoming = _incoming_transfer(r["dataset"]) or {}
     goal = "met" if scheme["goal_met"] else "not met"
     helpers = any("helpers" in d for g in scheme["gate"] for d in g.values())
@@ -289,7 +290,7 @@ def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
         f"`entangle/{r['dataset']}_transfer/lattice.json` (seed 0, pairwise trainings on the "
         f"training part); goal **{goal}**.",
         "",
-        ("| property | helpers (each seed) " if helpers else "| property ")
+        ("| property | partners (each seed) " if helpers else "| property ")
         + "| multi-task kept | mean val gain over alone | lattice: best incoming transfer "
         "| test Δ |",
         "|---|---|---|---|---|" + ("---|" if helpers else ""),
