@@ -256,6 +256,8 @@ def fit_run(
     lattices: dict[str, dict] = {}
     gate_decisions: dict[str, dict] = {}
     regression = [t for t, k in zip(tasks, kinds, strict=True) if k == "regression"]
+    if schemes and not regression:
+        raise MatlatticeError(f"{schemes[0]} gates regression tasks; {tasks} has none")
     for name, train_mask, test_mask in parts:
         train, test = frame[train_mask.to_numpy()], frame[test_mask.to_numpy()]
         task_groups = None
