@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from matlattice.data import load_dataset
@@ -32,6 +33,20 @@ from matlattice.runs import split_labels
 
 RESULTS = Path(__file__).parent / "results"
 SETTINGS = dict(latent_dim=32, epochs=200, patience=30, batch_size=256, lr=1e-3)
+
+
+def fit_per_task(
+    fit_rows: pd.DataFrame, val_rows: pd.DataFrame, *, seed: int, target_scale: str
+) -> LatticeRegressor:
+    """The probes' model: the benchmark's MLP settings, each task stopped at its own best
+    validation epoch (``fit_rows`` and ``val_rows``: ``formula`` and the task columns)."""
+    return LatticeRegressor(
+        "mlp",
+        early_stopping="per_task",
+        target_scale=target_scale,
+        random_state=seed,
+        **SETTINGS,
+    ).fit(fit_rows, X_val=val_rows)
 
 
 def partner_sets(target: str, tasks: list[str], peers: list[str]) -> dict[str, list[str]]:
@@ -65,13 +80,7 @@ def main() -> None:
             columns = [target, *partners]
             rows = [p.loc[p[target].notna(), ["formula", *columns]] for p in (fit_part, val_part)]
             start = time.perf_counter()
-            model = LatticeRegressor(
-                "mlp",
-                early_stopping="per_task",
-                target_scale=args.target_scale,
-                random_state=args.seed,
-                **SETTINGS,
-            ).fit(rows[0], X_val=rows[1])
+            model = fit_per_task(*rows, seed=args.seed, target_scale=args.target_scale)
             runs.setdefault(target, {})[name] = {
                 "val": validation_mae(model, val_part, target),
                 "test": validation_mae(model, test, target),

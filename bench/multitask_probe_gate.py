@@ -21,19 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
+from multitask_probe_colabelled import SETTINGS, fit_per_task
 
 from matlattice.composition import composition_keys
 from matlattice.data import load_dataset
 from matlattice.data.splits import random_split
 from matlattice.io import atomic_write_json
-from matlattice.models import LatticeRegressor
 from matlattice.models.auxiliary import validation_mae
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.run_models import train_val
 from matlattice.runs import split_labels
 
 RESULTS = Path(__file__).parent / "results"
-SETTINGS = dict(latent_dim=32, epochs=200, patience=30, batch_size=256, lr=1e-3)
 
 
 def main() -> None:
@@ -59,13 +58,7 @@ def main() -> None:
             p[["formula", *columns]].dropna(subset=columns, how="all")
             for p in (fit_part, parts["stop"])
         ]
-        model = LatticeRegressor(
-            "mlp",
-            early_stopping="per_task",
-            target_scale=args.target_scale,
-            random_state=args.seed,
-            **SETTINGS,
-        ).fit(rows[0], X_val=rows[1])
+        model = fit_per_task(*rows, seed=args.seed, target_scale=args.target_scale)
         name = "joint" if len(columns) > 1 else "alone"
         for t in columns:
             runs.setdefault(t, {})[name] = {

@@ -132,25 +132,13 @@ def helper_models(
     helpers that the lattice of the training part recommends (its pairwise transfer trainings
     measure the directed gains) behind the validation gate; the gate's decisions; the lattice
     summary."""
-    from matlattice.models.auxiliary import fit_with_helpers
-
     if progress:
         progress(f"measuring the transfer lattice of {len(regression)} properties")
     lattice = _training_lattice(train, regression, config, transfer=True)
-    (base,) = [m for _, m, _ in build_models(config, regression, ["regression"] * len(regression))]
-    fit_part, val_part = train_val(train)
-    result = fit_with_helpers(
-        base,
-        fit_part,
-        val_part,
-        lattice.lattice.helpers,
-        regression,
-        checkpoint_dir=checkpoints,
-        resume=config.resume,
-        progress=progress,
+    fitted, decisions = _partner_models(
+        config, train, regression, lattice.lattice.helpers, checkpoints, progress
     )
-    fitted = [([t], result.models[t], f"task_{t}") for t in regression]
-    return fitted, result.decisions, _summary(lattice)
+    return fitted, decisions, _summary(lattice)
 
 
 def gated_group_models(
@@ -163,16 +151,31 @@ def gated_group_models(
     """Fitted ``([task], model, "task_<task>")`` per task of ``groups``: each group trained
     once (per-task early stopping), each member of a group of two or more gated against the
     member trained alone (the lower validation MAE is kept); and the gate's decisions."""
+    mates = {t: [u for u in group if u != t] for group in groups for t in group}
+    return _partner_models(
+        config, train, [t for group in groups for t in group], mates, checkpoints, progress
+    )
+
+
+def _partner_models(
+    config: FitConfig,
+    train: pd.DataFrame,
+    tasks: list[str],
+    partners: dict[str, list[str]],
+    checkpoints: Path,
+    progress: Callable[[str], None] | None,
+) -> tuple[list[tuple[list[str], object, str]], dict]:
+    """One gated single-head model per task, learned beside its ``partners``
+    (:func:`~matlattice.models.auxiliary.fit_with_helpers` on the early-stopping split)."""
     from matlattice.models.auxiliary import fit_with_helpers
 
-    tasks = [t for group in groups for t in group]
     (base,) = [m for _, m, _ in build_models(config, tasks, ["regression"] * len(tasks))]
     fit_part, val_part = train_val(train)
     result = fit_with_helpers(
         base,
         fit_part,
         val_part,
-        {t: [u for u in group if u != t] for group in groups for t in group},
+        partners,
         tasks,
         checkpoint_dir=checkpoints,
         resume=config.resume,
