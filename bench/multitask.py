@@ -92,6 +92,9 @@ def _config(args: argparse.Namespace, data: str, seed: int, **extra) -> FitConfi
         batch_size=args.batch_size,
         lr=args.lr,
         target_scale=args.target_scale,
+        ensemble=args.ensemble,
+        cv_members=args.cv_members,
+        n_jobs=args.n_jobs,
         **extra,
     )
 
@@ -175,8 +178,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
     tasks = load_dataset(data, clean=True).properties
     schemes: dict[str, dict] = {}
     for seed in args.seeds:
-        scaled = data if args.target_scale == "iqr" else f"{data}_{args.target_scale}"
-        base = RUNS / scaled / f"seed{seed}"
+        base = RUNS / "_".join([data, *_setting_tags(args)]) / f"seed{seed}"
         runs: dict[str, tuple[dict, float]] = {}
         singles = [
             _fit(
@@ -237,7 +239,16 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
         "seeds": list(args.seeds),
         "settings": {
             k: getattr(args, k)
-            for k in ("model", "latent_dim", "epochs", "patience", "lr", "target_scale")
+            for k in (
+                "model",
+                "latent_dim",
+                "epochs",
+                "patience",
+                "lr",
+                "target_scale",
+                "ensemble",
+                "cv_members",
+            )
         },
         "schemes": schemes,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -246,20 +257,29 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
     }
 
 
+def _setting_tags(args: argparse.Namespace) -> list[str]:
+    """Tags of the settings that differ from the default runs (each gets its own run folders
+    and result file): the target scale, the CV-member ensemble."""
+    tags = [] if args.target_scale == "iqr" else [args.target_scale]
+    if args.ensemble > 1:
+        tags.append(f"cv{args.ensemble}" if args.cv_members else f"ens{args.ensemble}")
+    return tags
+
+
 def _title(data: str, args: argparse.Namespace) -> str | None:
     """Section title of a run other than the default full table (None for that one)."""
     parts = [] if args.baselines else [", ".join(args.variants)]
     if args.target_scale != "iqr":
         parts.append(f"every model with target scale {args.target_scale}")
+    if args.ensemble > 1:
+        kind = "CV members (out-of-fold gate)" if args.cv_members else "members"
+        parts.append(f"every model an ensemble of {args.ensemble} {kind}")
     return f"{data}: {'; '.join(parts)}" if parts else None
 
 
 def _file_name(data: str, args: argparse.Namespace) -> str:
-    """Result file stem: the dataset, then the variants without baselines, then the scale."""
-    parts = [data, *([] if args.baselines else args.variants)]
-    if args.target_scale != "iqr":
-        parts.append(args.target_scale)
-    return "_".join(parts)
+    """Result file stem: the dataset, then the variants without baselines, then the tags."""
+    return "_".join([data, *([] if args.baselines else args.variants), *_setting_tags(args)])
 
 
 def _incoming_transfer(dataset: str) -> dict[str, float] | None:
@@ -284,20 +304,23 @@ def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
     incoming = _incoming_transfer(r["dataset"]) or {}
     goal = "met" if scheme["goal_met"] else "not met"
     helpers = any("helpers" in d for g in scheme["gate"] for d in g.values())
+    oof = any(d.get("gate_on") == "out_of_fold" for g in scheme["gate"] for d in g.values())
+    error, gain_key = ("out-of-fold", "oof_gain") if oof else ("validation", "val_gain")
     lines = [
-        f"`{name}`, the validation gate per property (seeds {r['seeds']}); lattice: the "
+        f"`{name}`, the {error} gate per property (seeds {r['seeds']}); lattice: the "
         "largest directed transfer gain into the property in "
         f"`entangle/{r['dataset']}_transfer/lattice.json` (seed 0, pairwise trainings on the "
         f"training part); goal **{goal}**.",
         "",
         ("| property | partners (each seed) " if helpers else "| property ")
-        + "| multi-task kept | mean val gain over alone | lattice: best incoming transfer "
+        + f"| multi-task kept | mean {'out-of-fold' if oof else 'val'} gain over alone "
+        "| lattice: best incoming transfer "
         "| test Δ |",
         "|---|---|---|---|---|" + ("---|" if helpers else ""),
     ]
     for t in r["tasks"]:
         kept = sum(g[t]["chosen"] != "alone" for g in scheme["gate"])
-        gains = [g[t]["val_gain"] for g in scheme["gate"] if g[t]["val_gain"] is not None]
+        gains = [g[t][gain_key] for g in scheme["gate"] if g[t].get(gain_key) is not None]
         val_gain = f"{np.mean(gains):+.1%}" if gains else "-"
         lattice = f"{incoming[t]:+.1%}" if t in incoming else "-"
         chosen = (
@@ -427,6 +450,15 @@ def main() -> None:
         help="per-task target scale of every model (single-task included); a scale other "
         "than iqr trains in its own run folders and writes <name>_<scale>.json",
     )
+    parser.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        help="members per model (single-task included); with --cv-members member k never "
+        "sees composition fold k and the gates read out-of-fold errors",
+    )
+    parser.add_argument("--cv-members", action="store_true")
+    parser.add_argument("--n-jobs", type=int, default=1, help="worker processes per model")
     parser.add_argument(
         "--rescore",
         action="store_true",

@@ -27,7 +27,7 @@ import torch
 from matlattice.data import load_dataset
 from matlattice.io import atomic_write_json
 from matlattice.models import LatticeRegressor
-from matlattice.models.auxiliary import validation_mae
+from matlattice.models.gate import validation_mae
 from matlattice.run_models import train_val
 from matlattice.runs import split_labels
 

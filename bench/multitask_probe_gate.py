@@ -27,7 +27,7 @@ from matlattice.composition import composition_keys
 from matlattice.data import load_dataset
 from matlattice.data.splits import random_split
 from matlattice.io import atomic_write_json
-from matlattice.models.auxiliary import validation_mae
+from matlattice.models.gate import validation_mae
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.run_models import train_val
 from matlattice.runs import split_labels

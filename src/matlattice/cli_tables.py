@@ -77,39 +77,27 @@ def print_metrics(metrics: dict) -> None:
                 std = f" ± {m[key + '_std']:.3g}" if key + "_std" in m else ""
                 table.add_row(task, key, f"{m[key]:.4g}{std}", str(m["n_train"]), str(m["n_test"]))
     console.print(table)
-    for part, decisions in metrics.get("fine_tune_gate", {}).items():
-        gate = Table("task", "val MAE fine-tuned", "val MAE alone", "kept", title=f"gate, {part}")
-        for task, d in decisions.items():
-            gate.add_row(
-                task,
-                f"{d['val_mae_fine_tuned']:.4g}",
-                f"{d['val_mae_alone']:.4g}" if "val_mae_alone" in d else "-",
-                d["chosen"].replace("_", "-"),
-            )
-        console.print(gate)
-    for key, partners in (("helper_gate", "helpers"), ("group_gate", "group mates")):
-        _print_partner_gates(metrics.get(key, {}), partners)
+    _print_gates(metrics.get("fine_tune_gate", {}), "fine_tuned", "fine-tuned")
+    _print_gates(metrics.get("helper_gate", {}), "with_helpers", "with helpers", "helpers")
+    _print_gates(metrics.get("group_gate", {}), "with_helpers", "with group mates", "group mates")
 
 
-def _print_partner_gates(gates: dict, partners: str) -> None:
-    """Per part, each task's partners, its validation MAE with and without them, the kept arm."""
+def _print_gates(gates: dict, arm: str, label: str, partners: str | None = None) -> None:
+    """Per part and task: its ``partners`` (if any), the error the gate read (validation or
+    out-of-fold MAE) of the multi-task ``arm`` and of the task alone, and the kept arm."""
     for part, decisions in gates.items():
-        gate = Table(
-            "task",
-            partners,
-            f"val MAE with {partners}",
-            "val MAE alone",
-            "kept",
-            title=f"gate, {part}",
-        )
+        out_of_fold = any(d.get("gate_on") == "out_of_fold" for d in decisions.values())
+        metric, name = ("oof", "out-of-fold") if out_of_fold else ("val", "val")
+        columns = ["task", *([partners] if partners else []), f"{name} MAE {label}"]
+        gate = Table(*columns, f"{name} MAE alone", "kept", title=f"gate, {part}")
         for task, d in decisions.items():
-            gate.add_row(
-                task,
-                ", ".join(d["helpers"]) or "-",
-                f"{d['val_mae_with_helpers']:.4g}" if "val_mae_with_helpers" in d else "-",
-                f"{d['val_mae_alone']:.4g}" if "val_mae_alone" in d else "-",
-                f"with {partners}" if d["chosen"] == "with_helpers" else d["chosen"],
-            )
+            cells = [
+                f"{d[f'{metric}_mae_{k}']:.4g}" if f"{metric}_mae_{k}" in d else "-"
+                for k in (arm, "alone")
+            ]
+            partner_cell = [", ".join(d["helpers"]) or "-"] if partners else []
+            kept = label if d["chosen"] == arm else d["chosen"]
+            gate.add_row(task, *partner_cell, *cells, kept)
         console.print(gate)
 
 

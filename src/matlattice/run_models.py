@@ -150,7 +150,8 @@ def gated_group_models(
 ) -> tuple[list[tuple[list[str], object, str]], dict]:
     """Fitted ``([task], model, "task_<task>")`` per task of ``groups``: each group trained
     once (per-task early stopping), each member of a group of two or more gated against the
-    member trained alone (the lower validation MAE is kept); and the gate's decisions."""
+    member trained alone (the lower gate error is kept: :mod:`~matlattice.models.gate`); and
+    the gate's decisions."""
     mates = {t: [u for u in group if u != t] for group in groups for t in group}
     return _partner_models(
         config, train, [t for group in groups for t in group], mates, checkpoints, progress

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from matlattice.cli import app
 from matlattice.data.synthetic_tasks import planted_tasks
 from matlattice.models import LatticeRegressor
-from matlattice.models.auxiliary import fit_with_helpers, validation_mae
+from matlattice.models.auxiliary import fit_with_helpers
+from matlattice.models.gate import validation_mae
 from matlattice.models.routing import TaskRoutedNet
 from matlattice.models.task_selection import select_tasks
 from matlattice.runs import predict_run
@@ -139,6 +140,16 @@ def test_fit_gate_trains_the_group_once_and_gates_each_member(planted, tmp_path)
     )
     assert trained == ["g0_0/alone", "g0_0/with_helpers", "g0_sparse/alone", "indep/alone"]
     assert sorted(p.name for p in out.glob("model_task_*")) == [f"model_task_{t}" for t in tasks]
+
+    cv = [*args, "--gate", "--ensemble", "2", "--cv-members", "--out", str(tmp_path / "cv")]
+    result = CliRunner().invoke(app, cv)
+    assert result.exit_code == 0, result.output
+    assert "out-of-fold" in result.output  # the gate table names the error it read
+    gate = json.loads((tmp_path / "cv" / "metrics.json").read_text())["group_gate"]["test"]
+    for decision in gate.values():  # CV members: the gate reads out-of-fold errors
+        assert decision["gate_on"] == "out_of_fold"
+        better = min(decision["oof_mae_with_helpers"], decision["oof_mae_alone"])
+        assert decision["oof_mae_" + decision["chosen"]] == better
 
     refused = CliRunner().invoke(app, [*args, "--gate", "--helpers", "--out", str(tmp_path / "x")])
     assert refused.exit_code != 0 and "not ['helpers', 'gate']" in refused.output

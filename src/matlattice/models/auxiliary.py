@@ -7,8 +7,9 @@ direction only; here every property gets its own model, trained on it and its he
 lattice's :func:`~matlattice.entangle.lattice.recommend_helpers`) with the property's own
 early stopping, and keeps only its own head (:func:`~matlattice.models.task_selection.
 select_tasks`). The gate trains the property alone as well and keeps whichever model has the
-lower validation MAE. Properties whose partners make the same set (a task group: each member's
-partners are the other members) share one model, trained once.
+lower gate error (:mod:`~matlattice.models.gate`: the validation MAE, or with
+cross-validation members the out-of-fold MAE). Properties whose partners make the same set
+(a task group: each member's partners are the other members) share one model, trained once.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import mean_absolute_error
 
+from matlattice.models.gate import gate_decision
 from matlattice.models.lattice import LatticeRegressor
 from matlattice.models.task_selection import select_tasks
 
-__all__ = ["AuxiliaryResult", "fit_with_helpers", "validation_mae"]
+__all__ = ["AuxiliaryResult", "fit_with_helpers"]
 
 
 @dataclass
@@ -33,19 +34,12 @@ class AuxiliaryResult:
 
     ``models`` maps each property to the single-task :class:`LatticeRegressor` that serves it;
     ``decisions`` holds, per property, its ``helpers``, the ``chosen`` arm (``"with_helpers"``
-    or ``"alone"``), both validation MAEs (in the property's unit) and ``val_gain``, the share
-    of the alone model's validation MAE that the helpers removed (None without the gate).
+    or ``"alone"``) and the gate's errors and gains
+    (:func:`~matlattice.models.gate.gate_decision`).
     """
 
     models: dict[str, LatticeRegressor] = field(default_factory=dict)
     decisions: dict[str, dict] = field(default_factory=dict)
-
-
-def validation_mae(model: LatticeRegressor, val: pd.DataFrame, task: str) -> float:
-    """MAE of ``model``'s prediction of ``task`` on the labelled rows of ``val``."""
-    rows = val[["formula", task]].dropna()
-    pred = model.predict(rows["formula"].tolist()).reshape(len(rows), -1)
-    return float(mean_absolute_error(rows[task], pred[:, model.tasks_.index(task)]))
 
 
 def fit_with_helpers(
@@ -71,7 +65,7 @@ def fit_with_helpers(
         ``val`` drives early stopping and the gate
     helpers : property -> the properties to learn it beside (absent or empty: alone)
     gate : train each property with helpers alone too and keep the better of the two on
-        validation MAE; without it the helpers' model is always kept
+        gate error (:mod:`~matlattice.models.gate`); without it the helpers' model is always kept
     checkpoint_dir : per-model checkpoint folders (``<task>/with_helpers``, ``<task>/alone``;
         a model shared by several tasks under its first task) so an interrupted fit resumes
         with ``resume``
@@ -124,24 +118,13 @@ def fit_with_helpers(
                 f"{task}: {'reusing the model' if done else 'training'} beside {', '.join(own)}"
             )
         assisted = select_tasks(fit_shared([task, *own]), [task])
-        decision = {
-            "helpers": list(own),
-            "val_mae_with_helpers": validation_mae(assisted, val, task),
-        }
-        chosen = assisted
+        alone = None
         if gate:
             if progress is not None:
                 progress(f"{task}: training alone for the gate")
             alone = fit([task], "alone")
-            decision["val_mae_alone"] = validation_mae(alone, val, task)
-            if decision["val_mae_alone"] <= decision["val_mae_with_helpers"]:
-                chosen = alone
-        decision["chosen"] = "with_helpers" if chosen is assisted else "alone"
-        decision["val_gain"] = (
-            float(1 - decision["val_mae_with_helpers"] / decision["val_mae_alone"])
-            if gate and decision["val_mae_alone"] > 0
-            else None
-        )
+        chosen, decision = gate_decision("with_helpers", assisted, alone, val, task)
+        decision = {"helpers": list(own), **decision}
         result.models[task] = chosen
         result.decisions[task] = decision
     return result

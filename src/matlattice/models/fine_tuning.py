@@ -3,8 +3,9 @@
 A hard-sharing model learns every property together; each property then gets its own model
 whose encoder starts from the shared one and trains on that property alone (a fresh head, a
 lower learning rate, fewer epochs). The gate trains the property alone as well and keeps
-whichever of the two has the lower validation MAE, so a property that the shared encoder
-does not help falls back to its single-task model.
+whichever of the two has the lower gate error (:mod:`~matlattice.models.gate`: the
+validation MAE, or with cross-validation members the out-of-fold MAE), so a property that
+the shared encoder does not help falls back to its single-task model.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import clone
 
-from matlattice.models.auxiliary import validation_mae
+from matlattice.models.gate import gate_decision
 from matlattice.models.lattice import LatticeRegressor
 
 __all__ = ["FineTuneResult", "fit_fine_tuned"]
@@ -28,7 +29,8 @@ class FineTuneResult:
 
     ``models`` maps each property to the single-task :class:`LatticeRegressor` that serves it
     (fine-tuned or alone, as the gate chose); ``decisions`` holds, per property, the chosen arm
-    (``"fine_tuned"`` or ``"alone"``) and both validation MAEs (in the property's unit).
+    (``"fine_tuned"`` or ``"alone"``) and the gate's errors and gains
+    (:func:`~matlattice.models.gate.gate_decision`).
     """
 
     shared: LatticeRegressor
@@ -57,7 +59,7 @@ def fit_fine_tuned(
     train, val : frames with ``formula`` and the ``tasks`` columns (NaN = unlabelled); ``val``
         drives early stopping in every stage and the gate
     epochs, lr : fine-tuning budget; default half of ``base.epochs`` and a third of ``base.lr``
-    gate : train each task alone too and keep the better of the two on validation MAE; without
+    gate : train each task alone too and keep the better of the two on the gate error; without
         it every task keeps its fine-tuned model
     checkpoint_dir : per-stage checkpoint folders (``shared/``, ``<task>/fine_tuned``,
         ``<task>/alone``) so an interrupted fit resumes with ``resume``
@@ -99,21 +101,12 @@ def fit_fine_tuned(
             resume=resume,
             init_from=shared,
         )
-        decision = {"val_mae_fine_tuned": validation_mae(tuned, val_part, task)}
-        chosen = tuned
+        alone = None
         if gate:
             say(f"{task}: training alone for the gate")
             alone = clone(base).set_params(early_stopping="mean")
             alone.fit(fit_part, X_val=val_part, checkpoint_dir=folder(task, "alone"), resume=resume)
-            decision["val_mae_alone"] = validation_mae(alone, val_part, task)
-            if decision["val_mae_alone"] <= decision["val_mae_fine_tuned"]:
-                chosen = alone
-        decision["chosen"] = "fine_tuned" if chosen is tuned else "alone"
-        decision["val_gain"] = (  # share of the alone model's validation MAE removed
-            float(1 - decision["val_mae_fine_tuned"] / decision["val_mae_alone"])
-            if gate and decision["val_mae_alone"] > 0
-            else None
-        )
+        chosen, decision = gate_decision("fine_tuned", tuned, alone, val_part, task)
         result.models[task] = chosen
         result.decisions[task] = decision
     return result

@@ -1,0 +1,91 @@
+"""The negative-transfer gate: a multi-task model serves a property only if it predicts that
+property better than the property's model trained alone.
+
+Two errors can decide. The default is the MAE on the validation part, which also chose each
+model's stopping epoch, so it reads low for the model with more epochs to choose from, and
+on a 10 % part it resolves only differences of several per cent. Models fitted with
+cross-validation members (``cv_members=True``: member k never sees the compositions of fold
+k) carry their out-of-fold residuals on every training row, and then the gate compares the
+out-of-fold MAE: the whole training part, and no row scored by a member that saw it or that
+stopped on it. Fold membership is a seeded hash of the composition
+(:func:`~matlattice.models.members.composition_folds`), so both arms hold out the same
+compositions and the comparison is paired.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import mean_absolute_error
+
+__all__ = ["gate_decision", "gate_metric", "out_of_fold_mae", "validation_mae"]
+
+
+def validation_mae(model, val: pd.DataFrame, task: str) -> float:
+    """MAE of ``model``'s prediction of ``task`` on the labelled rows of ``val`` (task unit)."""
+    rows = val[["formula", task]].dropna()
+    pred = model.predict(rows["formula"].tolist()).reshape(len(rows), -1)
+    return float(mean_absolute_error(rows[task], pred[:, model.tasks_.index(task)]))
+
+
+def out_of_fold_mae(model, task: str) -> float:
+    """Mean out-of-fold absolute error of ``task`` over the model's labelled training rows
+    (task unit); the model must be fitted with ``cv_members=True``."""
+    if getattr(model, "cv_residuals_", None) is None:
+        raise ValueError(f"no out-of-fold residuals for {task!r}: fit with cv_members=True")
+    residuals = model.cv_residuals_[:, model.tasks_.index(task)]
+    labelled = residuals[~np.isnan(residuals)]
+    if len(labelled) == 0:
+        raise ValueError(f"no labelled training rows of {task!r} to score out of fold")
+    return float(labelled.mean())
+
+
+def gate_metric(model) -> str:
+    """``"out_of_fold"`` for a model with cross-validation members, else ``"validation"``."""
+    return "out_of_fold" if getattr(model, "cv_residuals_", None) is not None else "validation"
+
+
+def gate_decision(arm: str, candidate, alone, val: pd.DataFrame, task: str) -> tuple[object, dict]:
+    """The model that serves ``task`` and the record of the choice.
+
+    Parameters
+    ----------
+    arm : name of the multi-task arm (``"fine_tuned"``, ``"with_helpers"``)
+    candidate : the fitted multi-task model of ``task``
+    alone : the fitted model of ``task`` trained alone, or None for no gate (the candidate
+        is kept)
+    val : frame with ``formula`` and ``task`` (the validation part)
+
+    Returns
+    -------
+    The chosen model, and a dict with ``val_mae_<arm>`` (and ``val_mae_alone``), with out-of-
+    fold members also ``oof_mae_<arm>`` / ``oof_mae_alone``; ``gate_on`` (the error that
+    decided: ``"validation"`` or ``"out_of_fold"``); ``chosen`` (``arm`` or ``"alone"``);
+    ``val_gain`` (and ``oof_gain``): the share of the alone model's error that the candidate
+    removes (None without a gate).
+    """
+    decision: dict = {f"val_mae_{arm}": validation_mae(candidate, val, task)}
+    if alone is None:
+        decision.update(chosen=arm, val_gain=None)
+        return candidate, decision
+    decision["val_mae_alone"] = validation_mae(alone, val, task)
+    metric = (
+        "out_of_fold"
+        if gate_metric(candidate) == gate_metric(alone) == "out_of_fold"
+        else ("validation")
+    )
+    prefixes = ["val"]
+    if metric == "out_of_fold":
+        decision[f"oof_mae_{arm}"] = out_of_fold_mae(candidate, task)
+        decision["oof_mae_alone"] = out_of_fold_mae(alone, task)
+        prefixes.append("oof")
+    for prefix in prefixes:
+        ref = decision[f"{prefix}_mae_alone"]
+        decision[f"{prefix}_gain"] = (
+            float(1 - decision[f"{prefix}_mae_{arm}"] / ref) if ref > 0 else None
+        )
+    deciding = "oof" if metric == "out_of_fold" else "val"
+    keep_alone = decision[f"{deciding}_mae_alone"] <= decision[f"{deciding}_mae_{arm}"]
+    decision["gate_on"] = metric
+    decision["chosen"] = "alone" if keep_alone else arm
+    return (alone if keep_alone else candidate), decision

@@ -1,0 +1,78 @@
+"""The negative-transfer gate on out-of-fold errors: paired composition folds, the error it
+reads, and the choice it makes on planted tasks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matlattice.data.synthetic_tasks import planted_tasks
+from matlattice.models import LatticeRegressor
+from matlattice.models.auxiliary import fit_with_helpers
+from matlattice.models.fine_tuning import fit_fine_tuned
+from matlattice.models.gate import out_of_fold_mae, validation_mae
+from matlattice.models.members import composition_folds
+
+
+@pytest.fixture(scope="module")
+def planted(aflow):
+    formulas = aflow.frame["formula"].drop_duplicates().sample(4000, random_state=1).tolist()
+    return planted_tasks(formulas, n_groups=1, sparse_fraction=0.05, seed=1)
+
+
+def test_a_composition_keeps_its_fold_whatever_rows_are_folded():
+    keys = np.array([f"Fe{i} O{j}" for i in range(200) for j in range(50)])
+    folds = composition_folds(keys, 5, seed=0)
+    sizes = np.bincount(folds, minlength=5)
+    assert sizes.min() > 0.9 * len(keys) / 5, sizes  # equal up to hashing noise
+    subset = np.random.default_rng(0).permutation(len(keys))[:700]
+    np.testing.assert_array_equal(composition_folds(keys[subset], 5, seed=0), folds[subset])
+    repeated = np.concatenate([keys[:10], keys[:10]])  # a composition is never split
+    np.testing.assert_array_equal(composition_folds(repeated, 5, 0)[:10], folds[:10])
+    assert (composition_folds(keys, 5, seed=1) == folds).mean() < 0.3  # the seed reshuffles
+
+
+def test_the_out_of_fold_gate_keeps_the_lower_out_of_fold_error(planted):
+    frame = planted.frame[["formula", "g0_0", "g0_sparse", "indep"]]
+    is_val = np.random.default_rng(0).random(len(frame)) < 0.15
+    train, val = frame[~is_val], frame[is_val]
+    base = LatticeRegressor(
+        "mlp", latent_dim=8, epochs=25, patience=10, ensemble=3, cv_members=True, random_state=0
+    )
+    tasks = ["g0_sparse", "indep"]
+    result = fit_with_helpers(base, train, val, {t: ["g0_0"] for t in tasks}, tasks)
+
+    for task in tasks:
+        decision = result.decisions[task]
+        assert decision["gate_on"] == "out_of_fold"
+        better = min(decision["oof_mae_with_helpers"], decision["oof_mae_alone"])
+        assert decision["oof_mae_" + decision["chosen"]] == better, (task, decision)
+        model = result.models[task]
+        assert out_of_fold_mae(model, task) == pytest.approx(better)
+        assert validation_mae(model, val, task) == pytest.approx(
+            decision["val_mae_" + decision["chosen"]]
+        )
+        # every labelled training row is scored once, by the member that never saw it
+        labelled = int(train[task].notna().sum())
+        assert int(np.isfinite(model.cv_residuals_[:, 0]).sum()) == labelled
+    # ~170 labels of a property sharing its hidden factors with a plentiful helper
+    sparse = result.decisions["g0_sparse"]
+    assert sparse["chosen"] == "with_helpers" and sparse["oof_gain"] > 0.05, sparse
+
+    plain = LatticeRegressor("mlp", latent_dim=8, epochs=2).fit(train[["formula", "indep"]])
+    with pytest.raises(ValueError, match="cv_members=True"):
+        out_of_fold_mae(plain, "indep")
+
+
+def test_fine_tuning_gates_on_out_of_fold_errors_with_cv_members(planted):
+    tasks = ["g0_0", "g0_sparse"]
+    frame = planted.frame[["formula", *tasks]]
+    is_val = np.random.default_rng(0).random(len(frame)) < 0.15
+    base = LatticeRegressor(
+        "mlp", latent_dim=8, epochs=10, patience=5, ensemble=2, cv_members=True, random_state=0
+    )
+    result = fit_fine_tuned(base, frame[~is_val], frame[is_val], tasks, epochs=5)
+    for task, decision in result.decisions.items():
+        assert decision["gate_on"] == "out_of_fold"
+        better = min(decision["oof_mae_fine_tuned"], decision["oof_mae_alone"])
+        assert out_of_fold_mae(result.models[task], task) == pytest.approx(better)
