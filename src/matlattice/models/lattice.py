@@ -20,10 +20,9 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 
-from matlattice.data.dataset import Dataset
-from matlattice.data.splits import random_split
 from matlattice.errors import MatlatticeError, NotFittedError
 from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
+from matlattice.models.fit_data import training_data
 from matlattice.models.inference import forward_members, targets_frame
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.intervals import PredictiveUncertainty
@@ -227,31 +226,12 @@ class _LatticeBase(BaseEstimator):
             needs ``n_jobs=1``
         """
         self._validate_params()
-        if isinstance(X, Dataset) and y is None and X_val is None:
-            frame = X.frame
-            if "split" not in frame:
-                raise ValueError(f"{X.name} has folds; pass Dataset.fold(k)[0] frames instead")
-            X_val = frame[frame["split"] == "val"]
-            X = frame[frame["split"] == "train"]
-        formulas, targets = targets_frame(X, y)
-        fractions = as_fractions(formulas)
-        values = targets.to_numpy(dtype=float)
-        if X_val is None:
-            from matlattice.composition import composition_keys
-
-            parts = random_split(
-                composition_keys(fractions),
-                (1 - self.val_fraction, self.val_fraction, 0.0),
-                seed=self.random_state,
-            )
-            val_mask = parts == "val"
-            val_fractions, val_values = fractions[val_mask], values[val_mask]
-            fractions, values = fractions[~val_mask], values[~val_mask]
-        else:
-            val_formulas, val_targets = targets_frame(X_val, y_val)
-            val_fractions = as_fractions(val_formulas)
-            val_values = val_targets[list(targets.columns)].to_numpy(dtype=float)
-        self.tasks_ = [str(c) for c in targets.columns]
+        data = training_data(
+            X, y, X_val, y_val, val_fraction=self.val_fraction, seed=self.random_state
+        )
+        fractions, values = data.fractions, data.values
+        val_fractions, val_values = data.val_fractions, data.val_values
+        self.tasks_ = data.tasks
         kinds = [self._task_kind] * len(self.tasks_)
         self.scalers_ = [
             TargetScaler.fit(
