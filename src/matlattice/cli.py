@@ -239,7 +239,12 @@ def fit(
         bool, typer.Option(help="Heads also predict their noise (aleatoric spread).")
     ] = False,
     cv_members: Annotated[
-        bool, typer.Option(help="Member k trains without fold k: CV+ prediction intervals.")
+        bool,
+        typer.Option(
+            help="Member k trains without composition fold k (needs --ensemble K): CV+ "
+            "prediction intervals, and the gates of --fine-tune/--helpers/--gate read "
+            "out-of-fold errors on the whole training part."
+        ),
     ] = False,
     fine_tune: Annotated[
         bool,
