@@ -10,7 +10,12 @@ from matlattice.data.synthetic_tasks import planted_tasks
 from matlattice.models import LatticeRegressor
 from matlattice.models.auxiliary import fit_with_helpers
 from matlattice.models.fine_tuning import fit_fine_tuned
-from matlattice.models.gate import out_of_fold_mae, validation_mae
+from matlattice.models.gate import (
+    out_of_fold_mae,
+    out_of_fold_residuals,
+    paired_gain_interval,
+    validation_mae,
+)
 from matlattice.models.members import composition_folds
 
 
@@ -55,6 +60,16 @@ def test_the_out_of_fold_gate_keeps_the_lower_out_of_fold_error(planted):
         # every labelled training row is scored once, by the member that never saw it
         labelled = int(train[task].notna().sum())
         assert int(np.isfinite(model.cv_residuals_[:, 0]).sum()) == labelled
+        low, high = decision["oof_gain_ci90"]
+        assert low < decision["oof_gain"] < high
+    # the two arms' out-of-fold errors are paired row by row: the same materials are hard
+    sparse_alone = fit_with_helpers(base, train, val, {}, ["g0_sparse"]).models["g0_sparse"]
+    errors = [
+        out_of_fold_residuals(m, "g0_sparse") for m in (result.models["g0_sparse"], sparse_alone)
+    ]
+    r = np.corrcoef(*errors)[0, 1]
+    shuffled = np.corrcoef(errors[0], np.random.default_rng(0).permutation(errors[1]))[0, 1]
+    assert r > 0.6 and abs(shuffled) < 0.3, (r, shuffled)  # measured 0.86, 0.15
     # ~170 labels of a property sharing its hidden factors with a plentiful helper
     sparse = result.decisions["g0_sparse"]
     assert sparse["chosen"] == "with_helpers" and sparse["oof_gain"] > 0.05, sparse
@@ -76,3 +91,15 @@ def test_fine_tuning_gates_on_out_of_fold_errors_with_cv_members(planted):
         assert decision["gate_on"] == "out_of_fold"
         better = min(decision["oof_mae_fine_tuned"], decision["oof_mae_alone"])
         assert out_of_fold_mae(result.models[task], task) == pytest.approx(better)
+
+
+def test_the_paired_interval_covers_a_planted_gain_and_excludes_none():
+    rng = np.random.default_rng(0)
+    alone = rng.exponential(1.0, 5000)
+    candidate = 0.9 * alone + rng.normal(0, 0.05, 5000)  # 10 % lower error, row by row
+    low, high = paired_gain_interval(candidate, alone)
+    assert 0.08 < low < 0.1 < high < 0.12
+    same_low, same_high = paired_gain_interval(alone, alone)
+    assert same_low == same_high == 0.0
+    with pytest.raises(ValueError, match="equal 1-d shapes"):
+        paired_gain_interval(candidate[:10], alone)

@@ -9,7 +9,9 @@ k) carry their out-of-fold residuals on every training row, and then the gate co
 out-of-fold MAE: the whole training part, and no row scored by a member that saw it or that
 stopped on it. Fold membership is a seeded hash of the composition
 (:func:`~matlattice.models.members.composition_folds`), so both arms hold out the same
-compositions and the comparison is paired.
+compositions, and when both were fitted on the same labelled rows in the same order (a
+property alone and beside partners, from one frame) the comparison is paired row by row and
+comes with a bootstrap interval.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import mean_absolute_error
 
-__all__ = ["gate_decision", "gate_metric", "out_of_fold_mae", "validation_mae"]
+__all__ = [
+    "gate_decision",
+    "gate_metric",
+    "out_of_fold_mae",
+    "out_of_fold_residuals",
+    "paired_gain_interval",
+    "validation_mae",
+]
 
 
 def validation_mae(model, val: pd.DataFrame, task: str) -> float:
@@ -28,16 +37,44 @@ def validation_mae(model, val: pd.DataFrame, task: str) -> float:
     return float(mean_absolute_error(rows[task], pred[:, model.tasks_.index(task)]))
 
 
-def out_of_fold_mae(model, task: str) -> float:
-    """Mean out-of-fold absolute error of ``task`` over the model's labelled training rows
-    (task unit); the model must be fitted with ``cv_members=True``."""
+def out_of_fold_residuals(model, task: str) -> np.ndarray:
+    """``(n_labelled,)`` out-of-fold absolute errors of ``task`` on the model's labelled
+    training rows, in training order (task unit); the model must have ``cv_members=True``."""
     if getattr(model, "cv_residuals_", None) is None:
         raise ValueError(f"no out-of-fold residuals for {task!r}: fit with cv_members=True")
     residuals = model.cv_residuals_[:, model.tasks_.index(task)]
     labelled = residuals[~np.isnan(residuals)]
     if len(labelled) == 0:
         raise ValueError(f"no labelled training rows of {task!r} to score out of fold")
-    return float(labelled.mean())
+    return labelled
+
+
+def out_of_fold_mae(model, task: str) -> float:
+    """Mean out-of-fold absolute error of ``task`` over the model's labelled training rows."""
+    return float(out_of_fold_residuals(model, task).mean())
+
+
+def paired_gain_interval(
+    candidate: np.ndarray, alone: np.ndarray, *, level: float = 0.9, n_boot: int = 1000, seed=0
+) -> tuple[float, float]:
+    """Bootstrap interval of the gain ``1 - mean(candidate) / mean(alone)`` of two arms'
+    absolute errors on the same rows (``(n,)`` each, paired), rows resampled together.
+
+    The interval covers the sampling of rows only; the arms' training randomness (another
+    seed) is not in it.
+    """
+    candidate, alone = np.asarray(candidate, float), np.asarray(alone, float)
+    if candidate.shape != alone.shape or candidate.ndim != 1 or len(candidate) == 0:
+        raise ValueError(
+            f"paired errors need equal 1-d shapes; got {candidate.shape}, {alone.shape}"
+        )
+    rng = np.random.default_rng(seed)
+    gains = np.empty(n_boot)
+    for b in range(n_boot):
+        rows = rng.integers(0, len(alone), len(alone))
+        gains[b] = 1 - candidate[rows].mean() / alone[rows].mean()
+    tail = (1 - level) / 2
+    return float(np.quantile(gains, tail)), float(np.quantile(gains, 1 - tail))
 
 
 def gate_metric(model) -> str:
@@ -58,34 +95,31 @@ def gate_decision(arm: str, candidate, alone, val: pd.DataFrame, task: str) -> t
 
     Returns
     -------
-    The chosen model, and a dict with ``val_mae_<arm>`` (and ``val_mae_alone``), with out-of-
-    fold members also ``oof_mae_<arm>`` / ``oof_mae_alone``; ``gate_on`` (the error that
-    decided: ``"validation"`` or ``"out_of_fold"``); ``chosen`` (``arm`` or ``"alone"``);
-    ``val_gain`` (and ``oof_gain``): the share of the alone model's error that the candidate
-    removes (None without a gate).
+    The chosen model, and a dict with ``val_mae_<arm>`` (and ``val_mae_alone``); when both
+    arms have CV members also ``oof_mae_<arm>`` / ``oof_mae_alone`` and, if their labelled
+    training rows are as many (the callers here fit both arms from one frame, in its
+    order, which pairs them), ``oof_gain_ci90`` (:func:`paired_gain_interval`); ``gate_on``
+    (the error that decided: ``"validation"`` or ``"out_of_fold"``); ``chosen`` (``arm`` or
+    ``"alone"``); ``val_gain`` (and ``oof_gain``): the share of the alone model's error that
+    the candidate removes (None without a gate).
     """
     decision: dict = {f"val_mae_{arm}": validation_mae(candidate, val, task)}
     if alone is None:
         decision.update(chosen=arm, val_gain=None)
         return candidate, decision
     decision["val_mae_alone"] = validation_mae(alone, val, task)
-    metric = (
-        "out_of_fold"
-        if gate_metric(candidate) == gate_metric(alone) == "out_of_fold"
-        else ("validation")
-    )
-    prefixes = ["val"]
-    if metric == "out_of_fold":
-        decision[f"oof_mae_{arm}"] = out_of_fold_mae(candidate, task)
-        decision["oof_mae_alone"] = out_of_fold_mae(alone, task)
-        prefixes.append("oof")
+    out_of_fold = gate_metric(candidate) == gate_metric(alone) == "out_of_fold"
+    prefixes = ["val", "oof"] if out_of_fold else ["val"]
+    if out_of_fold:
+        paired = out_of_fold_residuals(candidate, task), out_of_fold_residuals(alone, task)
+        decision[f"oof_mae_{arm}"], decision["oof_mae_alone"] = (float(r.mean()) for r in paired)
+        if len(paired[0]) == len(paired[1]):
+            decision["oof_gain_ci90"] = list(paired_gain_interval(*paired))
     for prefix in prefixes:
         ref = decision[f"{prefix}_mae_alone"]
-        decision[f"{prefix}_gain"] = (
-            float(1 - decision[f"{prefix}_mae_{arm}"] / ref) if ref > 0 else None
-        )
-    deciding = "oof" if metric == "out_of_fold" else "val"
-    keep_alone = decision[f"{deciding}_mae_alone"] <= decision[f"{deciding}_mae_{arm}"]
-    decision["gate_on"] = metric
+        gain = 1 - decision[f"{prefix}_mae_{arm}"] / ref if ref > 0 else None
+        decision[f"{prefix}_gain"] = None if gain is None else float(gain)
+    keep_alone = decision[f"{prefixes[-1]}_mae_alone"] <= decision[f"{prefixes[-1]}_mae_{arm}"]
+    decision["gate_on"] = "out_of_fold" if out_of_fold else "validation"
     decision["chosen"] = "alone" if keep_alone else arm
     return (alone if keep_alone else candidate), decision
