@@ -297,10 +297,11 @@ def _incoming_transfer(dataset: str) -> dict[str, float] | None:
 
 
 def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
-    """Per property: how often the validation gate kept the multi-task model (fine-tuned, or
-    learned beside its helpers), its mean validation gain over the single-task model, and the
-    lattice's best incoming transfer; for ``helpers`` and ``gated`` also each seed's partners
-    (helpers or group mates)."""
+    """Per property: how often the gate kept the multi-task model (fine-tuned, or learned
+    beside its helpers), its mean gain over the single-task model on the error the gate read
+    (validation or out-of-fold; for out-of-fold also each seed's paired 90 % interval), and
+    the lattice's best incoming transfer; for ``helpers`` and ``gated`` also each seed's
+    partners (helpers or group mates)."""
     incoming = _incoming_transfer(r["dataset"]) or {}
     goal = "met" if scheme["goal_met"] else "not met"
     helpers = any("helpers" in d for g in scheme["gate"] for d in g.values())
@@ -314,9 +315,10 @@ def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
         "",
         ("| property | partners (each seed) " if helpers else "| property ")
         + f"| multi-task kept | mean {'out-of-fold' if oof else 'val'} gain over alone "
-        "| lattice: best incoming transfer "
+        + ("| out-of-fold gain, 90 % interval (each seed) " if oof else "")
+        + "| lattice: best incoming transfer "
         "| test Δ |",
-        "|---|---|---|---|---|" + ("---|" if helpers else ""),
+        "|---|---|---|---|---|" + ("---|" if helpers else "") + ("---|" if oof else ""),
     ]
     for t in r["tasks"]:
         kept = sum(g[t]["chosen"] != "alone" for g in scheme["gate"])
@@ -328,11 +330,21 @@ def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
             if helpers
             else ""
         )
+        interval = (
+            "| " + "; ".join(_interval(g[t].get("oof_gain_ci90")) for g in scheme["gate"]) + " "
+            if oof
+            else ""
+        )
         lines.append(
-            f"| {t} {chosen}| {kept} of {len(scheme['gate'])} | {val_gain} | {lattice} | "
+            f"| {t} {chosen}| {kept} of {len(scheme['gate'])} | {val_gain} {interval}"
+            f"| {lattice} | "
             f"{scheme['gain_vs_single'][t]:+.1%} |"
         )
     return [*lines, ""]
+
+
+def _interval(bounds: list[float] | None) -> str:
+    return "-" if bounds is None else f"[{bounds[0]:+.1%}, {bounds[1]:+.1%}]"
 
 
 def _per_seed(r: dict, name: str) -> str:
