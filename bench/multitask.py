@@ -205,9 +205,11 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
             )
         for name in args.variants:
             extra = {"tasks": tuple(tasks), **VARIANTS[name]}
-            runs[name] = _fit(
-                _config(args, data, seed, **extra), base / name, rescore_old=args.rescore
-            )
+            folder = base / name
+            if args.gate_folds:  # the single-task runs are shared with the validation gate's
+                extra["gate_folds"] = args.gate_folds
+                folder = base / f"{name}_folds{args.gate_folds}"
+            runs[name] = _fit(_config(args, data, seed, **extra), folder, rescore_old=args.rescore)
         for name, (metrics, seconds) in runs.items():
             entry = schemes.setdefault(name, {"mae": {t: [] for t in tasks}, "seconds": []})
             for t in tasks:
@@ -248,6 +250,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
                 "target_scale",
                 "ensemble",
                 "cv_members",
+                "gate_folds",
             )
         },
         "schemes": schemes,
@@ -274,12 +277,17 @@ def _title(data: str, args: argparse.Namespace) -> str | None:
     if args.ensemble > 1:
         kind = "CV members (out-of-fold gate)" if args.cv_members else "members"
         parts.append(f"every model an ensemble of {args.ensemble} {kind}")
+    if args.gate_folds:
+        parts.append(f"gate on {args.gate_folds}-fold out-of-fold errors")
     return f"{data}: {'; '.join(parts)}" if parts else None
 
 
 def _file_name(data: str, args: argparse.Namespace) -> str:
     """Result file stem: the dataset, then the variants without baselines, then the tags."""
-    return "_".join([data, *([] if args.baselines else args.variants), *_setting_tags(args)])
+    folds = [f"folds{args.gate_folds}"] if args.gate_folds else []
+    return "_".join(
+        [data, *([] if args.baselines else args.variants), *_setting_tags(args), *folds]
+    )
 
 
 def _incoming_transfer(dataset: str) -> dict[str, float] | None:
@@ -470,6 +478,13 @@ def main() -> None:
         "sees composition fold k and the gates read out-of-fold errors",
     )
     parser.add_argument("--cv-members", action="store_true")
+    parser.add_argument(
+        "--gate-folds",
+        type=int,
+        default=0,
+        help="the variants' gates judge each arm by K cross-validation models, then retrain "
+        "the chosen arm (single-task runs unchanged and shared)",
+    )
     parser.add_argument("--n-jobs", type=int, default=1, help="worker processes per model")
     parser.add_argument(
         "--rescore",

@@ -268,6 +268,14 @@ def fit(
             "alone as well, and keep per task whichever validates better."
         ),
     ] = False,
+    gate_folds: Annotated[
+        int,
+        typer.Option(
+            help="With --fine-tune, --helpers or --gate: K >= 2 judges each arm by the "
+            "out-of-fold error of K cross-validation models (K times the training), then "
+            "retrains the chosen arm on the whole training part; 0: the validation gate."
+        ),
+    ] = 0,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -327,6 +335,7 @@ def fit(
             fine_tune=fine_tune,
             helpers=helpers,
             gate=gate,
+            gate_folds=gate_folds,
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)

@@ -87,6 +87,9 @@ class FitConfig:
     the lattice's groups (``tasks=("auto",)``), once per group with per-task early stopping,
     trains each member of a group of two or more alone as well and keeps, per task, whichever
     validates better (:func:`~matlattice.run_models.gated_group_models`).
+    ``gate_folds = k >= 2`` makes the gate of those three schemes read the out-of-fold errors
+    of k cross-validation models per arm and then train the chosen arm on the whole training
+    part (:mod:`~matlattice.models.gate`).
     """
 
     data: str
@@ -119,6 +122,7 @@ class FitConfig:
     fine_tune: bool = False
     helpers: bool = False
     gate: bool = False
+    gate_folds: int = 0
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -225,6 +229,11 @@ def fit_run(
     schemes = [o for o in ("fine_tune", "helpers", "gate") if getattr(config, o)]
     if len(schemes) > 1:
         raise MatlatticeError(f"choose one of fine_tune, helpers and gate, not {schemes}")
+    if config.gate_folds and not schemes:
+        raise MatlatticeError(
+            f"gate_folds={config.gate_folds} sets the gate of fine_tune, helpers or gate; "
+            "choose one of them"
+        )
     if config.gate and config.model == "rf":
         raise MatlatticeError("gate compares neural multi-task models with single-task ones")
     for option in ("fine_tune", "helpers"):

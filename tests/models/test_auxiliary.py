@@ -151,5 +151,13 @@ def test_fit_gate_trains_the_group_once_and_gates_each_member(planted, tmp_path)
         better = min(decision["oof_mae_with_helpers"], decision["oof_mae_alone"])
         assert decision["oof_mae_" + decision["chosen"]] == better
 
+    folds = [*args, "--gate", "--gate-folds", "2", "--out", str(tmp_path / "folds")]
+    result = CliRunner().invoke(app, folds)
+    assert result.exit_code == 0, result.output
+    gate = json.loads((tmp_path / "folds" / "metrics.json").read_text())["group_gate"]["test"]
+    assert {(d["gate_on"], d["gate_folds"]) for d in gate.values()} == {("out_of_fold", 2)}
+    no_scheme = CliRunner().invoke(app, [*args, "--gate-folds", "2", "--out", str(tmp_path / "y")])
+    assert no_scheme.exit_code != 0 and "gate_folds=2 sets the gate" in no_scheme.output
+
     refused = CliRunner().invoke(app, [*args, "--gate", "--helpers", "--out", str(tmp_path / "x")])
     assert refused.exit_code != 0 and "not ['helpers', 'gate']" in refused.output

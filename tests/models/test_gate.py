@@ -79,18 +79,54 @@ def test_the_out_of_fold_gate_keeps_the_lower_out_of_fold_error(planted):
         out_of_fold_mae(plain, "indep")
 
 
-def test_fine_tuning_gates_on_out_of_fold_errors_with_cv_members(planted):
+def test_gate_folds_judge_by_cross_validation_then_retrain_the_kept_arm(planted, tmp_path):
+    frame = planted.frame[["formula", "g0_0", "g0_sparse", "indep"]]
+    is_val = np.random.default_rng(0).random(len(frame)) < 0.15
+    train, val = frame[~is_val], frame[is_val]
+    base = LatticeRegressor("mlp", latent_dim=8, epochs=25, patience=10, random_state=0)
+    tasks = ["g0_sparse", "indep"]
+    result = fit_with_helpers(
+        base,
+        train,
+        val,
+        {t: ["g0_0"] for t in tasks},
+        tasks,
+        gate_folds=3,
+        checkpoint_dir=tmp_path,
+    )
+    for task in tasks:
+        decision = result.decisions[task]
+        assert decision["gate_on"] == "out_of_fold" and decision["gate_folds"] == 3
+        better = min(decision["oof_mae_with_helpers"], decision["oof_mae_alone"])
+        assert decision["oof_mae_" + decision["chosen"]] == better, (task, decision)
+        kept = result.models[task]  # retrained on every training row with base's settings
+        assert kept.ensemble == 1 and kept.cv_residuals_ is None
+        assert validation_mae(kept, val, task) == pytest.approx(decision["val_mae_kept"])
+        if decision["chosen"] == "alone":  # the very model a plain single-task fit gives
+            plain = fit_with_helpers(base, train, val, {}, [task]).models[task]
+            np.testing.assert_allclose(
+                kept.predict(val["formula"].tolist()), plain.predict(val["formula"].tolist())
+            )
+    chosen = {t: d["chosen"] for t, d in result.decisions.items()}
+    assert chosen == {"g0_sparse": "with_helpers", "indep": "alone"}  # both branches seen
+    assert (tmp_path / "g0_sparse" / "with_helpers_cv").is_dir()
+    assert (tmp_path / "g0_sparse" / "alone_cv").is_dir()
+    with pytest.raises(ValueError, match="gate_folds=1"):
+        fit_with_helpers(base, train, val, {"indep": ["g0_0"]}, ["indep"], gate_folds=1)
+
+
+def test_fine_tuning_with_gate_folds_keeps_a_retrained_arm(planted):
     tasks = ["g0_0", "g0_sparse"]
     frame = planted.frame[["formula", *tasks]]
     is_val = np.random.default_rng(0).random(len(frame)) < 0.15
-    base = LatticeRegressor(
-        "mlp", latent_dim=8, epochs=10, patience=5, ensemble=2, cv_members=True, random_state=0
-    )
-    result = fit_fine_tuned(base, frame[~is_val], frame[is_val], tasks, epochs=5)
+    base = LatticeRegressor("mlp", latent_dim=8, epochs=10, patience=5, random_state=0)
+    result = fit_fine_tuned(base, frame[~is_val], frame[is_val], tasks, epochs=5, gate_folds=2)
     for task, decision in result.decisions.items():
-        assert decision["gate_on"] == "out_of_fold"
-        better = min(decision["oof_mae_fine_tuned"], decision["oof_mae_alone"])
-        assert out_of_fold_mae(result.models[task], task) == pytest.approx(better)
+        assert decision["gate_on"] == "out_of_fold" and decision["gate_folds"] == 2
+        assert decision["oof_mae_" + decision["chosen"]] == min(
+            decision["oof_mae_fine_tuned"], decision["oof_mae_alone"]
+        )
+        assert result.models[task].cv_residuals_ is None and result.models[task].ensemble == 1
 
 
 def test_the_paired_interval_covers_a_planted_gain_and_excludes_none():

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import clone
 
-from matlattice.models.gate import gate_decision
+from matlattice.models.gate import gate_decision, judging_params, validation_mae
 from matlattice.models.lattice import LatticeRegressor
 from matlattice.models.task_selection import select_tasks
 
@@ -50,6 +50,7 @@ def fit_with_helpers(
     tasks: list[str],
     *,
     gate: bool = True,
+    gate_folds: int = 0,
     checkpoint_dir: Path | None = None,
     resume: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -66,9 +67,12 @@ def fit_with_helpers(
     helpers : property -> the properties to learn it beside (absent or empty: alone)
     gate : train each property with helpers alone too and keep the better of the two on
         gate error (:mod:`~matlattice.models.gate`); without it the helpers' model is always kept
-    checkpoint_dir : per-model checkpoint folders (``<task>/with_helpers``, ``<task>/alone``;
-        a model shared by several tasks under its first task) so an interrupted fit resumes
-        with ``resume``
+    gate_folds : with k >= 2 the gate reads the out-of-fold errors of k cross-validation
+        models per arm (:func:`~matlattice.models.gate.judging_params`), then the chosen arm
+        is trained on all the training rows with ``base``'s settings
+    checkpoint_dir : per-model checkpoint folders (``<task>/with_helpers``, ``<task>/alone``,
+        the judging models' with a ``_cv`` suffix; a model shared by several tasks under its
+        first task) so an interrupted fit resumes with ``resume``
 
     A set of columns (task and helpers) trains one model whichever of its tasks asks first:
     ``helpers = {t: [other members of t's group]}`` trains each group once and gates each of
@@ -95,13 +99,18 @@ def fit_with_helpers(
             .fit(rows[0], X_val=rows[1], checkpoint_dir=folder(columns[0], arm), resume=resume)
         )
 
-    shared: dict[frozenset[str], LatticeRegressor] = {}
+    judge = judging_params(base, gate_folds) if gate else None
+    trained: dict[tuple[frozenset[str], bool], LatticeRegressor] = {}
 
-    def fit_shared(columns: list[str]) -> LatticeRegressor:
-        key = frozenset(columns)
-        if key not in shared:
-            shared[key] = fit(columns, "with_helpers", early_stopping="per_task")
-        return shared[key]
+    def model_of(task: str, columns: list[str], judging: bool = False) -> LatticeRegressor:
+        """``task``'s model trained on ``columns`` (trained once per set of columns)."""
+        key = (frozenset(columns), judging)
+        if key not in trained:
+            params = {"early_stopping": "per_task"} if len(columns) > 1 else {}
+            arm = ("with_helpers" if len(columns) > 1 else "alone") + ("_cv" if judging else "")
+            trained[key] = fit(columns, arm, **params, **(judge if judging else {}))
+        model = trained[key]
+        return select_tasks(model, [task]) if len(columns) > 1 else model
 
     result = AuxiliaryResult()
     for task in tasks:
@@ -109,22 +118,30 @@ def fit_with_helpers(
         if not own:
             if progress is not None:
                 progress(f"{task}: no helper, training alone")
-            result.models[task] = fit([task], "alone")
+            result.models[task] = model_of(task, [task])
             result.decisions[task] = {"helpers": [], "chosen": "alone", "val_gain": None}
             continue
         if progress is not None:
-            done = frozenset([task, *own]) in shared
+            done = (frozenset([task, *own]), judge is not None) in trained
             progress(
                 f"{task}: {'reusing the model' if done else 'training'} beside {', '.join(own)}"
             )
-        assisted = select_tasks(fit_shared([task, *own]), [task])
+        judging = judge is not None
+        assisted = model_of(task, [task, *own], judging)
         alone = None
         if gate:
             if progress is not None:
                 progress(f"{task}: training alone for the gate")
-            alone = fit([task], "alone")
+            alone = model_of(task, [task], judging)
         chosen, decision = gate_decision("with_helpers", assisted, alone, val, task)
-        decision = {"helpers": list(own), **decision}
+        if judging:  # the judges decided; the chosen arm trains on every training row
+            if progress is not None:
+                progress(f"{task}: retraining {decision['chosen'].replace('_', ' ')}")
+            columns = [task, *own] if decision["chosen"] == "with_helpers" else [task]
+            chosen = model_of(task, columns)
+            decision.update(
+                gate_folds=int(gate_folds), val_mae_kept=validation_mae(chosen, val, task)
+            )
         result.models[task] = chosen
-        result.decisions[task] = decision
+        result.decisions[task] = {"helpers": list(own), **decision}
     return result

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import clone
 
-from matlattice.models.gate import gate_decision
+from matlattice.models.gate import gate_decision, judging_params, validation_mae
 from matlattice.models.lattice import LatticeRegressor
 
 __all__ = ["FineTuneResult", "fit_fine_tuned"]
@@ -47,6 +47,7 @@ def fit_fine_tuned(
     epochs: int | None = None,
     lr: float | None = None,
     gate: bool = True,
+    gate_folds: int = 0,
     checkpoint_dir: Path | None = None,
     resume: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -61,8 +62,16 @@ def fit_fine_tuned(
     epochs, lr : fine-tuning budget; default half of ``base.epochs`` and a third of ``base.lr``
     gate : train each task alone too and keep the better of the two on the gate error; without
         it every task keeps its fine-tuned model
+    gate_folds : with k >= 2 the gate reads the out-of-fold errors of k cross-validation
+        models per stage (:func:`~matlattice.models.gate.judging_params`; fine-tuned member j
+        starts from shared member j, which held out the same compositions), then the chosen
+        arm is trained on all the training rows with ``base``'s settings
     checkpoint_dir : per-stage checkpoint folders (``shared/``, ``<task>/fine_tuned``,
-        ``<task>/alone``) so an interrupted fit resumes with ``resume``
+        ``<task>/alone``; the judging models' with a ``_cv`` suffix) so an interrupted fit
+        resumes with ``resume``
+
+    ``result.shared`` is the shared model the kept fine-tuned models start from (with
+    ``gate_folds``, the judging one when the gate keeps no fine-tuned model).
     """
     missing = [t for t in tasks if t not in train.columns or t not in val.columns]
     if missing:
@@ -79,34 +88,66 @@ def fit_fine_tuned(
         if progress is not None:
             progress(message)
 
-    say(f"pretraining one shared model on {len(tasks)} properties")
-    shared = clone(base).fit(
-        train[["formula", *tasks]].dropna(subset=tasks, how="all"),
-        X_val=val[["formula", *tasks]].dropna(subset=tasks, how="all"),
-        checkpoint_dir=folder("shared"),
-        resume=resume,
-    )
-    result = FineTuneResult(shared=shared)
+    judge = judging_params(base, gate_folds) if gate else None
+    shared_models: dict[bool, LatticeRegressor] = {}
+
+    def shared_model(judging: bool) -> LatticeRegressor:
+        """The model pretrained on every task (trained once per stage)."""
+        if judging not in shared_models:
+            say(f"pretraining one shared model on {len(tasks)} properties")
+            shared_models[judging] = (
+                clone(base)
+                .set_params(**(judge if judging else {}))
+                .fit(
+                    train[["formula", *tasks]].dropna(subset=tasks, how="all"),
+                    X_val=val[["formula", *tasks]].dropna(subset=tasks, how="all"),
+                    checkpoint_dir=folder("shared" + ("_cv" if judging else "")),
+                    resume=resume,
+                )
+            )
+        return shared_models[judging]
+
+    def task_model(task: str, arm: str, judging: bool) -> LatticeRegressor:
+        """``task`` fine-tuned from the shared model, or trained alone."""
+        params = {"early_stopping": "mean", **(judge if judging else {})}
+        start = None
+        if arm == "fine_tuned":
+            say(f"{task}: fine-tuning ({ft_epochs} epochs, lr {ft_lr:.2g})")
+            params.update(epochs=ft_epochs, lr=ft_lr)
+            start = shared_model(judging)
+        return (
+            clone(base)
+            .set_params(**params)
+            .fit(
+                train[["formula", task]].dropna(),
+                X_val=val[["formula", task]].dropna(),
+                checkpoint_dir=folder(task, arm + ("_cv" if judging else "")),
+                resume=resume,
+                init_from=start,
+            )
+        )
+
+    judging = judge is not None
+    shared_model(judging)
+    result = FineTuneResult(shared=shared_models[judging])
     for task in tasks:
-        fit_part = train[["formula", task]].dropna()
         val_part = val[["formula", task]].dropna()
         if len(val_part) == 0:
             raise ValueError(f"no validation labels for {task!r}; the gate cannot compare")
-        say(f"{task}: fine-tuning ({ft_epochs} epochs, lr {ft_lr:.2g})")
-        tuned = clone(base).set_params(epochs=ft_epochs, lr=ft_lr, early_stopping="mean")
-        tuned.fit(
-            fit_part,
-            X_val=val_part,
-            checkpoint_dir=folder(task, "fine_tuned"),
-            resume=resume,
-            init_from=shared,
-        )
+        tuned = task_model(task, "fine_tuned", judging)
         alone = None
         if gate:
             say(f"{task}: training alone for the gate")
-            alone = clone(base).set_params(early_stopping="mean")
-            alone.fit(fit_part, X_val=val_part, checkpoint_dir=folder(task, "alone"), resume=resume)
+            alone = task_model(task, "alone", judging)
         chosen, decision = gate_decision("fine_tuned", tuned, alone, val_part, task)
+        if judging:  # the judges decided; the chosen arm trains on every training row
+            say(f"{task}: retraining {decision['chosen'].replace('_', '-')}")
+            chosen = task_model(task, decision["chosen"], False)
+            decision.update(
+                gate_folds=int(gate_folds), val_mae_kept=validation_mae(chosen, val_part, task)
+            )
+            if decision["chosen"] == "fine_tuned":
+                result.shared = shared_models[False]
         result.models[task] = chosen
         result.decisions[task] = decision
     return result

@@ -23,6 +23,7 @@ from sklearn.metrics import mean_absolute_error
 __all__ = [
     "gate_decision",
     "gate_metric",
+    "judging_params",
     "out_of_fold_mae",
     "out_of_fold_residuals",
     "paired_gain_interval",
@@ -75,6 +76,18 @@ def paired_gain_interval(
         gains[b] = 1 - candidate[rows].mean() / alone[rows].mean()
     tail = (1 - level) / 2
     return float(np.quantile(gains, tail)), float(np.quantile(gains, 1 - tail))
+
+
+def judging_params(base, gate_folds: int) -> dict | None:
+    """Settings of the models that judge the arms: with ``gate_folds = k >= 2``, k
+    cross-validation members each (whose out-of-fold errors the gate reads; the chosen arm
+    is then retrained with ``base``'s own settings), None when the gate reads the arms
+    themselves (``gate_folds = 0``, or a ``base`` that has CV members of its own)."""
+    if gate_folds == 0 or (gate_folds > 1 and getattr(base, "cv_members", False)):
+        return None
+    if gate_folds < 2:
+        raise ValueError(f"gate_folds={gate_folds!r}; expected 0 (validation gate) or >= 2")
+    return {"cv_members": True, "ensemble": int(gate_folds)}
 
 
 def gate_metric(model) -> str:
