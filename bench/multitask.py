@@ -224,7 +224,9 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
     single = {t: float(np.mean(v)) for t, v in schemes["single"]["mae"].items()}
     for entry in schemes.values():
         entry["mean_mae"] = {t: float(np.mean(v)) for t, v in entry["mae"].items()}
-        entry["gain_vs_single"] = {t: (single[t] - entry["mean_mae"][t]) / single[t] for t in tasks}
+        entry["gain_vs_single"] = {  # below 1e-9: the same model, re-predicted (float noise)
+            t: _tie((single[t] - entry["mean_mae"][t]) / single[t]) for t in tasks
+        }
         gains = np.array(list(entry["gain_vs_single"].values()))
         entry["share_better"] = float((gains > 0).mean())
         entry["worst_gain"] = float(gains.min())
@@ -267,6 +269,10 @@ def _setting_tags(args: argparse.Namespace) -> list[str]:
     if args.ensemble > 1:
         tags.append(f"cv{args.ensemble}" if args.cv_members else f"ens{args.ensemble}")
     return tags
+
+
+def _tie(gain: float) -> float:
+    return 0.0 if abs(gain) < 1e-9 else float(gain)
 
 
 def _title(data: str, args: argparse.Namespace) -> str | None:
@@ -360,7 +366,7 @@ def _per_seed(r: dict, name: str) -> str:
     single, scheme = r["schemes"]["single"]["mae"], r["schemes"][name]["mae"]
     cells = []
     for k in range(len(r["seeds"])):
-        gains = np.array([(single[t][k] - scheme[t][k]) / single[t][k] for t in r["tasks"]])
+        gains = np.array([_tie((single[t][k] - scheme[t][k]) / single[t][k]) for t in r["tasks"]])
         cells.append(f"{(gains > 0).mean():.0%} / {gains.min():+.1%}")
     return "; ".join(cells)
 
