@@ -340,7 +340,9 @@ def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
         val_gain = f"{np.mean(gains):+.1%}" if gains else "-"
         lattice = f"{incoming[t]:+.1%}" if t in incoming else "-"
         chosen = (
-            "| " + "; ".join(", ".join(g[t]["helpers"]) or "-" for g in scheme["gate"]) + " "
+            "| "
+            + "; ".join(_partners(g[t]["helpers"], t, r["tasks"]) for g in scheme["gate"])
+            + " "
             if helpers
             else ""
         )
@@ -355,6 +357,13 @@ def _gate_table(r: dict, name: str, scheme: dict) -> list[str]:
             f"{scheme['gain_vs_single'][t]:+.1%} |"
         )
     return [*lines, ""]
+
+
+def _partners(partners: list[str], task: str, tasks: list[str]) -> str:
+    """A task's partners, ``all others`` when they are every other property."""
+    if len(tasks) > 2 and set(partners) == set(tasks) - {task}:
+        return "all others"
+    return ", ".join(partners) or "-"
 
 
 def _interval(bounds: list[float] | None) -> str:
