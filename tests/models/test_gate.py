@@ -83,7 +83,7 @@ def test_gate_folds_judge_by_cross_validation_then_retrain_the_kept_arm(planted,
     frame = planted.frame[["formula", "g0_0", "g0_sparse", "indep"]]
     is_val = np.random.default_rng(0).random(len(frame)) < 0.15
     train, val = frame[~is_val], frame[is_val]
-    base = LatticeRegressor("mlp", latent_dim=8, epochs=25, patience=10, random_state=0)
+    base = LatticeRegressor("mlp", latent_dim=8, epochs=15, patience=10, random_state=0)
     tasks = ["g0_sparse", "indep"]
     result = fit_with_helpers(
         base,
