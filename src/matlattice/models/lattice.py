@@ -26,7 +26,7 @@ from matlattice.models.fit_data import training_data
 from matlattice.models.inference import forward_members, targets_frame
 from matlattice.models.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.intervals import PredictiveUncertainty
-from matlattice.models.members import MemberJob, composition_folds, member_nets, run_members
+from matlattice.models.members import composition_folds, member_jobs, member_nets, run_members
 from matlattice.models.persistence import load_lattice, save_lattice
 from matlattice.models.scaling import SPREADS, TargetScaler
 from matlattice.models.task_weighting import WEIGHTINGS
@@ -265,32 +265,27 @@ class _LatticeBase(BaseEstimator):
             if int(self.n_jobs) > 1 and int(self.ensemble) > 1:
                 raise ValueError("a training monitor needs n_jobs=1 (members in this process)")
             monitor.start(train_inputs, torch.tensor(scaled, dtype=torch.float32), is_class)
-        targets_t = torch.tensor(scaled, dtype=torch.float32)
+        fold = None
         if self.cv_members:  # member k never sees the training rows of fold k
             from matlattice.composition import composition_keys
 
             fold = composition_folds(
                 composition_keys(fractions), int(self.ensemble), self.random_state
             )
-        jobs = [
-            MemberJob(
-                estimator=self,
-                member=m,
-                source=source,
-                data=(
-                    tuple(x[torch.as_tensor(fold != m)] for x in train_inputs)
-                    if self.cv_members
-                    else train_inputs,
-                    targets_t[torch.as_tensor(fold != m)] if self.cv_members else targets_t,
-                    val_inputs,
-                    torch.tensor(scaled_val, dtype=torch.float32),
-                    is_class,
-                ),
-                checkpoint=Path(checkpoint_dir) / f"member{m}.pt" if checkpoint_dir else None,
-                resume=resume,
-            )
-            for m in range(int(self.ensemble))
-        ]
+        jobs = member_jobs(
+            self,
+            source,
+            (
+                train_inputs,
+                torch.tensor(scaled, dtype=torch.float32),
+                val_inputs,
+                torch.tensor(scaled_val, dtype=torch.float32),
+                is_class,
+            ),
+            fold,
+            checkpoint_dir,
+            resume,
+        )
         results = run_members(jobs, int(self.n_jobs), progress, monitor)
         self.members_, self.train_info_ = member_nets(self._build_net, results, self.tasks_)
         self.n_train_ = len(values)

@@ -24,6 +24,7 @@ __all__ = [
     "MemberJob",
     "composition_folds",
     "dropout_on",
+    "member_jobs",
     "member_nets",
     "run_member",
     "run_members",
@@ -68,6 +69,38 @@ class MemberJob:
     data: tuple
     checkpoint: Path | None
     resume: bool
+
+
+def member_jobs(
+    estimator,
+    source,
+    data: tuple,
+    fold: np.ndarray | None,
+    checkpoint_dir: Path | None,
+    resume: bool,
+) -> list[MemberJob]:
+    """One job per member of ``estimator``'s ensemble. ``data`` is ``(train_inputs,
+    train_targets, val_inputs, val_targets, is_class)``; with ``fold`` (``(n_train,)`` fold
+    index per training row, CV members) member k trains without the rows of fold k."""
+    train_inputs, train_targets, *rest = data
+    jobs = []
+    for m in range(int(estimator.ensemble)):
+        if fold is None:
+            member_data = data
+        else:
+            keep = torch.as_tensor(fold != m)
+            member_data = (tuple(x[keep] for x in train_inputs), train_targets[keep], *rest)
+        jobs.append(
+            MemberJob(
+                estimator=estimator,
+                member=m,
+                source=source,
+                data=member_data,
+                checkpoint=Path(checkpoint_dir) / f"member{m}.pt" if checkpoint_dir else None,
+                resume=resume,
+            )
+        )
+    return jobs
 
 
 def run_member(
