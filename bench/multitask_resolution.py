@@ -24,6 +24,7 @@ import numpy as np
 from matlattice.data import load_dataset
 from matlattice.io import atomic_write_json
 from matlattice.models import LatticeRegressor
+from matlattice.models.gate import paired_gain_interval
 from matlattice.run_models import train_val
 from matlattice.runs import split_labels
 
@@ -42,9 +43,7 @@ def paired_gain(y: np.ndarray, pred: np.ndarray, ref: np.ndarray, seed: int) -> 
     """Relative MAE gain of ``pred`` over ``ref`` on ``y`` with its paired 90 % bootstrap
     interval (rows resampled together for both models)."""
     err, err_ref = np.abs(y - pred), np.abs(y - ref)
-    rows = np.random.default_rng(seed).integers(0, len(y), (N_BOOT, len(y)))
-    boot = 1 - err[rows].mean(axis=1) / err_ref[rows].mean(axis=1)
-    low, high = np.percentile(boot, [5, 95])
+    low, high = paired_gain_interval(err, err_ref, n_boot=N_BOOT, seed=seed)
     return {
         "gain": float(1 - err.mean() / err_ref.mean()),
         "low": float(low),
