@@ -18,7 +18,9 @@ composition-level train/val/test split, through ``matlattice.runs.fit_run``:
   --helpers``): the lattice of the training part with its pairwise transfer trainings, then
   per property one model learned beside the property whose directed transfer gain into it is
   largest (at least 1 %), its own head kept, or the single-task model, whichever has the
-  lower validation MAE.
+  lower validation MAE; ``borrowed`` (``matlattice fit --borrow``): the same per property,
+  beside the properties of another dataset (``--borrow``, default ``BORROW_FROM``) whose
+  labels are coupled to its own, merged per composition and never scored.
 
 The goal checked (issue 6): grouped multi-task beats single-task on >= 70 % of the properties
 and never loses more than 2 % on any property.
@@ -76,7 +78,10 @@ VARIANTS = {
     "helpers": {"helpers": True},
     "gated": {"gate": True},
     "grouped_gated": {"tasks": ("auto",), "gate": True},
+    "borrowed": {},  # the borrow specs: --borrow, else BORROW_FROM[dataset]
 }
+#: The other datasets a dataset borrows from in the ``borrowed`` variant by default.
+BORROW_FROM = {"mp": ("aflow",), "aflow": ("mp",)}
 GOAL_SHARE, GOAL_WORST = 0.70, -0.02
 
 
@@ -205,10 +210,12 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
             )
         for name in args.variants:
             extra = {"tasks": tuple(tasks), **VARIANTS[name]}
-            folder = base / name
+            folder = base / _variant_tag(name, data, args)
+            if name == "borrowed":
+                extra["borrow"] = _borrow_specs(data, args)
             if args.gate_folds:  # the single-task runs are shared with the validation gate's
                 extra["gate_folds"] = args.gate_folds
-                folder = base / f"{name}_folds{args.gate_folds}"
+                folder = base / f"{folder.name}_folds{args.gate_folds}"
             runs[name] = _fit(_config(args, data, seed, **extra), folder, rescore_old=args.rescore)
         for name, (metrics, seconds) in runs.items():
             entry = schemes.setdefault(name, {"mae": {t: [] for t in tasks}, "seconds": []})
@@ -255,6 +262,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
                 "gate_folds",
             )
         },
+        "borrow": list(_borrow_specs(data, args)) if "borrowed" in args.variants else None,
         "schemes": schemes,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
@@ -269,6 +277,21 @@ def _setting_tags(args: argparse.Namespace) -> list[str]:
     if args.ensemble > 1:
         tags.append(f"cv{args.ensemble}" if args.cv_members else f"ens{args.ensemble}")
     return tags
+
+
+def _borrow_specs(data: str, args: argparse.Namespace) -> tuple[str, ...]:
+    specs = tuple(args.borrow or BORROW_FROM.get(data, ()))
+    if not specs:
+        raise SystemExit(f"the borrowed variant needs --borrow for {data}")
+    return specs
+
+
+def _variant_tag(name: str, data: str, args: argparse.Namespace) -> str:
+    """A variant's run-folder and file-name tag: its name, for ``borrowed`` with the specs
+    when they are not the dataset's default."""
+    if name != "borrowed" or not args.borrow or tuple(args.borrow) == BORROW_FROM.get(data):
+        return name
+    return "_".join([name, *(s.replace(":", "-") for s in args.borrow)])
 
 
 def _tie(gain: float) -> float:
@@ -291,9 +314,8 @@ def _title(data: str, args: argparse.Namespace) -> str | None:
 def _file_name(data: str, args: argparse.Namespace) -> str:
     """Result file stem: the dataset, then the variants without baselines, then the tags."""
     folds = [f"folds{args.gate_folds}"] if args.gate_folds else []
-    return "_".join(
-        [data, *([] if args.baselines else args.variants), *_setting_tags(args), *folds]
-    )
+    variants = [] if args.baselines else [_variant_tag(v, data, args) for v in args.variants]
+    return "_".join([data, *variants, *_setting_tags(args), *folds])
 
 
 def _incoming_transfer(dataset: str) -> dict[str, float] | None:
@@ -499,6 +521,14 @@ def main() -> None:
         default=0,
         help="the variants' gates judge each arm by K cross-validation models, then retrain "
         "the chosen arm (single-task runs unchanged and shared)",
+    )
+    parser.add_argument(
+        "--borrow",
+        nargs="*",
+        default=None,
+        help="the borrowed variant's specs, DATASET[:PROPERTY][@ROWS] (default: "
+        + ", ".join(f"{d} from {' '.join(s)}" for d, s in BORROW_FROM.items())
+        + ")",
     )
     parser.add_argument("--n-jobs", type=int, default=1, help="worker processes per model")
     parser.add_argument(

@@ -271,11 +271,19 @@ def fit(
     gate_folds: Annotated[
         int,
         typer.Option(
-            help="With --fine-tune, --helpers or --gate: K >= 2 judges each arm by the "
+            help="With --fine-tune, --helpers, --gate or --borrow: K >= 2 judges each arm by the "
             "out-of-fold error of K cross-validation models (K times the training), then "
             "retrains the chosen arm on the whole training part; 0: the validation gate."
         ),
     ] = 0,
+    borrow: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Borrow another dataset's properties as helper columns, DATASET[:PROPERTY]"
+            "[@ROWS] (repeatable; merged per composition, never scored): each task learns "
+            "beside the borrowed ones coupled to it, behind the gate of --helpers."
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -336,6 +344,7 @@ def fit(
             helpers=helpers,
             gate=gate,
             gate_folds=gate_folds,
+            borrow=tuple(borrow or ()),
         )
     with _friendly_errors(), _progress(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)

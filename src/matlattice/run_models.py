@@ -127,18 +127,34 @@ def helper_models(
     regression: list[str],
     checkpoints: Path,
     progress: Callable[[str], None] | None,
+    borrowed: list[str] | None = None,
 ) -> tuple[list[tuple[list[str], object, str]], dict, dict]:
-    """Fitted ``([task], model, "task_<task>")`` per regression task, each learned beside the
-    helpers that the lattice of the training part recommends (its pairwise transfer trainings
-    measure the directed gains) behind the validation gate; the gate's decisions; the lattice
-    summary."""
-    if progress:
-        progress(f"measuring the transfer lattice of {len(regression)} properties")
-    lattice = _training_lattice(train, regression, config, transfer=True)
-    fitted, decisions = _partner_models(
-        config, train, regression, lattice.lattice.helpers, checkpoints, progress
-    )
-    return fitted, decisions, _summary(lattice)
+    """Fitted ``([task], model, "task_<task>")`` per regression task, each learned beside its
+    helpers behind the gate; the gate's decisions; a summary of how the helpers were chosen.
+
+    With ``config.helpers`` the helpers are the ones the lattice of the training part
+    recommends (its pairwise transfer trainings measure the directed gains); with
+    ``borrowed`` columns (another dataset's properties, :mod:`matlattice.data.borrowed`) each
+    task also learns beside the borrowed ones coupled to it
+    (:func:`~matlattice.entangle.borrowing.borrowed_partners`).
+    """
+    partners: dict[str, list[str]] = {}
+    summary: dict = {}
+    if config.helpers:
+        if progress:
+            progress(f"measuring the transfer lattice of {len(regression)} properties")
+        own_rows = train.dropna(subset=regression, how="all")
+        lattice = _training_lattice(own_rows, regression, config, transfer=True)
+        partners, summary = dict(lattice.lattice.helpers), _summary(lattice)
+    if borrowed:
+        from matlattice.entangle.borrowing import borrowed_partners
+
+        extra, evidence = borrowed_partners(train, regression, borrowed)
+        for task, columns in extra.items():
+            partners[task] = [*partners.get(task, []), *columns]
+        summary = {**summary, "helpers": partners, "borrowed": evidence}
+    fitted, decisions = _partner_models(config, train, regression, partners, checkpoints, progress)
+    return fitted, decisions, summary
 
 
 def gated_group_models(

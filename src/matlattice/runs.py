@@ -28,6 +28,7 @@ from sklearn.metrics import (
 
 from matlattice.composition import chemical_systems, composition_keys, parse_formulas
 from matlattice.data import Dataset, load_dataset
+from matlattice.data.borrowed import borrow_properties
 from matlattice.data.fetch import SOURCES
 from matlattice.data.splits import chemsys_split, cluster_split, random_split
 from matlattice.errors import MatlatticeError
@@ -87,7 +88,11 @@ class FitConfig:
     the lattice's groups (``tasks=("auto",)``), once per group with per-task early stopping,
     trains each member of a group of two or more alone as well and keeps, per task, whichever
     validates better (:func:`~matlattice.run_models.gated_group_models`).
-    ``gate_folds = k >= 2`` makes the gate of those three schemes read the out-of-fold errors
+    ``borrow`` (neural models, explicit tasks; alone or with ``helpers``) adds properties of
+    other datasets (``"dataset[:property][@rows]"``, :mod:`matlattice.data.borrowed`) as
+    helper columns, merged per composition and never scored; each task learns beside the
+    borrowed properties coupled to it on the training part, behind the same gate.
+    ``gate_folds = k >= 2`` makes the gate of those schemes read the out-of-fold errors
     of k cross-validation models per arm and then train the chosen arm on the whole training
     part (:mod:`~matlattice.models.gate`).
     """
@@ -123,6 +128,7 @@ class FitConfig:
     helpers: bool = False
     gate: bool = False
     gate_folds: int = 0
+    borrow: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, path: Path) -> FitConfig:
@@ -130,6 +136,7 @@ class FitConfig:
         raw = json.loads(Path(path).read_text())["config"]
         raw["tasks"] = tuple(raw["tasks"])
         raw["folds"] = tuple(raw["folds"])
+        raw["borrow"] = tuple(raw.get("borrow", ()))
         return cls(**raw)
 
 
@@ -229,6 +236,12 @@ def fit_run(
     schemes = [o for o in ("fine_tune", "helpers", "gate") if getattr(config, o)]
     if len(schemes) > 1:
         raise MatlatticeError(f"choose one of fine_tune, helpers and gate, not {schemes}")
+    if config.borrow and {"fine_tune", "gate"} & set(schemes):
+        raise MatlatticeError(
+            f"borrow={list(config.borrow)} gives helper columns to each task; it goes alone "
+            f"or with helpers, not with {schemes[0]}"
+        )
+    schemes += ["borrow"] if config.borrow and not schemes else []
     if config.gate_folds and not schemes:
         raise MatlatticeError(
             f"gate_folds={config.gate_folds} sets the gate of fine_tune, helpers or gate; "
@@ -236,7 +249,7 @@ def fit_run(
         )
     if config.gate and config.model == "rf":
         raise MatlatticeError("gate compares neural multi-task models with single-task ones")
-    for option in ("fine_tune", "helpers"):
+    for option in ("fine_tune", "helpers", "borrow"):
         if getattr(config, option) and (auto or config.model == "rf"):
             raise MatlatticeError(
                 f"{option} trains one neural model per listed task; it needs model attention "
@@ -253,6 +266,13 @@ def fit_run(
         config = FitConfig(**{**asdict(config), "tasks": tuple(tasks)})
     config = FitConfig(**{**asdict(config), "split": split})
     frame = split_labels(ds, split, config.seed)
+    borrowed: list[str] = []
+    if config.borrow:
+        if progress:
+            progress(f"borrowing {', '.join(config.borrow)}")
+        frame, borrowed, borrow_report = borrow_properties(
+            frame, list(config.borrow), own=ds.name, seed=config.seed, clean=config.clean
+        )
     kinds = [ds.info.property(t).task for t in tasks]
     if "fold" in frame.columns:
         folds = list(config.folds) or list(range(int(frame["fold"].max()) + 1))
@@ -275,7 +295,7 @@ def fit_run(
                 progress(f"{name}: measuring the lattice of {len(regression)} properties")
             task_groups, summary = auto_task_groups(train, regression, config)
             lattices[name] = {"groups": task_groups, "lattice": summary}
-        if config.fine_tune or config.helpers or config.gate:
+        if schemes:
             if config.gate:
                 fitted, gate_decisions[name] = gated_group_models(
                     config, train, task_groups or [regression], out / "checkpoints" / name, progress
@@ -286,7 +306,7 @@ def fit_run(
                 )
             else:
                 fitted, gate_decisions[name], summary = helper_models(
-                    config, train, regression, out / "checkpoints" / name, progress
+                    config, train, regression, out / "checkpoints" / name, progress, borrowed
                 )
                 lattices[name] = {"helpers": summary.get("helpers", {}), "lattice": summary}
             others = [k for k in kinds if k != "regression"]
@@ -354,8 +374,10 @@ def fit_run(
         metrics["task_groups"] = {part: v["groups"] for part, v in lattices.items()}
     if config.fine_tune:
         metrics["fine_tune_gate"] = gate_decisions
-    if config.helpers:
+    if config.helpers or config.borrow:
         metrics["helper_gate"] = gate_decisions
+    if config.borrow:
+        metrics["borrowed"] = borrow_report
     if config.gate:
         metrics["group_gate"] = gate_decisions
     out.mkdir(parents=True, exist_ok=True)
