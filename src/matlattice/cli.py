@@ -457,6 +457,13 @@ def entangle(
     subsample: Annotated[
         int, typer.Option(help="Rows kept (80/10/10 of train/val/test), stratified (0: all).")
     ] = 0,
+    borrow: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Add another dataset's properties to the lattice, DATASET[:PROPERTY][@ROWS] "
+            "(repeatable; merged per composition, as in fit --borrow)."
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="Re-run the config.json of an earlier lattice.")
     ] = None,
@@ -483,6 +490,7 @@ def entangle(
             seed=seed,
             device=device,
             subsample=subsample,
+            borrow=tuple(borrow or ()),
         )
     with _friendly_errors(), _progress(f"entanglement lattice of {settings.data}") as progress:
         progress(

@@ -80,3 +80,21 @@ def test_fit_borrow_learns_a_scarce_property_beside_another_datasets_sibling(two
 
     refused = CliRunner().invoke(app, [*args, *borrow, "--gate", "--out", str(tmp_path / "x")])
     assert refused.exit_code != 0 and "not with gate" in refused.output
+
+
+def test_entangle_borrow_puts_the_other_datasets_properties_in_the_lattice(two_sources, tmp_path):
+    folder, _, _ = two_sources
+    out = tmp_path / "lattice"
+    args = ["entangle", str(folder / "run.csv"), "--borrow", str(folder / "other.csv")]
+    settings = ["--no-transfer", "--epochs", "4", "--probe-size", "256"]
+    result = CliRunner().invoke(app, [*args, *settings, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+    lattice = json.loads((out / "lattice.json").read_text())
+    assert lattice["tasks"] == ["y", "other:sibling", "other:indep", "other:copy"]
+    assert lattice["borrowed"] == [str(folder / "other.csv")]
+    edges = {(e["source"], e["target"]): e for e in lattice["edges"]}
+    assert edges[("y", "other:sibling")]["data_coupling"] > 0.8
+    assert abs(edges[("y", "other:indep")]["data_coupling"]) < BORROW["min_coupling"]
+    copies = [g for g in lattice["risk_gates"] if g["kind"] == "duplicate"]
+    assert [sorted(g["tasks"]) for g in copies] == [["other:copy", "y"]]

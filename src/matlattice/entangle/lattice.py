@@ -345,6 +345,8 @@ def _dynamics(trajectory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         warnings.simplefilter("ignore", RuntimeWarning)
         std = np.nanstd(late, axis=0)
     steps = np.diff(late, axis=0)
+    if len(steps) < 2:  # one step cannot flip
+        return std, np.zeros(trajectory.shape[1:])
     flips = (np.sign(steps[1:]) * np.sign(steps[:-1]) < 0).mean(axis=0)
     return std, flips
 

@@ -39,11 +39,13 @@ class EntangleConfig:
     seed: int = 0
     device: str = "cpu"
     subsample: int = 0
+    borrow: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, path: Path) -> EntangleConfig:
         raw = json.loads(Path(path).read_text())
         raw["tasks"] = tuple(raw.get("tasks", ()))
+        raw["borrow"] = tuple(raw.get("borrow", ()))
         return cls(**raw)
 
 
@@ -117,9 +119,12 @@ def entangle_run(config: EntangleConfig, out: Path) -> dict:
         from matlattice.fidelity.run import subsample_dataset
 
         data = subsample_dataset(load_dataset(config.data), config.subsample, config.seed)
+    tasks = list(config.tasks) or None
+    if config.borrow:
+        data, tasks = _with_borrowed(data, tasks, config)
     result = entanglement_lattice(
         data,
-        list(config.tasks) or None,
+        tasks,
         model_params=config.model_params,
         transfer=config.transfer,
         probe_size=config.probe_size,
@@ -129,9 +134,30 @@ def entangle_run(config: EntangleConfig, out: Path) -> dict:
         seed=config.seed,
         device=config.device,
     )
+    if config.borrow:
+        result.dataset = config.data
     summary = lattice_summary(result, result.val)
+    if config.borrow:
+        summary["borrowed"] = list(config.borrow)
     if config.subsample:
         summary["subsample"] = {"rows": config.subsample, "stratified_by": "chemical family"}
     atomic_write_json(out / "lattice.json", json_safe(summary))
     save_lattice_figures(summary, out)
     return summary
+
+
+def _with_borrowed(data, tasks: list[str] | None, config: EntangleConfig):
+    """The dataset's frame with the borrowed properties of ``config.borrow`` as extra columns
+    (:mod:`matlattice.data.borrowed`; new compositions join its train part), and the tasks:
+    the chosen ones (default all) and every borrowed column."""
+    from matlattice.data import Dataset, load_dataset
+    from matlattice.data.borrowed import borrow_properties
+
+    ds = data if isinstance(data, Dataset) else load_dataset(data)
+    frame = ds.frame.assign(_part=ds.frame.get("split", "train"))
+    frame, borrowed, _ = borrow_properties(
+        frame, list(config.borrow), own=ds.name, seed=config.seed, clean=False
+    )
+    if "split" in ds.frame:
+        frame["split"] = frame["_part"]
+    return frame.drop(columns="_part"), [*(tasks or ds.properties), *borrowed]
