@@ -244,7 +244,7 @@ def fit_run(
     schemes += ["borrow"] if config.borrow and not schemes else []
     if config.gate_folds and not schemes:
         raise MatlatticeError(
-            f"gate_folds={config.gate_folds} sets the gate of fine_tune, helpers or gate; "
+            f"gate_folds={config.gate_folds} sets the gate of fine_tune, helpers, gate or borrow; "
             "choose one of them"
         )
     if config.gate and config.model == "rf":
