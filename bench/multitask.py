@@ -100,6 +100,7 @@ def _config(args: argparse.Namespace, data: str, seed: int, **extra) -> FitConfi
         ensemble=args.ensemble,
         cv_members=args.cv_members,
         n_jobs=args.n_jobs,
+        resume=args.resume,
         **extra,
     )
 
@@ -166,6 +167,8 @@ def _fit(config: FitConfig, out: Path, *, rescore_old: bool = False) -> tuple[di
     start = time.perf_counter()
     metrics = fit_run(config, out)
     seconds = time.perf_counter() - start
+    if config.resume and timing.is_file():  # the interrupted run's time counts too
+        seconds += json.loads(timing.read_text())["seconds"]
     atomic_write_json(timing, {"seconds": seconds})
     return metrics, seconds
 
@@ -531,6 +534,12 @@ def main() -> None:
         + ")",
     )
     parser.add_argument("--n-jobs", type=int, default=1, help="worker processes per model")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="runs without metrics.json resume from their checkpoints (a finished training "
+        "reloads; a deleted checkpoint retrains); the time of the interrupted run is added",
+    )
     parser.add_argument(
         "--rescore",
         action="store_true",

@@ -54,6 +54,25 @@ def test_partners_are_the_coupled_columns_never_a_copy(two_sources):
     assert few[0] == {} and np.isnan(few[1]["y"]["o:sibling"]["spearman"])
 
 
+def test_a_shared_floor_is_not_a_copy_but_equal_values_above_it_are():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(2000)
+    gap = np.clip(x, 0, None)  # half the materials are metals: zero gap in both databases
+    train = pd.DataFrame(
+        {
+            "gap": gap,
+            "other:gap": np.clip(x + 0.2 * rng.standard_normal(2000), 0, None),
+            "other:copy": np.where(rng.random(2000) < 0.3, gap, gap + 0.1),
+        }
+    )
+    partners, evidence = borrowed_partners(train, ["gap"], ["other:gap", "other:copy"])
+
+    assert partners == {"gap": ["other:gap"]}
+    assert np.isclose(train["gap"], train["other:gap"]).mean() > 0.4  # zeros match in both
+    assert evidence["gap"]["other:gap"]["identical_fraction"] == 0.0
+    assert 0.1 < evidence["gap"]["other:copy"]["identical_fraction"] < 0.3
+
+
 def test_fit_borrow_learns_a_scarce_property_beside_another_datasets_sibling(two_sources, tmp_path):
     folder, run, _ = two_sources
     out = tmp_path / "run"
