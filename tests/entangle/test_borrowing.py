@@ -77,7 +77,7 @@ def test_fit_borrow_learns_a_scarce_property_beside_another_datasets_sibling(two
     folder, run, _ = two_sources
     out = tmp_path / "run"
     args = ["fit", str(folder / "run.csv"), "--model", "mlp", "--split", "random"]
-    borrow = ["--borrow", str(folder / "other.csv"), "--epochs", "30", "--patience", "10"]
+    borrow = ["--borrow", str(folder / "other.csv"), "--epochs", "20", "--patience", "10"]
     result = CliRunner().invoke(app, [*args, *borrow, "--out", str(out)])
     assert result.exit_code == 0, result.output
 
