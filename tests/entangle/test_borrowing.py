@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from matlattice.cli import app
 from matlattice.data.synthetic_tasks import planted_tasks
 from matlattice.entangle.borrowing import BORROW, borrowed_partners
+from matlattice.runs import predict_run
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,8 @@ def test_fit_borrow_learns_a_scarce_property_beside_another_datasets_sibling(two
     assert recorded["lattice"]["borrowed"]["y"]["other:copy"]["identical_fraction"] == 1.0
     saved = json.loads((out / "config.json").read_text())["config"]
     assert saved["borrow"] == [str(folder / "other.csv")]
+    preds = predict_run(out, ["NaCl", "Fe2O3"])  # the kept model serves y alone
+    assert list(preds.columns) == ["formula", "y", "y_std"] and preds["y"].notna().all()
 
     refused = CliRunner().invoke(app, [*args, *borrow, "--gate", "--out", str(tmp_path / "x")])
     assert refused.exit_code != 0 and "not with gate" in refused.output
