@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from matlattice.composition import composition_keys, parse_formulas
+from matlattice.composition import formula_keys
 from matlattice.data.splits import random_split
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
 
@@ -233,6 +233,6 @@ def train_val(train: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Early-stopping split of a training frame: its val part, else a composition-level 10 %."""
     if "_part" in train.columns and (train["_part"] == "val").any():
         return train[train["_part"] == "train"], train[train["_part"] == "val"]
-    keys = composition_keys(parse_formulas(train["formula"].tolist()).fractions)
+    keys = formula_keys(train["formula"])
     parts = random_split(keys, (0.9, 0.1, 0.0), seed=0)
     return train[parts == "train"], train[parts == "val"]

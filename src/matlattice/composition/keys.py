@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import scipy.sparse as sp
 
 from matlattice.composition.elements import SYMBOLS
+from matlattice.composition.parser import parse_formulas
 
-__all__ = ["KEY_DECIMALS", "chemical_systems", "composition_keys"]
+__all__ = ["KEY_DECIMALS", "chemical_systems", "composition_keys", "formula_keys"]
 
 #: Fractions are rounded to this many decimals before comparison; compositions whose
 #: atomic fractions all agree to 5e-9 are the same composition.
@@ -67,3 +70,8 @@ def _join_rows(tokens: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     for i, (start, stop) in enumerate(zip(indptr[:-1].tolist(), indptr[1:].tolist(), strict=True)):
         out[i] = "".join(pieces[start:stop]).rstrip()
     return out
+
+
+def formula_keys(formulas: Iterable[str]) -> np.ndarray:
+    """:func:`composition_keys` of formulas (parsed strictly: an invalid one raises)."""
+    return composition_keys(parse_formulas(list(formulas)).fractions)

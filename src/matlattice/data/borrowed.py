@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from matlattice.composition import composition_keys, parse_formulas
+from matlattice.composition import formula_keys
 
 __all__ = ["BorrowSpec", "borrow_properties", "parse_borrow_spec"]
 
@@ -45,10 +45,6 @@ def parse_borrow_spec(spec: str) -> BorrowSpec:
     if cap and (not cap.isdigit() or int(cap) < 1):
         raise ValueError(f"borrow spec {spec!r}: the row cap {cap!r} is not a positive integer")
     return BorrowSpec(dataset, prop or None, int(cap) if cap else None)
-
-
-def _keys(frame: pd.DataFrame) -> np.ndarray:
-    return composition_keys(parse_formulas(frame["formula"].tolist()).fractions)
 
 
 def borrow_properties(
@@ -81,7 +77,7 @@ def borrow_properties(
     if "_part" not in frame.columns and "fold" not in frame.columns:
         raise ValueError("the frame has no _part or fold column; split it before borrowing")
     out = frame.copy()
-    out["_key"] = _keys(out)
+    out["_key"] = formula_keys(out["formula"])
     first = ~out["_key"].duplicated().to_numpy()  # a borrowed label goes on one row of its key
     own_keys = pd.Index(out["_key"])
     columns: list[str] = []
@@ -93,7 +89,7 @@ def borrow_properties(
             raise ValueError(f"borrow spec {raw!r}: {own} is the run's own dataset")
         label = Path(ds.name).stem if ds.info.kind == "user" else ds.name
         regression = [p for p in ds.properties if ds.info.property(p).task == "regression"]
-        other = ds.frame.assign(_key=_keys(ds.frame))
+        other = ds.frame.assign(_key=formula_keys(ds.frame["formula"]))
         formula_of = other.drop_duplicates("_key").set_index("_key")["formula"]
         for prop in [spec.prop] if spec.prop else regression:
             if prop not in regression:

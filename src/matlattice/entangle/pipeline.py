@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from matlattice.composition import composition_keys, parse_formulas
+from matlattice.composition import formula_keys
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.splits import random_split
 from matlattice.entangle.coupling import data_coupling, head_activation_cka, head_alignment
@@ -80,7 +80,7 @@ def split_frame(
         train = frame[frame["split"] == "train"]
         val = frame[frame["split"] == "val"]
     else:
-        keys = composition_keys(parse_formulas(frame["formula"].tolist()).fractions)
+        keys = formula_keys(frame["formula"])
         parts = random_split(keys, (1 - val_fraction, val_fraction, 0.0), seed=seed)
         train, val = frame[parts == "train"], frame[parts == "val"]
     keep = ["formula", *tasks, *(["source"] if "source" in frame else [])]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.manifold import trustworthiness
 
-from matlattice.composition import composition_keys, parse_formulas
+from matlattice.composition import formula_keys, parse_formulas
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.splits import random_split
 from matlattice.executor import get_executor
@@ -107,7 +107,7 @@ class FidelityResult:
 
 
 def _keys(frame: pd.DataFrame) -> np.ndarray:
-    return composition_keys(parse_formulas(frame["formula"].tolist()).fractions)
+    return formula_keys(frame["formula"])
 
 
 def _resolve_data(data, tasks, split_seed: int):
