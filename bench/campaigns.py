@@ -46,7 +46,7 @@ from pathlib import Path
 
 from matlattice.discovery.benchmark import campaign_benchmark, cheap_source
 from matlattice.discovery.entangled import coupled_property
-from matlattice.io import atomic_write_json, atomic_write_text
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 FOLDER = RESULTS / "campaign"

@@ -156,7 +156,7 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
 
 def build_table() -> None:
     """Rebuild crabnet_table.{json,md} from the per-set files."""
-    from matlattice.io import atomic_write_json, atomic_write_text
+    from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
     records = [json.loads(p.read_text()) for p in sorted(PER_SET.glob("*.json"))]
     order = {name: i for i, name in enumerate(PUBLISHED)}
@@ -234,7 +234,7 @@ def main() -> None:
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from matlattice.io import atomic_write_json
+    from matlattice.runtime.files import atomic_write_json
 
     PER_SET.mkdir(parents=True, exist_ok=True)
     if args.one:

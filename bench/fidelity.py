@@ -35,7 +35,7 @@ SWEEPS = {
 
 
 def run(name: str, args: argparse.Namespace) -> None:
-    from matlattice.fidelity.run import FidelityConfig, fidelity_run
+    from matlattice.jobs.compression import FidelityConfig, fidelity_run
 
     spec = SWEEPS[name]
     config = FidelityConfig(

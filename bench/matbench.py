@@ -1,7 +1,7 @@
 """Matbench v0.1 composition tasks on the official 5 folds: ours vs RF-SCM/Magpie vs leaderboard.
 
 For each task, in one run: our attention model (ensemble) and the random-forest peer, both
-through ``matlattice.runs.fit_run`` on the official folds (neural early stopping uses a
+through ``matlattice.jobs.fit.fit_run`` on the official folds (neural early stopping uses a
 composition-level 10 % of the training folds; the test fold is never seen). Classification is
 reported as balanced accuracy of hard labels (what the leaderboard calls "ROC-AUC", matbench
 issue #137) and, separately, the true ROC-AUC of probabilities.
@@ -21,8 +21,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from matlattice.io import atomic_write_json, atomic_write_text
-from matlattice.runs import FitConfig, fit_run
+from matlattice.jobs.fit import FitConfig, fit_run
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 PER_TASK = RESULTS / "matbench"

@@ -1,7 +1,7 @@
 """Multi-task vs single-task test MAE per property, with lattice-grouped models.
 
 For each dataset, in one run and with the same encoder settings and the dataset's own
-composition-level train/val/test split, through ``matlattice.runs.fit_run``:
+composition-level train/val/test split, through ``matlattice.jobs.fit.fit_run``:
 
 - ``single``: one model per property (the baseline);
 - ``joint``: one hard-sharing model on all properties;
@@ -45,18 +45,15 @@ import numpy as np
 import pandas as pd
 
 from matlattice.data import load_dataset
-from matlattice.io import atomic_write_json, atomic_write_text
+from matlattice.jobs.config import FitConfig
+from matlattice.jobs.fit import fit_run
+from matlattice.jobs.parts import split_labels, train_val
+from matlattice.jobs.predict import load_run_models
+from matlattice.jobs.scoring import score_task
 from matlattice.models import TargetScaler
-from matlattice.models.inputs import FeatureStandardizer
+from matlattice.models.networks.inputs import FeatureStandardizer
 from matlattice.represent.composition_stats import as_fractions
-from matlattice.run_models import train_val
-from matlattice.runs import (
-    FitConfig,
-    fit_run,
-    load_run_models,
-    score_task,
-    split_labels,
-)
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 FOLDER = RESULTS / "multitask"

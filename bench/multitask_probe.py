@@ -21,11 +21,10 @@ from pathlib import Path
 import torch
 
 from matlattice.data import load_dataset
-from matlattice.io import atomic_write_json
+from matlattice.jobs.parts import split_labels, train_val
 from matlattice.models import LatticeRegressor
-from matlattice.models.gate import validation_mae
-from matlattice.run_models import train_val
-from matlattice.runs import split_labels
+from matlattice.multitask.gate import validation_mae
+from matlattice.runtime.files import atomic_write_json
 
 OUT = Path(__file__).parent / "results" / "multitask_probe_mp.json"
 SETTINGS = dict(latent_dim=32, epochs=200, patience=30, batch_size=256, lr=1e-3, random_state=0)

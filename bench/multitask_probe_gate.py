@@ -26,11 +26,10 @@ from multitask_probe_colabelled import SETTINGS, fit_per_task
 from matlattice.composition import composition_keys
 from matlattice.data import load_dataset
 from matlattice.data.splits import random_split
-from matlattice.io import atomic_write_json
-from matlattice.models.gate import validation_mae
+from matlattice.jobs.parts import split_labels, train_val
+from matlattice.multitask.gate import validation_mae
 from matlattice.represent.composition_stats import as_fractions
-from matlattice.run_models import train_val
-from matlattice.runs import split_labels
+from matlattice.runtime.files import atomic_write_json
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -22,11 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from matlattice.data import load_dataset
-from matlattice.io import atomic_write_json
+from matlattice.jobs.parts import split_labels, train_val
 from matlattice.models import LatticeRegressor
-from matlattice.models.gate import paired_gain_interval
-from matlattice.run_models import train_val
-from matlattice.runs import split_labels
+from matlattice.multitask.gate import paired_gain_interval
+from matlattice.runtime.files import atomic_write_json
 
 RUNS = Path(__file__).parent / ".runs" / "multitask"
 RESULTS = Path(__file__).parent / "results"

@@ -21,7 +21,7 @@ from pymatgen.core import Composition
 from matlattice.composition import SYMBOLS, parse_formulas
 from matlattice.data import list_datasets
 from matlattice.data.dataset import load_records
-from matlattice.io import atomic_write_json, atomic_write_text
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from matlattice.data import load_dataset
-from matlattice.io import atomic_write_json, atomic_write_text
 from matlattice.models import LatticeRegressor, MultiTaskForest
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -25,8 +25,8 @@ import numpy as np
 from matlattice.composition import composition_keys, parse_formulas
 from matlattice.data import load_dataset
 from matlattice.data.splits import random_split
-from matlattice.io import atomic_write_json, atomic_write_text
 from matlattice.models import LatticeRegressor
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 

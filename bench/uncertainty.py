@@ -34,12 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
-from matlattice.calibrate import task_intervals
 from matlattice.data import load_dataset
-from matlattice.fidelity.run import stratified_subsample
-from matlattice.io import atomic_write_json, atomic_write_text
+from matlattice.jobs.calibrate import task_intervals
+from matlattice.jobs.compression import stratified_subsample
+from matlattice.jobs.parts import split_labels
 from matlattice.models import LatticeRegressor, MultiTaskForest
-from matlattice.runs import split_labels
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 from matlattice.uncertainty import uncertainty_report
 from matlattice.uncertainty.calibrators import make_calibrator
 

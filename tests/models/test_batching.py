@@ -3,9 +3,9 @@
 import torch
 
 from matlattice.composition import parse_formulas
-from matlattice.models.encoders import AttentionEncoder
-from matlattice.models.inputs import element_matrix, element_tokens
-from matlattice.models.training import _batches
+from matlattice.models.networks.encoders import AttentionEncoder
+from matlattice.models.networks.inputs import element_matrix, element_tokens
+from matlattice.models.networks.training import _batches
 
 
 def test_bucketed_batches_cover_every_sample_once_with_little_padding():

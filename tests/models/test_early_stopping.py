@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import torch
-from test_lattice import planted_frame  # tests/models is on sys.path (rootdir-relative import)
+from test_estimator import planted_frame  # tests/models is on sys.path (rootdir-relative import)
 
 from matlattice.models import LatticeRegressor
-from matlattice.models.encoders import MLPEncoder, MultiTaskNet
-from matlattice.models.routing import TaskRoutedNet
-from matlattice.models.training import TrainConfig, train_network
+from matlattice.models.networks.encoders import MLPEncoder, MultiTaskNet
+from matlattice.models.networks.routing import TaskRoutedNet
+from matlattice.models.networks.training import TrainConfig, train_network
 
 
 def _scarce_and_plentiful(n=2000, seed=0):

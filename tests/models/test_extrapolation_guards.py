@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from matlattice.models import LatticeRegressor, TargetScaler
-from matlattice.models.inputs import FeatureStandardizer
+from matlattice.models.networks.inputs import FeatureStandardizer
 from matlattice.represent.composition_stats import as_fractions
 
 

@@ -3,7 +3,7 @@ intervals and the covariance between properties."""
 
 import numpy as np
 import pytest
-from test_lattice import planted_frame  # tests/models is on sys.path (rootdir-relative import)
+from test_estimator import planted_frame  # tests/models is on sys.path (rootdir-relative import)
 
 from matlattice.models import LatticeRegressor
 from matlattice.uncertainty import interval_coverage

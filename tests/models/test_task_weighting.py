@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from test_lattice import planted_frame  # tests/models is on sys.path (rootdir-relative import)
+from test_estimator import planted_frame  # tests/models is on sys.path (rootdir-relative import)
 from torch import nn
 
 from matlattice.models import LatticeRegressor
-from matlattice.models.encoders import MLPEncoder, MultiTaskNet
-from matlattice.models.task_weighting import TaskBalancer, last_shared_weight
-from matlattice.models.training import TrainConfig, masked_task_losses, train_network
+from matlattice.models.networks.encoders import MLPEncoder, MultiTaskNet
+from matlattice.models.networks.task_weighting import TaskBalancer, last_shared_weight
+from matlattice.models.networks.training import TrainConfig, masked_task_losses, train_network
 
 
 def _two_task_data(n=1500, scale=(1.0, 1.0), noise=(0.0, 0.0), seed=0):

@@ -30,7 +30,7 @@ import pandas as pd
 from matlattice.data.cleaning import bound_violations
 from matlattice.data.dataset import Dataset, load_dataset
 from matlattice.data.registry import PropertyInfo
-from matlattice.io import atomic_write_text
+from matlattice.runtime.files import atomic_write_text
 
 __all__ = ["AuditResult", "audit_dataset"]
 

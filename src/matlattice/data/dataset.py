@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from matlattice.composition import composition_keys, parse_formulas
-from matlattice.data import bundled
 from matlattice.data.cleaning import clean_records
+from matlattice.data.readers import read_crabnet_files, read_matbench_task, read_transport
 from matlattice.data.registry import DatasetInfo, dataset_info
 from matlattice.data.splits import PARTS, group_kfold, random_split
 from matlattice.data.user_files import read_user_records
@@ -209,11 +209,11 @@ def load_records(
         return read_user_records(path)
     info = dataset_info(str(name))
     if info.kind in ("merged", "crabnet"):
-        records = bundled.read_crabnet_files(info.files, cache_dir)
+        records = read_crabnet_files(info.files, cache_dir)
     elif info.kind in ("matbench", "matbench_view"):
-        records = bundled.read_matbench_task(info.name, info.properties[0].name, cache_dir)
+        records = read_matbench_task(info.name, info.properties[0].name, cache_dir)
     elif info.kind == "transport":
-        records = bundled.read_transport(cache_dir)
+        records = read_transport(cache_dir)
     else:  # pragma: no cover - registry kinds are closed
         raise DataFormatError(f"no reader for dataset kind {info.kind!r}")
     return info, records

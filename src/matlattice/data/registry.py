@@ -1,6 +1,6 @@
 """Dataset registry: what each bundled dataset is, where it comes from, its properties and units.
 
-Every entry is frozen metadata; the loaders in :mod:`matlattice.data.bundled` read the files.
+Every entry is frozen metadata; the loaders in :mod:`matlattice.data.readers` read the files.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from matlattice.discovery.multifidelity import MultiFidelityOracle
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.pareto import hypervolume_curve, pareto_mask
 from matlattice.discovery.surrogates import model_by_name
-from matlattice.io import atomic_write, atomic_write_json, json_safe
+from matlattice.runtime.files import atomic_write, atomic_write_json, json_safe
 
 __all__ = ["campaign_benchmark", "cheap_source", "parse_method"]
 

@@ -29,8 +29,8 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from matlattice.fidelity.metrics import linear_cka
-from matlattice.models.training import masked_task_losses
+from matlattice.compression.metrics import linear_cka
+from matlattice.models.networks.training import masked_task_losses
 
 __all__ = [
     "data_coupling",

@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from matlattice.executor import get_executor
+from matlattice.runtime.executor import get_executor
 
 __all__ = ["SubsetJob", "fit_subset", "transfer_gains"]
 

@@ -1,12 +1,12 @@
 """Models: learned embeddings with a bottleneck (attention / MLP encoders) and the
 random-forest reference peer."""
 
-from matlattice.models.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
-from matlattice.models.forest import MultiTaskForest
-from matlattice.models.forest_arrays import ForestArrays, forest_to_arrays
-from matlattice.models.lattice import LatticeClassifier, LatticeRegressor
-from matlattice.models.scaling import TargetScaler
-from matlattice.models.training import TrainConfig, TrainingMonitor, train_network
+from matlattice.models.estimator.regressor import LatticeClassifier, LatticeRegressor
+from matlattice.models.estimator.scaling import TargetScaler
+from matlattice.models.forest.arrays import ForestArrays, forest_to_arrays
+from matlattice.models.forest.estimator import MultiTaskForest
+from matlattice.models.networks.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
+from matlattice.models.networks.training import TrainConfig, TrainingMonitor, train_network
 
 __all__ = [
     "AttentionEncoder",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matlattice.io import atomic_write
+from matlattice.runtime.files import atomic_write
 
 __all__ = ["save_fidelity_figures"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matlattice.io import atomic_write
+from matlattice.runtime.files import atomic_write
 
 __all__ = ["save_parity_plot"]
 

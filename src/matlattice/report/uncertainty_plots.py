@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matlattice.io import atomic_write
+from matlattice.runtime.files import atomic_write
 
 __all__ = ["binned_means", "save_calibration_figure"]
 

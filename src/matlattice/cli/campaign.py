@@ -1,0 +1,289 @@
+"""``matlattice campaign``: create, ask, tell, status, export, and the benchmark mode (run)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matlattice.cli.common import friendly_errors, progress_bar, read_formulas
+from matlattice.cli.tables import console
+
+campaign_app = typer.Typer(
+    help="Closed-loop discovery campaigns (ask/tell, resumable).", no_args_is_help=True
+)
+
+StorePath = Annotated[Path, typer.Argument(help="Campaign database (.sqlite).")]
+
+
+@campaign_app.command("create")
+def create(
+    store: StorePath,
+    pool: Annotated[str, typer.Option(help="Candidates: CSV/parquet with 'formula', or dataset.")],
+    target: Annotated[str, typer.Option(help="Property name (used in messages and results).")],
+    goal: Annotated[str, typer.Option(help="max | min")] = "max",
+    acquisition: Annotated[
+        str, typer.Option(help="random | greedy | ucb | ei | pi | thompson | explore | window")
+    ] = "ucb",
+    window: Annotated[str, typer.Option(help="LO,HI for the window acquisition.")] = "",
+    model: Annotated[str, typer.Option(help="rf | mlp | gp surrogate.")] = "rf",
+    batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 8,
+    budget: Annotated[int, typer.Option(help="Measurements in all.")] = 100,
+    initial: Annotated[int, typer.Option(help="Random measurements before the model.")] = 16,
+    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
+    retrain_every: Annotated[int, typer.Option(help="Refit the surrogate every K-th ask.")] = 1,
+    reticulum_gamma: Annotated[
+        float | None,
+        typer.Option(help="Feedback reticulum between refits: sensitivity 0..1 (off if unset)."),
+    ] = None,
+    warm_start_epochs: Annotated[
+        int | None, typer.Option(help="mlp: refits start from the last model, at most E epochs.")
+    ] = None,
+    objectives: Annotated[
+        str, typer.Option(help="NAME:max,NAME:min...: a multi-objective (ParEGO) campaign.")
+    ] = "",
+    fidelities: Annotated[
+        str,
+        typer.Option(help="CHEAP:COST,main:COST: a two-fidelity campaign, budget in cost units."),
+    ] = "",
+    generate: Annotated[
+        int, typer.Option(help="Open-ended: new compositions added to the pool per ask.")
+    ] = 0,
+):
+    """Create a campaign over a pool of candidates."""
+    from matlattice.discovery import Campaign
+
+    bounds = tuple(float(v) for v in window.split(",")) if window else None
+    aims = _pairs(objectives, "--objectives", str)
+    costs = _pairs(fidelities, "--fidelities", float)
+    with friendly_errors(), _bad_values_named():
+        frame = read_formulas(pool).drop_duplicates("formula")
+        campaign = Campaign.open(
+            store,
+            frame[["formula"]],
+            target=target,
+            goal=goal,
+            acquisition=acquisition,
+            window=bounds,
+            model=model,
+            batch_size=batch,
+            budget=budget,
+            initial=initial,
+            seed=seed,
+            retrain_every=retrain_every,
+            reticulum_gamma=reticulum_gamma,
+            warm_start_epochs=warm_start_epochs,
+            objectives=aims or None,
+            fidelities=costs or None,
+            generate=generate,
+        )
+    console.print(f"campaign {store}: {len(campaign.pool)} candidates, budget {budget}")
+
+
+@contextmanager
+def _bad_values_named():
+    """A ValueError of the engine (it names the bad value) becomes a usage error."""
+    try:
+        yield
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _pairs(text: str, option: str, kind) -> dict:
+    """``"a:1,b:2"`` -> ``{"a": kind("1"), "b": kind("2")}``; a bad item names the option."""
+    out = {}
+    for item in (t for t in text.split(",") if t):
+        name, _, value = item.partition(":")
+        try:
+            out[name] = kind(value)
+        except ValueError:
+            raise typer.BadParameter(f"{option} {item!r}; expected NAME:VALUE") from None
+        if not name or not value:
+            raise typer.BadParameter(f"{option} {item!r}; expected NAME:VALUE")
+    return out
+
+
+@campaign_app.command("ask")
+def ask(
+    store: StorePath,
+    n: Annotated[int, typer.Option("-n", help="Candidates to propose.")] = 8,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("next.csv"),
+):
+    """Propose the next candidates (an unanswered ask is proposed again, never duplicated)."""
+    from matlattice.discovery import Campaign
+    from matlattice.runtime.files import atomic_write_table
+
+    with friendly_errors(), progress_bar("fitting the surrogate"):
+        campaign = Campaign.resume(store)
+        batch = campaign.ask(n)
+        atomic_write_table(output, batch)
+    console.print(f"{len(batch)} candidates -> {output}")
+
+
+@campaign_app.command("tell")
+def tell(
+    store: StorePath,
+    results: Annotated[Path, typer.Argument(help="CSV/parquet with 'formula' and 'value'.")],
+):
+    """Record measured results (repeats are ignored)."""
+    from matlattice.data.user_files import read_table
+    from matlattice.discovery import Campaign
+
+    with friendly_errors():
+        campaign = Campaign.resume(store)
+        try:
+            new = campaign.tell(read_table(results))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    console.print(f"{new} new results; {campaign.n_measured} of {campaign.config['budget']}")
+
+
+@campaign_app.command("status")
+def status(store: StorePath):
+    """Progress: measurements, best so far, pending proposals, model versions."""
+    from matlattice.discovery import Campaign
+
+    with friendly_errors():
+        campaign = Campaign.resume(store)
+        results, pending = campaign.results(), campaign.store.pending(campaign.channels[-1])
+    c = campaign.config
+    objectives = c.get("objectives")
+    aim = ", ".join(f"{k} {g}" for k, g in objectives.items()) if objectives else c["goal"]
+    target = "ParEGO" if objectives else c["target"]
+    console.print(f"{target} ({aim}), {c['acquisition']} on {c['model']}")
+    console.print(f"measured {len(results)} of {c['budget']}; {len(pending)} proposals pending")
+    if len(results) and objectives:
+        from matlattice.discovery.pareto import pareto_mask
+
+        signs = [1 if g == "max" else -1 for g in objectives.values()]
+        front = pareto_mask(results[list(objectives)].to_numpy(float) * signs)
+        console.print(f"Pareto front of the measured: {int(front.sum())} materials")
+    elif len(results):
+        best = results.loc[
+            results["value"].idxmax() if c["goal"] == "max" else results["value"].idxmin()
+        ]
+        console.print(f"best so far: {best['formula']} = {best['value']:.4g}")
+    stability = campaign.stability()
+    console.print(f"model versions: {len(stability)}")
+    if len(stability) > 1:
+        last = stability.iloc[-1]
+        console.print(
+            f"last refit moved the probe predictions by {last['probe_shift']:.3g} of their "
+            f"spread (rank correlation {last['probe_rank_corr']:.2f} with the previous model)"
+        )
+
+
+@campaign_app.command("export")
+def export(
+    store: StorePath,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("history.csv"),
+):
+    """Write every proposal with its result (NaN where none yet)."""
+    from matlattice.discovery import Campaign
+    from matlattice.runtime.files import atomic_write_table
+
+    with friendly_errors():
+        campaign = Campaign.resume(store)
+        history = campaign.store.proposals().merge(
+            campaign.results().rename(columns={"iteration": "told_iteration"}),
+            on="formula",
+            how="left",
+        )
+        atomic_write_table(output, history)
+    console.print(f"{len(history)} proposals -> {output}")
+
+
+@campaign_app.command("run")
+def run(
+    data: Annotated[str, typer.Argument(help="Dataset with the hidden labels.")],
+    target: Annotated[
+        str, typer.Option(help="Property to optimise (a label only with --objectives).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/campaign"),
+    goal: Annotated[str, typer.Option(help="max | min | window:LO,HI")] = "max",
+    methods: Annotated[
+        str,
+        typer.Option(
+            help="acquisition@model[+every=K][+reticulum=G][+warm=E], comma-separated "
+            "(models: rf, mlp, gp)."
+        ),
+    ] = "ucb@rf,ei@gp,random",
+    pool_size: Annotated[int, typer.Option(help="Candidates in the pool.")] = 2000,
+    initial: Annotated[int, typer.Option(help="Random measurements first.")] = 20,
+    budget: Annotated[int, typer.Option(help="Measurements per campaign.")] = 200,
+    batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 10,
+    seeds: Annotated[int, typer.Option(help="Campaigns per method.")] = 10,
+    top: Annotated[float, typer.Option(help="Share of the pool that counts as the best.")] = 0.01,
+    objectives: Annotated[
+        str,
+        typer.Option(help="Two objectives, e.g. bulk_modulus:max,debye_temperature:max (ParEGO)."),
+    ] = "",
+    cheap: Annotated[
+        str,
+        typer.Option(
+            help="Cheap fidelity DATA:COLUMN:COST (matched by composition) for '+cheap' methods."
+        ),
+    ] = "",
+    main_cost: Annotated[float, typer.Option(help="Cost of one target measurement.")] = 1.0,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the campaigns stored in OUT (killed or finished).")
+    ] = False,
+):
+    """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds."""
+    from matlattice.discovery.benchmark import campaign_benchmark, cheap_source
+
+    stored = sorted((out / "campaigns").glob("*.sqlite"))
+    if stored and not resume:
+        raise typer.BadParameter(
+            f"{out} holds {len(stored)} stored campaigns; pass --resume to continue them "
+            "or choose another --out"
+        )
+
+    window = None
+    if goal.startswith("window:"):
+        try:
+            lo, hi = (float(v) for v in goal.split(":", 1)[1].split(","))
+        except ValueError:
+            raise typer.BadParameter(f"--goal {goal!r}; expected window:LO,HI") from None
+        window, goal = (lo, hi), "max"
+    elif goal not in ("max", "min"):
+        raise typer.BadParameter(f"--goal {goal!r}; expected max, min or window:LO,HI")
+    aims = _pairs(objectives, "--objectives", str)
+    bad = {k: v for k, v in aims.items() if v not in ("max", "min")}
+    if bad:
+        raise typer.BadParameter(f"--objectives {bad}; expected NAME:max or NAME:min")
+    names = tuple(m for m in methods.split(",") if m)
+    if window:
+        names = tuple(m.replace("ucb@", "window@").replace("ei@", "window@") for m in names)
+    with friendly_errors(), progress_bar(f"campaigns on {data}") as progress:
+        summary = campaign_benchmark(
+            data,
+            target,
+            out,
+            goal=goal,
+            window=window,
+            objectives=aims or None,
+            cheap=cheap_source(data, *cheap.rsplit(":", 2)) if cheap else None,
+            main_cost=main_cost,
+            methods=names,
+            pool_size=pool_size,
+            initial=initial,
+            budget=budget,
+            batch=batch,
+            seeds=tuple(range(seeds)),
+            top=top,
+            progress=progress,
+        )
+    for name, m in summary["acquisitions"].items():
+        console.print(
+            f"{name}: found {m['found_at_budget']:.0%} of the best at {budget}; "
+            f"acceleration {m['acceleration_factor'] or float('nan'):.1f}x"
+            + (
+                f"; {m['hypervolume_at_budget']:.0%} of the pool's hypervolume"
+                if "hypervolume_at_budget" in m
+                else ""
+            )
+        )
+    console.print(f"run folder: {out} (campaign.json, campaign.png)")

@@ -1,0 +1,113 @@
+"""Predict with a run folder: load the models it saved (no pickle) and predict every task,
+with spreads, probabilities, intervals and the applicability domain where the models give them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matlattice.composition import parse_formulas
+from matlattice.errors import MatlatticeError
+from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
+
+__all__ = ["load_run_models", "predict_group", "predict_run"]
+
+log = logging.getLogger(__name__)
+
+
+def predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(prediction, ensemble std or None, probability of class 1 or None), each (n, t)."""
+    if isinstance(model, MultiTaskForest):
+        return model.predict(formulas), None, model.predict_proba(formulas)
+    if isinstance(model, LatticeClassifier):
+        proba, std = model.predict_proba(formulas, return_std=True)
+        proba, std = proba.reshape(len(proba), -1), std.reshape(len(std), -1)
+        return (proba >= 0.5).astype(float), std, proba
+    mean, std = model.predict(formulas, return_std=True)
+    return mean.reshape(len(mean), -1), std.reshape(len(std), -1), None
+
+
+def load_run_models(run: Path) -> list:
+    """The models saved in a run folder (``model/`` or ``model_<kind>/``), without pickle."""
+    folders = sorted(p for p in Path(run).glob("model*") if (p / "config.json").is_file())
+    if not folders:
+        raise MatlatticeError(f"no saved model in {run}; is it a run folder of `matlattice fit`?")
+    loaders = {
+        "MultiTaskForest": MultiTaskForest,
+        "LatticeRegressor": LatticeRegressor,
+        "LatticeClassifier": LatticeClassifier,
+    }
+    models = []
+    for folder in folders:
+        name = json.loads((folder / "config.json").read_text()).get("class")
+        if name not in loaders:
+            raise MatlatticeError(f"{folder} holds an unknown model class {name!r}")
+        models.append(loaders[name].load(folder))
+    return models
+
+
+def _interval_columns(out: pd.DataFrame, valid, model, fractions, coverage: float) -> None:
+    """``<task>_lo``/``_hi`` of nominal ``coverage`` and, once, the domain columns."""
+    lo, hi = model.predict_interval(fractions, coverage=coverage)
+    lo, hi = lo.reshape(len(lo), -1), hi.reshape(len(hi), -1)
+    for j, task in enumerate(model.tasks_):
+        out.loc[valid, f"{task}_lo"] = lo[:, j]
+        out.loc[valid, f"{task}_hi"] = hi[:, j]
+    if "in_domain" not in out.columns and model.domain_ is not None:
+        distance, inside = model.applicability(fractions)
+        out["domain_distance"] = np.nan
+        out["in_domain"] = pd.array([pd.NA] * len(out), dtype="boolean")
+        out.loc[valid, "domain_distance"] = distance
+        out.loc[valid, "in_domain"] = inside
+
+
+def predict_run(
+    run: Path,
+    formulas: list[object],
+    *,
+    chunk_size: int = 200_000,
+    interval: float | None = None,
+) -> pd.DataFrame:
+    """Predict every task of the models saved in ``run`` for ``formulas``.
+
+    Columns: ``formula``, then per task its prediction, ``<task>_std`` (ensemble spread of
+    neural models, recalibrated once ``matlattice calibrate`` has run) and ``<task>_proba``
+    (classification); with ``interval`` (a nominal coverage such as 0.9) also
+    ``<task>_lo`` and ``<task>_hi`` for neural regression models, and ``domain_distance``
+    and ``in_domain`` (applicability domain of the first neural model). Invalid formulas get
+    NaN and their fault in the ``fault`` column. Formulas are processed ``chunk_size`` at a
+    time, so memory stays bounded for millions of formulas.
+    """
+    models = load_run_models(run)
+    pieces = []
+    for start in range(0, len(formulas), chunk_size):
+        chunk = list(formulas[start : start + chunk_size])
+        batch = parse_formulas(chunk, errors="report")
+        out = pd.DataFrame({"formula": chunk})
+        valid = batch.valid
+        for model in models:
+            for task in model.tasks_:
+                out[task] = np.nan
+            if valid.any():
+                pred, std, proba = predict_group(model, batch.fractions[valid])
+                for j, task in enumerate(model.tasks_):
+                    out.loc[valid, task] = pred[:, j]
+                    if std is not None:
+                        out.loc[valid, f"{task}_std"] = std[:, j]
+                    if proba is not None and not np.isnan(proba[:, j]).all():
+                        out.loc[valid, f"{task}_proba"] = proba[:, j]
+                if interval is not None and isinstance(model, LatticeRegressor) and valid.any():
+                    _interval_columns(out, valid, model, batch.fractions[valid], interval)
+        if batch.n_invalid:
+            out["fault"] = ""
+            for row, _, fault in batch.faults:
+                out.loc[row, "fault"] = fault
+            log.warning(
+                "%d of %d formulas are invalid; see the 'fault' column", batch.n_invalid, len(chunk)
+            )
+        pieces.append(out)
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame({"formula": []})

@@ -1,0 +1,2 @@
+"""The neural estimators (``LatticeRegressor``, ``LatticeClassifier``): members, target
+scaling, inference, intervals and saving."""

@@ -1,0 +1,230 @@
+"""Reference peer: random forest on Magpie statistics (Matbench's "RF-SCM/Magpie" recipe).
+
+One forest per task, each trained on the rows labelled for that task (NaN = unlabelled), on
+composition-weighted Magpie statistics. Saved without pickle: ``config.json`` + flat tree
+arrays in ``forests.safetensors``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from safetensors.numpy import load_file, save_file
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+from matlattice.errors import NotFittedError
+from matlattice.models.forest.arrays import ForestArrays, forest_to_arrays
+from matlattice.models.saving import read_model_config
+from matlattice.represent import ElementStatsFeaturizer
+from matlattice.runtime.files import atomic_write, atomic_write_json
+
+__all__ = ["FORMAT_VERSION", "MultiTaskForest"]
+
+FORMAT_VERSION = 1
+TASK_TYPES = ("regression", "classification")
+
+
+class MultiTaskForest(BaseEstimator):
+    """Random forests on Magpie statistics, one per task, with masked (NaN) targets.
+
+    Parameters
+    ----------
+    table : str, default "magpie"
+        Element table of the composition statistics.
+    n_estimators : int, default 500
+        Trees per task (Matbench's RF-SCM/Magpie used 500).
+    min_samples_leaf : int, default 1
+    max_features : float or str, default 1.0
+        Features considered per split (1.0 = all, scikit-learn's regression default).
+    task_types : sequence of {"regression", "classification"}, optional
+        One per target column; inferred when None (a column of only 0/1 is classification).
+    random_state : int, default 0
+    n_jobs : int, default -1
+
+    Attributes
+    ----------
+    tasks_ : list of str
+    task_types_ : list of str
+    forests_ : list of ForestArrays
+
+    Examples
+    --------
+    >>> model = MultiTaskForest(n_estimators=10).fit(["NaCl", "KCl", "LiF", "MgO"],
+    ...                                              [[1.0], [2.0], [3.0], [4.0]])
+    >>> model.predict(["NaBr"]).shape
+    (1, 1)
+    """
+
+    def __init__(
+        self,
+        table: str = "magpie",
+        *,
+        n_estimators: int = 500,
+        min_samples_leaf: int = 1,
+        max_features: float | str = 1.0,
+        task_types: tuple[str, ...] | None = None,
+        random_state: int = 0,
+        n_jobs: int = -1,
+    ) -> None:
+        self.table = table
+        self.n_estimators = n_estimators
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.task_types = task_types
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _featurizer(self) -> ElementStatsFeaturizer:
+        return ElementStatsFeaturizer(self.table, missing="mean").fit()
+
+    def fit(self, X: object, y: object, *, progress=None) -> MultiTaskForest:
+        """Fit one forest per target column.
+
+        Parameters
+        ----------
+        X : list of str of length n, or DataFrame with a ``formula`` column
+        y : array-like or DataFrame of shape (n,) or (n, n_tasks); NaN = unlabelled
+        progress : callable(task_name), optional
+            Called before each task is fitted (for progress bars).
+        """
+        targets = (
+            y
+            if isinstance(y, pd.DataFrame)
+            else pd.DataFrame(np.asarray(y, dtype=float).reshape(len(y), -1))
+        )
+        tasks = [str(c) for c in targets.columns]
+        values = targets.to_numpy(dtype=float)
+        types = (
+            list(self.task_types)
+            if self.task_types is not None
+            else [_infer_task_type(values[:, j]) for j in range(values.shape[1])]
+        )
+        if len(types) != len(tasks) or any(t not in TASK_TYPES for t in types):
+            raise ValueError(
+                f"task_types={self.task_types!r}; need one of {TASK_TYPES} per task "
+                f"({len(tasks)} tasks)"
+            )
+        features = self._featurizer().transform(X)
+        if features.shape[0] != values.shape[0]:
+            raise ValueError(f"X has {features.shape[0]} rows but y has {values.shape[0]}")
+        self.forests_: list[ForestArrays] = []
+        self.sklearn_forests_ = []
+        self.n_train_ = []
+        self.classes_ = []
+        for j, (task, kind) in enumerate(zip(tasks, types, strict=True)):
+            if progress is not None:
+                progress(task)
+            mask = ~np.isnan(values[:, j])
+            if mask.sum() < 2:
+                raise ValueError(f"task {task!r} has {int(mask.sum())} labelled rows; need >= 2")
+            cls = RandomForestRegressor if kind == "regression" else RandomForestClassifier
+            forest = cls(
+                n_estimators=self.n_estimators,
+                min_samples_leaf=self.min_samples_leaf,
+                max_features=self.max_features,
+                random_state=self.random_state,
+                n_jobs=self.n_jobs,
+            )
+            target = values[mask, j] if kind == "regression" else values[mask, j].astype(int)
+            forest.fit(features[mask], target)
+            self.sklearn_forests_.append(forest)
+            self.forests_.append(forest_to_arrays(forest))
+            self.n_train_.append(int(mask.sum()))
+            self.classes_.append(forest.classes_.tolist() if kind == "classification" else None)
+        self.tasks_ = tasks
+        self.task_types_ = types
+        self.n_features_in_ = 1
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "forests_"):
+            raise NotFittedError("MultiTaskForest is not fitted; call fit or load first")
+
+    def predict(self, X: object, return_std: bool = False):
+        """Predictions of shape (n, n_tasks): values, or the predicted class for classifiers;
+        with ``return_std`` also the spread of the trees' predictions for regression tasks
+        (NaN for classification), the forest's native uncertainty."""
+        self._check_fitted()
+        features = self._featurizer().transform(X)
+        out = np.empty((features.shape[0], len(self.tasks_)))
+        std = np.full_like(out, np.nan)
+        for j, forest in enumerate(self.forests_):
+            leaf, spread = forest.predict(features, return_std=True)
+            if self.task_types_[j] == "classification":
+                out[:, j] = np.asarray(self.classes_[j])[leaf.argmax(axis=1)]
+            else:
+                out[:, j], std[:, j] = leaf[:, 0], spread[:, 0]
+        return (out, std) if return_std else out
+
+    def predict_trees(self, X: object) -> np.ndarray:
+        """Every tree's prediction, shape (n_trees, n, n_tasks) (regression tasks; the
+        ensemble members of the forest, e.g. for Thompson sampling)."""
+        self._check_fitted()
+        features = self._featurizer().transform(X)
+        per_task = [forest.tree_values(features)[:, :, 0] for forest in self.forests_]
+        return np.stack(per_task, axis=-1).transpose(1, 0, 2)
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        """Probability of class 1 per classification task, shape (n, n_tasks) (NaN elsewhere)."""
+        self._check_fitted()
+        features = self._featurizer().transform(X)
+        out = np.full((features.shape[0], len(self.tasks_)), np.nan)
+        for j, forest in enumerate(self.forests_):
+            if self.task_types_[j] == "classification":
+                proba = forest.predict(features)
+                classes = self.classes_[j]
+                out[:, j] = proba[:, classes.index(1)] if 1 in classes else 0.0
+        return out
+
+    def save(self, folder: Path) -> Path:
+        """Save to ``folder``: ``config.json`` (class, format version, params) + safetensors."""
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors: dict[str, np.ndarray] = {}
+        for j, forest in enumerate(self.forests_):
+            tensors.update(forest.to_tensors(f"task{j}"))
+        atomic_write(folder / "forests.safetensors", lambda p: save_file(tensors, str(p)))
+        atomic_write_json(
+            folder / "config.json",
+            {
+                "class": "MultiTaskForest",
+                "format_version": FORMAT_VERSION,
+                "params": self.get_params(),
+                "tasks": self.tasks_,
+                "task_types": self.task_types_,
+                "classes": self.classes_,
+                "n_train": self.n_train_,
+            },
+        )
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> MultiTaskForest:
+        """Load a model saved by :meth:`save` (no pickle; version-checked)."""
+        folder = Path(folder)
+        config = read_model_config(folder, "MultiTaskForest", FORMAT_VERSION)
+        params = dict(config["params"])
+        if params.get("task_types") is not None:
+            params["task_types"] = tuple(params["task_types"])
+        model = cls(**params)
+        tensors = load_file(str(folder / "forests.safetensors"))
+        model.tasks_ = list(config["tasks"])
+        model.task_types_ = list(config["task_types"])
+        model.classes_ = list(config["classes"])
+        model.n_train_ = list(config["n_train"])
+        model.forests_ = [
+            ForestArrays.from_tensors(tensors, f"task{j}") for j in range(len(model.tasks_))
+        ]
+        model.n_features_in_ = 1
+        return model
+
+
+def _infer_task_type(column: np.ndarray) -> str:
+    observed = np.unique(column[~np.isnan(column)])
+    return (
+        "classification" if len(observed) and set(observed.tolist()) <= {0.0, 1.0} else "regression"
+    )

@@ -1,0 +1,423 @@
+"""Training loop: masked multi-task loss, AdamW, warm-up + cosine (or one-cycle) schedule,
+early stopping on validation loss, gradient clipping, seeded, checkpoint every epoch, resume.
+
+Checkpoints are written atomically with ``torch.save`` and read with
+``torch.load(weights_only=True)``: tensors and plain containers only, never pickle.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from torch import Tensor, nn
+
+from matlattice.models.networks.task_weighting import TaskBalancer
+
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "TrainingMonitor",
+    "masked_loss",
+    "masked_task_losses",
+    "train_network",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (all JSON-serialisable).
+
+    Attributes
+    ----------
+    epochs : int
+        Maximum number of epochs.
+    batch_size : int
+    lr : float
+        Peak learning rate of AdamW.
+    weight_decay : float
+    warmup_frac : float
+        Fraction of all steps spent warming up linearly (``"cosine"`` schedule).
+    schedule : {"cosine", "onecycle"}
+    patience : int
+        Stop after this many epochs without a better validation loss.
+    clip_norm : float
+        Gradient-norm clipping threshold.
+    seed : int
+    device : str
+        ``"cpu"`` or ``"cuda"`` (or ``"cuda:0"``...).
+    num_threads : int or None
+        Torch CPU threads (default: all cores).
+    kl_weight : float
+        Weight of the KL term of a variational bottleneck (nets with ``variational=True``).
+    task_weighting : {"equal", "uncertainty", "gradnorm", "pcgrad"}
+        How the per-task losses combine (see :mod:`matlattice.models.networks.task_weighting`).
+    early_stopping : {"mean", "per_task"}
+        ``"mean"``: stop when the mean validation loss over tasks has not improved for
+        ``patience`` epochs and keep the weights of its best epoch. ``"per_task"``: stop when
+        neither the mean nor any task's own validation loss has improved for ``patience``
+        epochs (so training runs at least as long as with ``"mean"``, along the same
+        trajectory) and keep, for each task, the weights of its own best epoch
+        (``TrainResult.task_states``; see :mod:`matlattice.models.networks.routing`).
+    """
+
+    epochs: int = 300
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_frac: float = 0.05
+    schedule: str = "cosine"
+    patience: int = 40
+    clip_norm: float = 1.0
+    seed: int = 0
+    device: str = "cpu"
+    num_threads: int | None = None
+    kl_weight: float = 0.0
+    task_weighting: str = "equal"
+    early_stopping: str = "mean"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Best weights (by mean validation loss) and the per-epoch history; with per-task early
+    stopping also each task's best weights and epoch (tasks sharing an epoch share a state)."""
+
+    state_dict: dict[str, Tensor]
+    best_epoch: int
+    best_val_loss: float
+    history: list[dict[str, float]]
+    epochs_run: int
+    task_states: list[dict[str, Tensor]] | None = None
+    task_best_epochs: list[int] | None = None
+
+
+class TrainingMonitor(Protocol):
+    """Probes a network while it trains (e.g. the task-coupling monitor of ``entangle``).
+
+    ``start`` receives the training inputs, the ``(n, n_tasks)`` scaled targets (NaN =
+    unlabelled) and the ``(n_tasks,)`` classification mask before training;
+    ``epoch_end(epoch, net)`` is called after every epoch of the first ensemble member.
+    """
+
+    def start(self, inputs: tuple[Tensor, ...], targets: Tensor, is_class: Tensor) -> None: ...
+
+    def epoch_end(self, epoch: int, net: nn.Module) -> None: ...
+
+
+def masked_task_losses(
+    pred: Tensor, target: Tensor, is_class: Tensor, log_var: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """``((n_tasks,) mean loss over each task's labelled entries, (n_tasks,) bool present)``.
+
+    Regression tasks use L1 on scaled targets, or with ``log_var`` (a heteroscedastic head's
+    ``(batch, n_tasks)`` log-variances) the Gaussian negative log-likelihood
+    ``0.5 (log s^2 + (y - pred)^2 / s^2)``; classification tasks binary cross-entropy on
+    logits. ``pred`` and ``target`` are ``(batch, n_tasks)`` (NaN target = unlabelled);
+    ``is_class`` is ``(n_tasks,)``. A task with no label in the batch has loss 0.
+    """
+    mask = ~torch.isnan(target)
+    safe = torch.where(mask, target, torch.zeros_like(target))
+    l1 = (pred - safe).abs()
+    if log_var is not None:
+        l1 = 0.5 * (log_var + (pred - safe) ** 2 * torch.exp(-log_var))
+    bce = nn.functional.binary_cross_entropy_with_logits(pred, safe.clamp(0, 1), reduction="none")
+    per_entry = torch.where(is_class.unsqueeze(0), bce, l1) * mask
+    count = mask.sum(dim=0)  # (n_tasks,)
+    return per_entry.sum(dim=0) / count.clamp_min(1), count > 0
+
+
+def masked_loss(pred: Tensor, target: Tensor, is_class: Tensor) -> Tensor:
+    """Mean over the tasks labelled in the batch of :func:`masked_task_losses`."""
+    per_task, present = masked_task_losses(pred, target, is_class)
+    return per_task[present].mean() if present.any() else pred.sum() * 0.0
+
+
+def _schedule(optimizer, config: TrainConfig, total_steps: int):
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=config.lr,
+            total_steps=max(total_steps, 1),
+            pct_start=max(config.warmup_frac, 0.05),
+        )
+    if config.schedule != "cosine":
+        raise ValueError(f"schedule={config.schedule!r}; expected 'cosine' or 'onecycle'")
+    warmup = max(int(config.warmup_frac * total_steps), 1)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(total_steps - warmup, 1)
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _batches(
+    n: int,
+    batch_size: int,
+    generator: torch.Generator | None,
+    lengths: Tensor | None = None,
+    pool: int = 50,
+):
+    """Index batches: shuffled when ``generator`` is given, in order otherwise.
+
+    With ``lengths`` (``(n,)`` tokens per sample) the shuffle is length-bucketed: the random
+    order is cut into pools of ``pool`` batches, each pool is sorted by length and cut into
+    batches, and the batches are shuffled. Batches then hold samples of similar length, so
+    little compute goes to padding, while each epoch still sees a fresh random order.
+    """
+    if generator is None:
+        order = torch.arange(n)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
+        return
+    order = torch.randperm(n, generator=generator)
+    if lengths is None:
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
+        return
+    lengths = lengths.cpu()
+    batches = []
+    step = batch_size * pool
+    for start in range(0, n, step):
+        chunk = order[start : start + step]
+        chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+        batches += list(chunk.split(batch_size))
+    for b in torch.randperm(len(batches), generator=generator).tolist():
+        yield batches[b]
+
+
+def evaluate_loss(
+    net: nn.Module,
+    inputs: tuple[Tensor, ...],
+    targets: Tensor,
+    is_class: Tensor,
+    batch_size: int = 4096,
+) -> float:
+    """Validation loss over a whole set (same weighting as training)."""
+    per_task = evaluate_task_losses(net, inputs, targets, is_class, batch_size)
+    present = ~torch.isnan(per_task)
+    return float(per_task[present].mean()) if present.any() else 0.0
+
+
+def evaluate_task_losses(
+    net: nn.Module,
+    inputs: tuple[Tensor, ...],
+    targets: Tensor,
+    is_class: Tensor,
+    batch_size: int = 4096,
+) -> Tensor:
+    """``(n_tasks,)`` loss of each task over a whole set; NaN for a task with no label."""
+    net.eval()
+    preds, log_vars = [], []
+    with torch.no_grad():
+        for idx in _batches(len(targets), batch_size, None):
+            preds.append(net(*(x[idx] for x in inputs)))
+            if getattr(net, "log_var", None) is not None:
+                log_vars.append(net.log_var)
+    net.train()
+    per_task, present = masked_task_losses(
+        torch.cat(preds), targets, is_class, torch.cat(log_vars) if log_vars else None
+    )
+    return torch.where(present, per_task, torch.full_like(per_task, math.nan)).cpu()
+
+
+def train_network(
+    net: nn.Module,
+    train_inputs: tuple[Tensor, ...],
+    train_targets: Tensor,
+    val_inputs: tuple[Tensor, ...],
+    val_targets: Tensor,
+    is_class: Tensor,
+    config: TrainConfig,
+    *,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+    progress: Callable[[dict[str, float]], None] | None = None,
+    lengths: Tensor | None = None,
+    on_epoch: Callable[[int, nn.Module], None] | None = None,
+) -> TrainResult:
+    """Train ``net`` and return its best weights by validation loss.
+
+    Parameters
+    ----------
+    net : module whose ``forward(*inputs)`` gives ``(batch, n_tasks)``
+    train_inputs, val_inputs : tuples of tensors with the samples on dim 0
+    train_targets, val_targets : ``(n, n_tasks)`` scaled targets, NaN = unlabelled
+    is_class : ``(n_tasks,)`` bool
+    checkpoint : file to write after every epoch (atomically); with ``resume=True`` an
+        existing checkpoint is loaded and training continues after its last epoch.
+    progress : called after every epoch with ``{"epoch", "train_loss", "val_loss", "lr"}``
+    lengths : ``(n_train,)`` tokens per training sample; when given, batches are
+        length-bucketed (see :func:`_batches`) so padded encoders waste little compute.
+    """
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    device = torch.device(config.device)
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    net.to(device)
+    train_inputs = tuple(x.to(device) for x in train_inputs)
+    val_inputs = tuple(x.to(device) for x in val_inputs)
+    train_targets, val_targets = train_targets.to(device), val_targets.to(device)
+    is_class = is_class.to(device)
+    params = [p for p in net.parameters() if p.requires_grad]
+    balancer = TaskBalancer(config.task_weighting, int(is_class.shape[0])).to(device)
+    if config.early_stopping not in ("mean", "per_task"):
+        raise ValueError(f"early_stopping={config.early_stopping!r}; expected 'mean' or 'per_task'")
+    per_task_stopping = config.early_stopping == "per_task"
+    if config.task_weighting == "pcgrad" and getattr(net, "variational", False):
+        raise ValueError("task_weighting='pcgrad' does not support a variational bottleneck")
+    optimizer = torch.optim.AdamW(
+        [{"params": params}, *balancer.parameter_groups(config.lr)],
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+    )
+    n = len(train_targets)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    scheduler = _schedule(optimizer, config, steps_per_epoch * config.epochs)
+    start_epoch, best_val, best_epoch, bad_epochs = 0, math.inf, -1, 0
+    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    history: list[dict[str, float]] = []
+    n_tasks = int(is_class.shape[0])
+    task_best_val = [math.inf] * n_tasks
+    task_best_epoch = [-1] * n_tasks
+    snapshots: dict[int, dict[str, Tensor]] = {}  # epoch -> weights, for per-task stopping
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        net.load_state_dict(state["model"])
+        if "balancer" in state:  # checkpoints written before task weighting existed lack it
+            balancer.load_state_dict(state["balancer"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        best_state = state["best_model"]
+        start_epoch, best_val = int(state["epoch"]) + 1, float(state["best_val"])
+        best_epoch, bad_epochs = int(state["best_epoch"]), int(state["bad_epochs"])
+        history = list(state["history"])
+        if per_task_stopping and "task_best_epoch" in state:
+            task_best_val = [float(v) for v in state["task_best_val"]]
+            task_best_epoch = [int(e) for e in state["task_best_epoch"]]
+            snapshots = {int(e): w for e, w in state["snapshots"].items()}
+        log.info("resumed from %s at epoch %d", checkpoint, start_epoch)
+    net.train()
+    for epoch in range(start_epoch, config.epochs):
+        if bad_epochs >= config.patience:
+            break
+        total, count = 0.0, 0
+        for idx in _batches(n, config.batch_size, generator, lengths):
+            idx = idx.to(device)
+            pred, embedding = _forward(net, tuple(x[idx] for x in train_inputs))
+            per_task, present = masked_task_losses(
+                pred, train_targets[idx], is_class, getattr(net, "log_var", None)
+            )
+            extra = config.kl_weight * net.kl if getattr(net, "variational", False) else None
+            optimizer.zero_grad(set_to_none=True)
+            balancer.backward(per_task, present, net, embedding, extra)
+            loss = per_task[present].mean() if present.any() else per_task.sum()
+            nn.utils.clip_grad_norm_(params, config.clip_norm)
+            optimizer.step()
+            scheduler.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        task_val = evaluate_task_losses(net, val_inputs, val_targets, is_class)
+        labelled = ~torch.isnan(task_val)
+        val_loss = float(task_val[labelled].mean()) if labelled.any() else 0.0
+        record = {
+            "epoch": float(epoch),
+            "train_loss": total / max(count, 1),
+            "val_loss": val_loss,
+            "lr": float(optimizer.param_groups[0]["lr"]),
+        }
+        if config.task_weighting != "equal":
+            record.update({f"weight_{t}": float(w) for t, w in enumerate(balancer.weights().cpu())})
+        if per_task_stopping:
+            record.update({f"val_loss_{t}": float(v) for t, v in enumerate(task_val)})
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(epoch, net)
+            net.train()
+        improved = [
+            t
+            for t in range(n_tasks)
+            if per_task_stopping and labelled[t] and float(task_val[t]) < task_best_val[t] - 1e-7
+        ]
+        mean_improved = val_loss < best_val - 1e-7
+        current = None
+        if mean_improved or improved:  # one copy serves every tracker
+            current = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        if mean_improved:
+            best_val, best_epoch, best_state = val_loss, epoch, current
+        if not per_task_stopping:
+            bad_epochs = 0 if mean_improved else bad_epochs + 1
+        else:
+            for t in improved:
+                task_best_val[t], task_best_epoch[t] = float(task_val[t]), epoch
+            if improved:
+                snapshots[epoch] = current
+            snapshots = {e: w for e, w in snapshots.items() if e in task_best_epoch}
+            bad_epochs = 0 if improved or mean_improved else bad_epochs + 1
+        if checkpoint is not None:
+            _save_checkpoint(
+                Path(checkpoint),
+                {
+                    "model": net.state_dict(),
+                    "balancer": balancer.state_dict(),
+                    "best_model": best_state,
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "epoch": epoch,
+                    "best_val": best_val,
+                    "best_epoch": best_epoch,
+                    "bad_epochs": bad_epochs,
+                    "history": history,
+                    "task_best_val": task_best_val,
+                    "task_best_epoch": task_best_epoch,
+                    "snapshots": snapshots,
+                },
+            )
+        if progress is not None:
+            progress(record)
+
+    def to_cpu(state: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {k: v.detach().cpu() for k, v in state.items()}
+
+    cpu_state = to_cpu(best_state)
+    if not per_task_stopping:
+        return TrainResult(cpu_state, best_epoch, best_val, history, len(history))
+    # a task never labelled in the val part keeps the best-mean weights
+    task_epochs = [e if e in snapshots else best_epoch for e in task_best_epoch]
+    cpu_snapshots = {e: to_cpu(w) for e, w in snapshots.items()}
+    task_states = [cpu_snapshots.get(e, cpu_state) for e in task_epochs]
+    return TrainResult(
+        cpu_state, best_epoch, best_val, history, len(history), task_states, task_epochs
+    )
+
+
+def _forward(net: nn.Module, inputs: tuple[Tensor, ...]) -> tuple[Tensor, Tensor | None]:
+    """Predictions and, where the net exposes it, the shared embedding the heads read."""
+    if hasattr(net, "forward_with_embedding"):
+        return net.forward_with_embedding(*inputs)
+    return net(*inputs), None
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
