@@ -31,10 +31,24 @@ class InvalidFormulaError(MatlatticeError, ValueError):
         return (type(self), (self.formula, self.fault))
 
 
+class InvalidParameterError(MatlatticeError, ValueError):
+    """An argument is out of range, not one of its choices, or conflicts with another one.
+
+    The message quotes the bad value and says what would be valid.
+    """
+
+
 class UnknownDatasetError(MatlatticeError, KeyError):
     """A dataset name is not in the registry and is not a readable file."""
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownPropertyError(MatlatticeError, KeyError):
+    """A property (task) name is not one of the dataset's properties."""
+
+    def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
 

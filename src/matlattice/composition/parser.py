@@ -24,7 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from matlattice.composition.elements import N_ELEMENTS, SYMBOLS, symbol_lookup_table
-from matlattice.errors import InvalidFormulaError
+from matlattice.errors import InvalidFormulaError, InvalidParameterError
 
 __all__ = ["FormulaBatch", "parse_formula", "parse_formulas"]
 
@@ -163,7 +163,7 @@ def parse_formulas(formulas: Iterable[object], *, errors: str = "raise") -> Form
     ([True, False], "unknown element symbol 'Xx' (valid: H to Lr, Z = 1-103)")
     """
     if errors not in ("raise", "report"):
-        raise ValueError(f"errors={errors!r}; expected 'raise' or 'report'")
+        raise InvalidParameterError(f"errors={errors!r}; expected 'raise' or 'report'")
     items = formulas if isinstance(formulas, Sequence | np.ndarray | pd.Series) else list(formulas)
     items = list(items)
     n = len(items)

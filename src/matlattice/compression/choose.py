@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = ["adaptive_width", "knee_dim", "pareto_front", "recommended_dim"]
 
 DEFAULT_ALPHA = 1.0
@@ -75,7 +77,7 @@ def recommended_dim(
     when normalised against it).
     """
     if not 0 < threshold <= 1:
-        raise ValueError(f"threshold={threshold!r}; expected a value in (0, 1]")
+        raise InvalidParameterError(f"threshold={threshold!r}; expected a value in (0, 1]")
     order = np.argsort(dims)
     dims = np.asarray(dims)[order]
     fid = np.asarray(fidelities, dtype=float)[order]
@@ -106,10 +108,10 @@ def adaptive_width(
     "cost", "accepted"}`` (``gain``/``cost`` relative to the previous accepted width).
     """
     if alpha <= 0 or beta < 0:
-        raise ValueError(f"alpha={alpha!r}, beta={beta!r}; need alpha > 0 and beta >= 0")
+        raise InvalidParameterError(f"alpha={alpha!r}, beta={beta!r}; need alpha > 0 and beta >= 0")
     grid = sorted({int(d) for d in dims})
     if not grid or grid[0] < 1:
-        raise ValueError(f"dims={list(dims)!r}; need positive widths")
+        raise InvalidParameterError(f"dims={list(dims)!r}; need positive widths")
     current, fidelity = grid[0], float(evaluate(grid[0]))
     path = [{"d": current, "fidelity": fidelity, "gain": None, "cost": None, "accepted": True}]
     for d in grid[1:]:

@@ -11,6 +11,7 @@ from sklearn.manifold import trustworthiness
 from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score, root_mean_squared_error
 from sklearn.neighbors import NearestNeighbors
 
+from matlattice.errors import InvalidParameterError
 from matlattice.uncertainty.metrics import miscalibration_area
 
 __all__ = [
@@ -45,9 +46,11 @@ def per_sample_knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> np.ndar
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) != len(b):
-        raise ValueError(f"representations have {len(a)} and {len(b)} rows; expected the same")
+        raise InvalidParameterError(
+            f"representations have {len(a)} and {len(b)} rows; expected the same"
+        )
     if not 0 < k < len(a):
-        raise ValueError(f"k={k}; expected 0 < k < {len(a)} (the number of materials)")
+        raise InvalidParameterError(f"k={k}; expected 0 < k < {len(a)} (the number of materials)")
     both = np.sort(np.hstack([_neighbours(a, k), _neighbours(b, k)]), axis=1)  # (n, 2k)
     # each list has distinct entries, so every equal adjacent pair is one shared neighbour
     return (both[:, 1:] == both[:, :-1]).sum(axis=1) / k

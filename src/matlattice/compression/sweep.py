@@ -60,6 +60,7 @@ from matlattice.compression.width import (
 )
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.splits import random_split
+from matlattice.errors import InvalidParameterError
 from matlattice.runtime.executor import get_executor
 
 __all__ = ["FidelityResult", "chemical_family", "fidelity_sweep"]
@@ -128,11 +129,15 @@ def _resolve_data(data, tasks, split_seed: int):
             train, val, test = data.train, data.val, data.test
     elif isinstance(data, pd.DataFrame):
         if "formula" not in data.columns:
-            raise ValueError(f"the frame needs a 'formula' column; it has {list(data.columns)}")
+            raise InvalidParameterError(
+                f"the frame needs a 'formula' column; it has {list(data.columns)}"
+            )
         parts = random_split(_keys(data), seed=split_seed)
         train, val, test = (data[parts == p] for p in ("train", "val", "test"))
     else:
-        raise TypeError(f"data of type {type(data).__name__}; expected a Dataset, name or frame")
+        raise InvalidParameterError(
+            f"data of type {type(data).__name__}; expected a Dataset, name or frame"
+        )
     skip = {"formula", "split", "fold", "entry_id"}
     available = [
         c for c in train.columns if c not in skip and pd.api.types.is_numeric_dtype(train[c])
@@ -140,10 +145,12 @@ def _resolve_data(data, tasks, split_seed: int):
     tasks = list(tasks) if tasks else available
     missing = [t for t in tasks if t not in available]
     if missing:
-        raise ValueError(f"tasks {missing} are not in the data; choose from {available}")
+        raise InvalidParameterError(f"tasks {missing} are not in the data; choose from {available}")
     task_kinds = {kinds.get(t, "regression") for t in tasks}
     if len(task_kinds) > 1:
-        raise ValueError("mix of regression and classification tasks; sweep them separately")
+        raise InvalidParameterError(
+            "mix of regression and classification tasks; sweep them separately"
+        )
     classification = task_kinds == {"classification"}
     frames = [f.reset_index(drop=True) for f in (train, val, test)]
     return (*frames, tasks, classification, name)
@@ -206,12 +213,14 @@ def fidelity_sweep(
     """
     dims = sorted({int(d) for d in dims})
     if not dims or dims[0] < 1:
-        raise ValueError(f"dims={dims!r}; need positive widths")
+        raise InvalidParameterError(f"dims={dims!r}; need positive widths")
     if len(dims) < 2:
-        raise ValueError("a sweep needs at least two widths")
+        raise InvalidParameterError("a sweep needs at least two widths")
     train, val, test, tasks, classification, name = _resolve_data(data, tasks, split_seed)
     if len(test) < k + 2:
-        raise ValueError(f"the test part has {len(test)} rows; need more than k + 1 = {k + 1}")
+        raise InvalidParameterError(
+            f"the test part has {len(test)} rows; need more than k + 1 = {k + 1}"
+        )
     rng = np.random.default_rng(split_seed)
     probe = np.sort(rng.permutation(len(test))[: min(probe_size, len(test))])
     params = {"ensemble": int(ensemble), **(model_params or {})}

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from matlattice.composition import formula_keys
+from matlattice.errors import InvalidParameterError
 
 __all__ = ["BorrowSpec", "borrow_properties", "parse_borrow_spec"]
 
@@ -41,9 +42,11 @@ def parse_borrow_spec(spec: str) -> BorrowSpec:
     text, _, cap = str(spec).strip().partition("@")
     dataset, _, prop = text.partition(":")
     if not dataset or (":" in text and not prop):
-        raise ValueError(f"borrow spec {spec!r}: expected 'dataset[:property][@rows]'")
+        raise InvalidParameterError(f"borrow spec {spec!r}: expected 'dataset[:property][@rows]'")
     if cap and (not cap.isdigit() or int(cap) < 1):
-        raise ValueError(f"borrow spec {spec!r}: the row cap {cap!r} is not a positive integer")
+        raise InvalidParameterError(
+            f"borrow spec {spec!r}: the row cap {cap!r} is not a positive integer"
+        )
     return BorrowSpec(dataset, prop or None, int(cap) if cap else None)
 
 
@@ -75,7 +78,9 @@ def borrow_properties(
     from matlattice.data import load_dataset
 
     if "_part" not in frame.columns and "fold" not in frame.columns:
-        raise ValueError("the frame has no _part or fold column; split it before borrowing")
+        raise InvalidParameterError(
+            "the frame has no _part or fold column; split it before borrowing"
+        )
     out = frame.copy()
     out["_key"] = formula_keys(out["formula"])
     first = ~out["_key"].duplicated().to_numpy()  # a borrowed label goes on one row of its key
@@ -86,20 +91,20 @@ def borrow_properties(
         spec = parse_borrow_spec(raw)
         ds = load_dataset(spec.dataset, clean=clean, split_seed=seed)
         if ds.name == own:
-            raise ValueError(f"borrow spec {raw!r}: {own} is the run's own dataset")
+            raise InvalidParameterError(f"borrow spec {raw!r}: {own} is the run's own dataset")
         label = Path(ds.name).stem if ds.info.kind == "user" else ds.name
         regression = [p for p in ds.properties if ds.info.property(p).task == "regression"]
         other = ds.frame.assign(_key=formula_keys(ds.frame["formula"]))
         formula_of = other.drop_duplicates("_key").set_index("_key")["formula"]
         for prop in [spec.prop] if spec.prop else regression:
             if prop not in regression:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"borrow spec {raw!r}: {spec.dataset} has no regression property {prop!r}; "
                     f"it has {regression}"
                 )
             name = f"{label}:{prop}"
             if name in out.columns:
-                raise ValueError(f"borrow spec {raw!r}: {name} is borrowed twice")
+                raise InvalidParameterError(f"borrow spec {raw!r}: {name} is borrowed twice")
             labels = other[["_key", prop]].dropna()
             if spec.cap is not None and spec.cap < len(labels):
                 labels = labels.sample(n=spec.cap, random_state=seed)

@@ -30,7 +30,7 @@ from matlattice.data.readers import read_crabnet_files, read_matbench_task, read
 from matlattice.data.registry import DatasetInfo, dataset_info
 from matlattice.data.splits import PARTS, group_kfold, random_split
 from matlattice.data.user_files import read_user_records
-from matlattice.errors import DataFormatError
+from matlattice.errors import DataFormatError, InvalidParameterError
 
 __all__ = ["DUPLICATE_RULES", "Dataset", "LoadReport", "load_dataset", "load_records"]
 
@@ -116,7 +116,7 @@ class Dataset:
 
     def _part(self, part: str) -> pd.DataFrame:
         if "split" not in self.frame.columns:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{self.name} has cross-validation folds, not a train/test split; use "
                 "Dataset.fold(k) for the official fold k"
             )
@@ -141,9 +141,9 @@ class Dataset:
     def fold(self, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(train, test) frames of cross-validation fold ``k``."""
         if "fold" not in self.frame.columns:
-            raise ValueError(f"{self.name} has no folds; use .train/.val/.test")
+            raise InvalidParameterError(f"{self.name} has no folds; use .train/.val/.test")
         if not 0 <= k < self.n_folds:
-            raise ValueError(f"fold k={k}; {self.name} has folds 0..{self.n_folds - 1}")
+            raise InvalidParameterError(f"fold k={k}; {self.name} has folds 0..{self.n_folds - 1}")
         test = self.frame["fold"] == k
         return (self.frame[~test].reset_index(drop=True), self.frame[test].reset_index(drop=True))
 
@@ -186,14 +186,14 @@ def load_dataset(
     info, records = load_records(name, cache_dir=cache_dir)
     rule = duplicates or ("keep" if info.kind == "matbench" else "mean")
     if rule not in DUPLICATE_RULES:
-        raise ValueError(f"duplicates={rule!r}; expected one of {DUPLICATE_RULES}")
+        raise InvalidParameterError(f"duplicates={rule!r}; expected one of {DUPLICATE_RULES}")
     if info.kind == "matbench" and rule != "keep":
-        raise ValueError(
+        raise InvalidParameterError(
             f"{info.name} keeps its official rows so that the official folds stay intact; "
             "use duplicates='keep' (its duplicates are listed in report.duplicates)"
         )
     if rule == "keep" and info.kind != "matbench":
-        raise ValueError(
+        raise InvalidParameterError(
             "duplicates='keep' is only for official Matbench tasks; a dataset with one row "
             "per composition needs 'mean', 'median', 'first' or 'drop'"
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from matlattice.errors import UnknownDatasetError
+from matlattice.errors import UnknownDatasetError, UnknownPropertyError
 
 __all__ = ["REGISTRY", "DatasetInfo", "PropertyInfo", "dataset_info", "list_datasets"]
 
@@ -90,7 +90,9 @@ class DatasetInfo:
         for prop in self.properties:
             if prop.name == name:
                 return prop
-        raise KeyError(f"{self.name} has no property {name!r}; it has {self.property_names}")
+        raise UnknownPropertyError(
+            f"{self.name} has no property {name!r}; it has {self.property_names}"
+        )
 
 
 # --- properties of the CrabNet benchmark files, keyed by file name --------------------------

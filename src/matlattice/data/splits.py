@@ -11,6 +11,8 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = [
     "PARTS",
     "chemsys_split",
@@ -26,7 +28,7 @@ PARTS = ("train", "val", "test")
 def _check_fractions(fractions: tuple[float, float, float]) -> np.ndarray:
     arr = np.asarray(fractions, dtype=float)
     if arr.shape != (3,) or (arr < 0).any() or not np.isclose(arr.sum(), 1.0):
-        raise ValueError(
+        raise InvalidParameterError(
             f"fractions={fractions!r}; expected three non-negative numbers (train, val, test) "
             "summing to 1"
         )
@@ -107,7 +109,7 @@ def cluster_split(
     """
     x = np.asarray(features, dtype=float)
     if x.ndim != 2 or len(x) < n_clusters:
-        raise ValueError(
+        raise InvalidParameterError(
             f"features of shape {x.shape}; need a 2-d array with at least n_clusters="
             f"{n_clusters} rows"
         )
@@ -121,7 +123,7 @@ def cluster_split(
 def group_kfold(groups: np.ndarray | pd.Series, n_folds: int = 5, *, seed: int = 0) -> np.ndarray:
     """Fold index (0..n_folds-1) per row, whole groups per fold, folds of near-equal size."""
     if n_folds < 2:
-        raise ValueError(f"n_folds={n_folds}; need at least 2")
+        raise InvalidParameterError(f"n_folds={n_folds}; need at least 2")
     codes, uniques = pd.factorize(np.asarray(groups, dtype=object))
     sizes = np.bincount(codes, minlength=len(uniques))
     order = np.random.default_rng(seed).permutation(len(uniques))

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from matlattice.composition import SYMBOLS, parse_formulas
+from matlattice.errors import InvalidParameterError
 
 __all__ = ["PlantedData", "planted_properties"]
 
@@ -98,7 +99,7 @@ def rotated_descriptors(fractions, n_factors: int, rng: np.random.Generator) -> 
     keep = s > 1e-8 * s[0]
     whitened = u[:, keep] * np.sqrt(len(x))  # (n, r), unit variance, uncorrelated columns
     if whitened.shape[1] < n_factors:
-        raise ValueError(
+        raise InvalidParameterError(
             f"these formulas span only {whitened.shape[1]} independent descriptors; "
             f"n_factors={n_factors} is too many"
         )
@@ -130,16 +131,16 @@ def planted_properties(
     """
     n_descriptors = 2 * len(_ELEMENT_PROPERTIES)
     if not 1 <= int(n_factors) <= n_descriptors:
-        raise ValueError(f"n_factors={n_factors!r}; expected 1..{n_descriptors}")
+        raise InvalidParameterError(f"n_factors={n_factors!r}; expected 1..{n_descriptors}")
     m = 2 * int(n_factors) if n_properties is None else int(n_properties)
     if m < 1:
-        raise ValueError(f"n_properties={n_properties!r}; must be >= 1")
+        raise InvalidParameterError(f"n_properties={n_properties!r}; must be >= 1")
     if noise < 0:
-        raise ValueError(f"noise={noise!r}; must be >= 0")
+        raise InvalidParameterError(f"noise={noise!r}; must be >= 0")
     formulas = list(formulas)
     fractions = parse_formulas(formulas).fractions
     if fractions.shape[0] <= n_descriptors:
-        raise ValueError(f"{len(formulas)} formulas; need more than {n_descriptors}")
+        raise InvalidParameterError(f"{len(formulas)} formulas; need more than {n_descriptors}")
     rng = np.random.default_rng(seed)
     factors = np.tanh(1.5 * rotated_descriptors(fractions, n_factors, rng))  # (n, k)
     factors = (factors - factors.mean(axis=0)) / factors.std(axis=0)

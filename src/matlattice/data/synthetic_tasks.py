@@ -35,6 +35,7 @@ from scipy.stats import rankdata
 
 from matlattice.composition import parse_formulas
 from matlattice.data.synthetic import rotated_descriptors
+from matlattice.errors import InvalidParameterError
 
 __all__ = ["PlantedTasks", "planted_tasks"]
 
@@ -108,17 +109,19 @@ def planted_tasks(
     ``i``, readout ``j``), ``g0_sparse``, ``g{last}_copy`` and ``indep``; unitless.
     """
     if not 1 <= int(n_groups) <= 6:
-        raise ValueError(f"n_groups={n_groups!r}; expected 1..6")
+        raise InvalidParameterError(f"n_groups={n_groups!r}; expected 1..6")
     if not 1 <= int(group_size) <= len(_READOUTS):
-        raise ValueError(f"group_size={group_size!r}; expected 1..{len(_READOUTS)}")
+        raise InvalidParameterError(f"group_size={group_size!r}; expected 1..{len(_READOUTS)}")
     if not 0 < sparse_fraction <= 1:
-        raise ValueError(f"sparse_fraction={sparse_fraction!r}; expected a value in (0, 1]")
+        raise InvalidParameterError(
+            f"sparse_fraction={sparse_fraction!r}; expected a value in (0, 1]"
+        )
     if noise < 0:
-        raise ValueError(f"noise={noise!r}; must be >= 0")
+        raise InvalidParameterError(f"noise={noise!r}; must be >= 0")
     formulas = list(formulas)
     fractions = parse_formulas(formulas).fractions
     if fractions.shape[0] <= 14:
-        raise ValueError(f"{len(formulas)} formulas; need more than 14")
+        raise InvalidParameterError(f"{len(formulas)} formulas; need more than 14")
     rng = np.random.default_rng(seed)
     n_factors = 2 * int(n_groups) + 1
     factors = _gaussian_ranks(rotated_descriptors(fractions, n_factors, rng))  # (n, k)

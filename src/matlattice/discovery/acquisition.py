@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = [
     "ACQUISITIONS",
     "UCB_ALPHA",
@@ -37,7 +39,7 @@ _EPS = 1e-12
 
 def _oriented(mean: np.ndarray, goal: str) -> np.ndarray:
     if goal not in ("max", "min"):
-        raise ValueError(f"goal={goal!r}; expected 'max' or 'min'")
+        raise InvalidParameterError(f"goal={goal!r}; expected 'max' or 'min'")
     mean = np.asarray(mean, dtype=float)
     return mean if goal == "max" else -mean
 
@@ -77,7 +79,7 @@ def probability_of_improvement(mean, std, best: float, *, xi: float = 0.0, goal:
 def window_probability(mean, std, lo: float, hi: float) -> np.ndarray:
     """``P(lo <= y <= hi)`` under ``N(mu, sigma^2)``: a target window (e.g. a band gap)."""
     if not lo < hi:
-        raise ValueError(f"window [{lo}, {hi}] is empty")
+        raise InvalidParameterError(f"window [{lo}, {hi}] is empty")
     mu = np.asarray(mean, dtype=float)
     sigma = np.maximum(np.asarray(std, dtype=float), _EPS)
     return norm.cdf((hi - mu) / sigma) - norm.cdf((lo - mu) / sigma)
@@ -141,21 +143,25 @@ def score(
         out = ucb(mean, std, alpha=alpha, goal=goal)
     elif name in ("ei", "pi"):
         if best is None:
-            raise ValueError(f"acquisition {name!r} needs the best value measured so far")
+            raise InvalidParameterError(
+                f"acquisition {name!r} needs the best value measured so far"
+            )
         fn = expected_improvement if name == "ei" else probability_of_improvement
         out = fn(mean, std, best, goal=goal)
     elif name == "thompson":
         if draws is None:
-            raise ValueError("acquisition 'thompson' needs draws (k, n), e.g. ensemble members")
+            raise InvalidParameterError(
+                "acquisition 'thompson' needs draws (k, n), e.g. ensemble members"
+            )
         out = thompson(draws, rng, goal=goal)
     elif name == "explore":
         out = max_spread(mean, std)
     elif name == "window":
         if window is None:
-            raise ValueError("acquisition 'window' needs window=(lo, hi)")
+            raise InvalidParameterError("acquisition 'window' needs window=(lo, hi)")
         out = window_probability(mean, std, *window)
     else:
-        raise ValueError(f"acquisition {name!r}; expected one of {ACQUISITIONS}")
+        raise InvalidParameterError(f"acquisition {name!r}; expected one of {ACQUISITIONS}")
     if feasibility is not None:
         feasibility = np.asarray(feasibility, dtype=float)
         if name in ("ei", "pi", "window"):

@@ -28,6 +28,7 @@ from matlattice.discovery.multifidelity import MultiFidelityOracle
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.pareto import hypervolume_curve, pareto_mask
 from matlattice.discovery.surrogates import model_by_name
+from matlattice.errors import InvalidParameterError
 from matlattice.runtime.files import atomic_write, atomic_write_json, json_safe
 
 __all__ = ["campaign_benchmark", "cheap_source", "parse_method"]
@@ -54,7 +55,7 @@ def parse_method(method: str) -> tuple[str, str, dict]:
             continue
         key, _, value = option.partition("=")
         if key not in _LOOP_OPTIONS or not value:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"method option {option!r} in {method!r}; expected every=K, reticulum=G, "
                 "warm=E or cheap"
             )
@@ -71,7 +72,7 @@ def cheap_source(pool_data: str, data: str, column: str, cost: str | float):
     pool = load_dataset(pool_data, clean=True).frame
     source = load_dataset(data, clean=True).frame
     if column not in source:
-        raise ValueError(f"{column!r} is not a property of {data}")
+        raise InvalidParameterError(f"{column!r} is not a property of {data}")
     source = source.dropna(subset=[column])
     keys = composition_keys(parse_formulas(source["formula"].tolist()).fractions)
     by_key = source.assign(_key=keys).groupby("_key")[column].mean()
@@ -126,7 +127,7 @@ def campaign_benchmark(
     targets = list(objectives) if objectives else [target]
     for t in targets:
         if t not in frame:
-            raise ValueError(f"target {t!r} is not a property of {name}")
+            raise InvalidParameterError(f"target {t!r} is not a property of {name}")
     labelled = frame.dropna(subset=targets).drop_duplicates("formula")
     pool = labelled.sample(min(pool_size, len(labelled)), random_state=0)[["formula", *targets]]
     signs = np.array([1.0 if g == "max" else -1.0 for g in (objectives or {}).values()])
@@ -173,7 +174,7 @@ def campaign_benchmark(
         acquisition, model, loop = parse_method(method)
         two_fidelity = loop.pop("cheap", False)
         if two_fidelity and cheap is None:
-            raise ValueError(f"method {method!r} needs a cheap fidelity (cheap=...)")
+            raise InvalidParameterError(f"method {method!r} needs a cheap fidelity (cheap=...)")
         if two_fidelity:
             loop["fidelities"] = {"cheap": float(cheap_cost), "main": float(main_cost)}
         runs = []

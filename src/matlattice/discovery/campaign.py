@@ -36,7 +36,7 @@ from matlattice.discovery.pareto import parego_values, simplex_weights
 from matlattice.discovery.reticulum import reticulum_correct
 from matlattice.discovery.store import CampaignStore
 from matlattice.discovery.surrogates import fit_predict, member_draws, model_by_name
-from matlattice.errors import MatlatticeError
+from matlattice.errors import InvalidParameterError, MatlatticeError
 
 __all__ = ["Campaign"]
 
@@ -122,42 +122,48 @@ class Campaign:
         again on resume). New ones are compared by composition, so ``NaCl`` and ``Na1Cl1``
         are one candidate; the grown pool is stored."""
         if acquisition not in ACQUISITIONS:
-            raise ValueError(f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}")
+            raise InvalidParameterError(
+                f"acquisition={acquisition!r}; expected one of {ACQUISITIONS}"
+            )
         if goal not in ("max", "min"):
-            raise ValueError(f"goal={goal!r}; expected 'max' or 'min'")
+            raise InvalidParameterError(f"goal={goal!r}; expected 'max' or 'min'")
         if acquisition == "window" and window is None:
-            raise ValueError("acquisition 'window' needs window=(lo, hi)")
+            raise InvalidParameterError("acquisition 'window' needs window=(lo, hi)")
         if objectives is not None:
             bad = {k: g for k, g in objectives.items() if g not in ("max", "min")}
             if len(objectives) < 2 or bad:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"objectives={objectives!r}; expected two or more names with goal max or min"
                 )
             if retrain_every != 1 or reticulum_gamma is not None or acquisition == "window":
-                raise ValueError(
+                raise InvalidParameterError(
                     "a multi-objective campaign refits every ask (its ParEGO weights change): "
                     "retrain_every, reticulum_gamma and the window acquisition do not apply"
                 )
             target, goal = "parego", "max"
         if generate and (objectives is not None or fidelities is not None):
-            raise ValueError("open-ended generation is for single-objective campaigns")
+            raise InvalidParameterError("open-ended generation is for single-objective campaigns")
         if fidelities is not None:
             if set(fidelities) - {"main"} == set() or "main" not in fidelities:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"fidelities={fidelities!r}; expected 'main' and one cheap fidelity with costs"
                 )
             if len(fidelities) != 2 or not all(float(c) > 0 for c in fidelities.values()):
-                raise ValueError(f"fidelities={fidelities!r}; two fidelities, positive costs")
+                raise InvalidParameterError(
+                    f"fidelities={fidelities!r}; two fidelities, positive costs"
+                )
             if objectives is not None or retrain_every != 1 or reticulum_gamma is not None:
-                raise ValueError(
+                raise InvalidParameterError(
                     "a two-fidelity campaign refits every ask and has one objective: "
                     "objectives, retrain_every and reticulum_gamma do not apply"
                 )
             if acquisition == "thompson":
-                raise ValueError("Thompson sampling is not built for two-fidelity campaigns")
+                raise InvalidParameterError(
+                    "Thompson sampling is not built for two-fidelity campaigns"
+                )
         frame = pool if isinstance(pool, pd.DataFrame) else pd.DataFrame({"formula": pool})
         if frame["formula"].duplicated().any():
-            raise ValueError("the pool has duplicated formulas")
+            raise InvalidParameterError("the pool has duplicated formulas")
         config = {
             "target": target,
             "goal": goal,
@@ -422,15 +428,15 @@ class Campaign:
         objectives = self.config.get("objectives")
         columns = list(objectives) if objectives else ["value"]
         if not {"formula", *columns} <= set(results.columns):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"results need 'formula' and {', '.join(repr(c) for c in columns)} columns; "
                 f"got {list(results.columns)}"
             )
         unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))
         if unknown:
-            raise ValueError(f"formulas not in the pool: {unknown[:5]}")
+            raise InvalidParameterError(f"formulas not in the pool: {unknown[:5]}")
         if results[columns].isna().any().any():
-            raise ValueError("results have missing values")
+            raise InvalidParameterError("results have missing values")
         fidelity = {k: k for k in objectives} if objectives else "main"
         new = self.store.add_results(results, max(self.store.iteration() - 1, 0), fidelity)
         return new // len(columns)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from matlattice.errors import MatlatticeError
+from matlattice.errors import InvalidParameterError, MatlatticeError
 
 __all__ = ["AR1Prediction", "MultiFidelityOracle", "ar1_predict", "cheap_first"]
 
@@ -38,7 +38,9 @@ class MultiFidelityOracle:
 
     def __init__(self, sources: dict[str, tuple[pd.DataFrame, str]]):
         if "main" not in sources or len(sources) != 2:
-            raise ValueError(f"sources {sorted(sources)}: expected 'main' and one cheap fidelity")
+            raise InvalidParameterError(
+                f"sources {sorted(sources)}: expected 'main' and one cheap fidelity"
+            )
         self._values = {
             name: dict(
                 zip(
@@ -57,7 +59,9 @@ class MultiFidelityOracle:
 
     def __call__(self, formulas: list[str], fidelity: str = "main") -> pd.DataFrame:
         if fidelity not in self._values:
-            raise ValueError(f"fidelity={fidelity!r}; expected one of {sorted(self._values)}")
+            raise InvalidParameterError(
+                f"fidelity={fidelity!r}; expected one of {sorted(self._values)}"
+            )
         values = self._values[fidelity]
         if fidelity == "main":
             missing = [f for f in formulas if f not in values]

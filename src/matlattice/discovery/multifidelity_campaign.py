@@ -20,6 +20,7 @@ import pandas as pd
 from matlattice.discovery.acquisition import select_batch
 from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.multifidelity import ar1_predict, cheap_first
+from matlattice.errors import InvalidParameterError
 
 __all__ = ["MultiFidelityCampaign"]
 
@@ -133,7 +134,7 @@ class MultiFidelityCampaign(Campaign):
         """Record ``formula, value[, fidelity]`` rows (fidelity default ``"main"``); a cheap
         value of NaN marks the material as not measurable cheaply. Returns new results."""
         if not {"formula", "value"} <= set(results.columns):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"results need 'formula' and 'value' columns; got {list(results.columns)}"
             )
         results = results.copy()
@@ -141,13 +142,13 @@ class MultiFidelityCampaign(Campaign):
             results["fidelity"] = "main"
         unknown_fid = sorted(set(results["fidelity"]) - set(self.costs))
         if unknown_fid:
-            raise ValueError(f"fidelities {unknown_fid} not in {sorted(self.costs)}")
+            raise InvalidParameterError(f"fidelities {unknown_fid} not in {sorted(self.costs)}")
         unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))
         if unknown:
-            raise ValueError(f"formulas not in the pool: {unknown[:5]}")
+            raise InvalidParameterError(f"formulas not in the pool: {unknown[:5]}")
         main_missing = (results["fidelity"] == "main") & results["value"].isna()
         if main_missing.any():
-            raise ValueError("main-fidelity results have missing values")
+            raise InvalidParameterError("main-fidelity results have missing values")
         iteration = max(self.store.iteration() - 1, 0)
         new = 0
         for fidelity in (self.cheap, "main"):  # in this order: cost before what it bought

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = [
     "hypervolume_2d",
     "hypervolume_curve",
@@ -32,7 +34,7 @@ def pareto_mask(points: np.ndarray) -> np.ndarray:
     (maximisation; a row equal to another is kept)."""
     points = np.asarray(points, dtype=float)
     if points.ndim != 2:
-        raise ValueError(f"points must be (n, m); got shape {points.shape}")
+        raise InvalidParameterError(f"points must be (n, m); got shape {points.shape}")
     geq = (points[:, None, :] >= points[None, :, :]).all(axis=2)  # j >= i everywhere
     gt = (points[:, None, :] > points[None, :, :]).any(axis=2)
     dominated = (geq & gt).any(axis=0)  # some j dominates i
@@ -45,7 +47,7 @@ def hypervolume_2d(points: np.ndarray, reference: np.ndarray) -> float:
     points = np.asarray(points, dtype=float)
     reference = np.asarray(reference, dtype=float)
     if points.ndim != 2 or points.shape[1] != 2:
-        raise ValueError(
+        raise InvalidParameterError(
             f"hypervolume_2d needs (n, 2) points; got shape {points.shape} "
             "(more than two objectives are not implemented)"
         )

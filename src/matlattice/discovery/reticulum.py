@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matlattice.errors import NotFittedError
+from matlattice.errors import InvalidParameterError, NotFittedError
 
 __all__ = ["FeedbackReticulum", "reticulum_correct"]
 
@@ -32,9 +32,9 @@ class FeedbackReticulum:
 
     def __init__(self, gamma: float = 1.0, width: float | None = None, prior: float = 0.1):
         if not 0 <= gamma <= 1:
-            raise ValueError(f"gamma={gamma!r}; expected a value in [0, 1]")
+            raise InvalidParameterError(f"gamma={gamma!r}; expected a value in [0, 1]")
         if width is not None and not width > 0:
-            raise ValueError(f"width={width!r}; expected a positive kernel width")
+            raise InvalidParameterError(f"width={width!r}; expected a positive kernel width")
         self.gamma = gamma
         self.width = width
         self.prior = prior
@@ -45,7 +45,9 @@ class FeedbackReticulum:
         told = np.asarray(told, dtype=float)
         residuals = np.asarray(residuals, dtype=float)
         if told.ndim != 2 or len(told) != len(residuals):
-            raise ValueError(f"told {told.shape} and residuals {residuals.shape} do not match")
+            raise InvalidParameterError(
+                f"told {told.shape} and residuals {residuals.shape} do not match"
+            )
         self.told_, self.residuals_ = told, residuals
         self.width_ = self.width or self._median_spacing(told)
         return self

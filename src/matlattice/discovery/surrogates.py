@@ -10,6 +10,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = ["GPSurrogate", "embedding", "fit_predict", "member_draws", "model_by_name"]
 
 
@@ -104,4 +106,4 @@ def model_by_name(name: str) -> Callable[[], object]:
         return lambda: LatticeRegressor(
             "mlp", latent_dim=16, hidden=(128, 64), dropout=0.0, epochs=150, patience=20, ensemble=5
         )
-    raise ValueError(f"model={name!r}; expected 'rf', 'mlp' or 'gp'")
+    raise InvalidParameterError(f"model={name!r}; expected 'rf', 'mlp' or 'gp'")

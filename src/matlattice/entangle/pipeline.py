@@ -20,6 +20,7 @@ from matlattice.entangle.lattice import Lattice, build_lattice
 from matlattice.entangle.measures import CouplingMeasures
 from matlattice.entangle.monitor import CouplingMonitor
 from matlattice.entangle.transfer import transfer_gains
+from matlattice.errors import InvalidParameterError
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -69,13 +70,13 @@ def split_frame(
     else:
         name, frame = "frame", data
         if "formula" not in frame:
-            raise ValueError("the frame needs a 'formula' column")
+            raise InvalidParameterError("the frame needs a 'formula' column")
         tasks = list(tasks or [c for c in frame.columns if c not in ("formula", "split", "source")])
     missing = [t for t in tasks if t not in frame]
     if missing:
-        raise ValueError(f"tasks {missing} are not columns of {name}")
+        raise InvalidParameterError(f"tasks {missing} are not columns of {name}")
     if len(tasks) < 2:
-        raise ValueError(f"tasks={tasks}; a lattice needs at least two properties")
+        raise InvalidParameterError(f"tasks={tasks}; a lattice needs at least two properties")
     if "split" in frame and set(frame["split"]) >= {"train", "val"}:
         train = frame[frame["split"] == "train"]
         val = frame[frame["split"] == "val"]

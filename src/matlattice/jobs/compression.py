@@ -60,7 +60,6 @@ class FidelityConfig(JobConfig):
     clean: bool = True
 
 
-
 def stratified_subsample(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     """``n`` rows of ``frame``, each chemical family keeping its share (at least one row)."""
     if n <= 0 or n >= len(frame):

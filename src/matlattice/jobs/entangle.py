@@ -42,7 +42,6 @@ class EntangleConfig(JobConfig):
     borrow: tuple[str, ...] = ()
 
 
-
 def entangle_run(config: EntangleConfig, out: Path) -> dict:
     """Measure the lattice of ``config`` and write the run folder ``out``; returns the summary.
 

@@ -19,7 +19,7 @@ import pandas as pd
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.borrowed import borrow_properties
 from matlattice.data.fetch import SOURCES
-from matlattice.errors import MatlatticeError
+from matlattice.errors import InvalidParameterError, MatlatticeError
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.fit_models import (
     MODELS,
@@ -96,7 +96,9 @@ def fit_run(
     tasks = tasks or ds.properties
     unknown = [t for t in tasks if t not in ds.properties]
     if unknown:
-        raise ValueError(f"unknown tasks {unknown} for {ds.name}; it has {ds.properties}")
+        raise InvalidParameterError(
+            f"unknown tasks {unknown} for {ds.name}; it has {ds.properties}"
+        )
     split = config.split or default_split(ds)
     if not auto:
         config = config.replace(tasks=tuple(tasks))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from matlattice.errors import InvalidParameterError
 from matlattice.jobs.parts import train_val
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
 
@@ -50,7 +51,7 @@ def build_models(
         )
         return [(tasks, forest, "forest")]
     if config.model not in MODELS:
-        raise ValueError(f"model={config.model!r}; expected one of {MODELS}")
+        raise InvalidParameterError(f"model={config.model!r}; expected one of {MODELS}")
     params = dict(
         latent_dim=config.latent_dim,
         element_table=config.element_table,

@@ -9,6 +9,7 @@ import pandas as pd
 from matlattice.composition import chemical_systems, composition_keys, formula_keys, parse_formulas
 from matlattice.data import Dataset
 from matlattice.data.splits import chemsys_split, cluster_split, random_split
+from matlattice.errors import InvalidParameterError
 from matlattice.represent import ElementStatsFeaturizer
 
 __all__ = ["SPLITS", "default_split", "split_labels", "train_val"]
@@ -26,7 +27,9 @@ def split_labels(ds: Dataset, split: str, seed: int) -> pd.DataFrame:
         if ds.info.kind in ("crabnet",) or ("split" in frame.columns and ds.info.kind == "user"):
             frame["_part"] = frame["split"]
             return frame
-        raise ValueError(f"{ds.name} has no official split; use --split random, chemsys or cluster")
+        raise InvalidParameterError(
+            f"{ds.name} has no official split; use --split random, chemsys or cluster"
+        )
     fractions = parse_formulas(frame["formula"].tolist()).fractions
     if split == "random":
         frame["_part"] = random_split(composition_keys(fractions), seed=seed)
@@ -36,7 +39,7 @@ def split_labels(ds: Dataset, split: str, seed: int) -> pd.DataFrame:
         features = ElementStatsFeaturizer("magpie", missing="mean").fit().transform(fractions)
         frame["_part"] = cluster_split(features, seed=seed)
     else:
-        raise ValueError(f"split={split!r}; expected one of {SPLITS}")
+        raise InvalidParameterError(f"split={split!r}; expected one of {SPLITS}")
     return frame.drop(columns=["fold"], errors="ignore")
 
 

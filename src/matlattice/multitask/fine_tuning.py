@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import clone
 
+from matlattice.errors import InvalidParameterError
 from matlattice.models.estimator.regressor import LatticeRegressor
 from matlattice.multitask.gate import gate_decision, judging_params, validation_mae
 
@@ -75,9 +76,13 @@ def fit_fine_tuned(
     """
     missing = [t for t in tasks if t not in train.columns or t not in val.columns]
     if missing:
-        raise ValueError(f"tasks {missing} are not columns of both the train and val frames")
+        raise InvalidParameterError(
+            f"tasks {missing} are not columns of both the train and val frames"
+        )
     if len(tasks) < 2:
-        raise ValueError(f"fine-tuning needs at least two tasks to pretrain on; got {tasks}")
+        raise InvalidParameterError(
+            f"fine-tuning needs at least two tasks to pretrain on; got {tasks}"
+        )
     ft_epochs = int(epochs) if epochs is not None else max(1, int(base.epochs) // 2)
     ft_lr = float(lr) if lr is not None else float(base.lr) / 3
 
@@ -133,7 +138,9 @@ def fit_fine_tuned(
     for task in tasks:
         val_part = val[["formula", task]].dropna()
         if len(val_part) == 0:
-            raise ValueError(f"no validation labels for {task!r}; the gate cannot compare")
+            raise InvalidParameterError(
+                f"no validation labels for {task!r}; the gate cannot compare"
+            )
         tuned = task_model(task, "fine_tuned", judging)
         alone = None
         if gate:

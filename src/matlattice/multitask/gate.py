@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import mean_absolute_error
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = [
     "gate_decision",
     "gate_metric",
@@ -42,11 +44,13 @@ def out_of_fold_residuals(model, task: str) -> np.ndarray:
     """``(n_labelled,)`` out-of-fold absolute errors of ``task`` on the model's labelled
     training rows, in training order (task unit); the model must have ``cv_members=True``."""
     if getattr(model, "cv_residuals_", None) is None:
-        raise ValueError(f"no out-of-fold residuals for {task!r}: fit with cv_members=True")
+        raise InvalidParameterError(
+            f"no out-of-fold residuals for {task!r}: fit with cv_members=True"
+        )
     residuals = model.cv_residuals_[:, model.tasks_.index(task)]
     labelled = residuals[~np.isnan(residuals)]
     if len(labelled) == 0:
-        raise ValueError(f"no labelled training rows of {task!r} to score out of fold")
+        raise InvalidParameterError(f"no labelled training rows of {task!r} to score out of fold")
     return labelled
 
 
@@ -66,7 +70,7 @@ def paired_gain_interval(
     """
     candidate, alone = np.asarray(candidate, float), np.asarray(alone, float)
     if candidate.shape != alone.shape or candidate.ndim != 1 or len(candidate) == 0:
-        raise ValueError(
+        raise InvalidParameterError(
             f"paired errors need equal 1-d shapes; got {candidate.shape}, {alone.shape}"
         )
     rng = np.random.default_rng(seed)
@@ -86,7 +90,9 @@ def judging_params(base, gate_folds: int) -> dict | None:
     if gate_folds == 0 or (gate_folds > 1 and getattr(base, "cv_members", False)):
         return None
     if gate_folds < 2:
-        raise ValueError(f"gate_folds={gate_folds!r}; expected 0 (validation gate) or >= 2")
+        raise InvalidParameterError(
+            f"gate_folds={gate_folds!r}; expected 0 (validation gate) or >= 2"
+        )
     return {"cv_members": True, "ensemble": int(gate_folds)}
 
 

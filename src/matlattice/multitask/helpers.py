@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import clone
 
+from matlattice.errors import InvalidParameterError
 from matlattice.models.estimator.regressor import LatticeRegressor
 from matlattice.multitask.gate import gate_decision, judging_params, validation_mae
 from matlattice.multitask.task_selection import select_tasks
@@ -81,10 +82,12 @@ def fit_with_helpers(
     needed = sorted({*tasks, *(h for t in tasks for h in helpers.get(t, []))})
     missing = [t for t in needed if t not in train.columns or t not in val.columns]
     if missing:
-        raise ValueError(f"tasks {missing} are not columns of both the train and val frames")
+        raise InvalidParameterError(
+            f"tasks {missing} are not columns of both the train and val frames"
+        )
     for task in tasks:
         if task in helpers.get(task, []):
-            raise ValueError(f"{task!r} is listed as its own helper")
+            raise InvalidParameterError(f"{task!r} is listed as its own helper")
 
     def folder(*parts: str) -> Path | None:
         return Path(checkpoint_dir).joinpath(*parts) if checkpoint_dir is not None else None

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from matlattice.errors import InvalidParameterError
 from matlattice.models.networks.encoders import MultiTaskNet
 from matlattice.models.networks.routing import TaskRoutedNet
 
@@ -48,7 +49,7 @@ def select_tasks(model, tasks: Sequence[str]):
     tasks = [str(t) for t in tasks]
     unknown = [t for t in tasks if t not in model.tasks_]
     if unknown or not tasks or len(set(tasks)) != len(tasks):
-        raise ValueError(
+        raise InvalidParameterError(
             f"tasks={tasks}: choose one or more distinct tasks of the model, {model.tasks_}"
         )
     keep = [model.tasks_.index(t) for t in tasks]

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from matlattice.composition import SYMBOLS, parse_formulas
 from matlattice.composition.elements import N_ELEMENTS
-from matlattice.errors import MissingElementError, NotFittedError
+from matlattice.errors import InvalidParameterError, MissingElementError, NotFittedError
 from matlattice.represent.element_tables import load_element_table
 
 __all__ = [
@@ -49,15 +49,15 @@ def as_fractions(X: object) -> sp.csr_matrix:
         return sp.csr_matrix(X)
     if isinstance(X, pd.DataFrame):
         if "formula" not in X.columns:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"a DataFrame input needs a 'formula' column; it has {list(X.columns)}"
             )
         X = X["formula"]
     if isinstance(X, str):
-        raise ValueError(f"expected a list of formulas, got the single string {X!r}")
+        raise InvalidParameterError(f"expected a list of formulas, got the single string {X!r}")
     if isinstance(X, np.ndarray) and X.ndim == 2:
         if X.shape[1] != 1:
-            raise ValueError(f"expected formulas of shape (n,) or (n, 1); got {X.shape}")
+            raise InvalidParameterError(f"expected formulas of shape (n,) or (n, 1); got {X.shape}")
         X = X[:, 0]
     return parse_formulas(
         X if isinstance(X, Sequence | np.ndarray | pd.Series) else list(X)
@@ -91,13 +91,15 @@ def element_stats(
     """
     unknown = [s for s in stats if s not in STATS]
     if unknown:
-        raise ValueError(f"unknown statistics {unknown}; choose from {STATS}")
+        raise InvalidParameterError(f"unknown statistics {unknown}; choose from {STATS}")
     f = sp.csr_matrix(fractions)
     f.sort_indices()
     n, p = f.shape[0], table.shape[1]
     counts = np.diff(f.indptr)
     if n and (counts == 0).any():
-        raise ValueError(f"row {int(np.argmin(counts))} of the fraction matrix has no element")
+        raise InvalidParameterError(
+            f"row {int(np.argmin(counts))} of the fraction matrix has no element"
+        )
     starts = f.indptr[:-1]
     # (n, nnz) indicator: summing per-entry values per formula is one sparse product
     segment = sp.csr_matrix((np.ones(f.nnz), np.arange(f.nnz), f.indptr), shape=(n, f.nnz))
@@ -182,10 +184,14 @@ class ElementStatsFeaturizer(TransformerMixin, BaseEstimator):
     def fit(self, X: object = None, y: object = None) -> ElementStatsFeaturizer:
         """Load the element table (``X`` is not used; featurisation needs no fitting)."""
         if self.missing not in ("raise", "nan", "mean"):
-            raise ValueError(f"missing={self.missing!r}; expected 'raise', 'nan' or 'mean'")
+            raise InvalidParameterError(
+                f"missing={self.missing!r}; expected 'raise', 'nan' or 'mean'"
+            )
         unknown = [s for s in self.stats if s not in STATS]
         if unknown or not self.stats:
-            raise ValueError(f"stats={self.stats!r}; choose a non-empty subset of {STATS}")
+            raise InvalidParameterError(
+                f"stats={self.stats!r}; choose a non-empty subset of {STATS}"
+            )
         element_table = load_element_table(self.table)
         values = element_table.values.copy()
         self.available_ = element_table.available

@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from matlattice.composition.elements import N_ELEMENTS, SYMBOL_TO_INDEX, SYMBOLS
+from matlattice.errors import InvalidParameterError
 
 __all__ = ["ELEMENT_TABLES", "ElementTable", "load_element_table"]
 
@@ -78,7 +79,9 @@ def load_element_table(name: str) -> ElementTable:
     ((103, 22), ('Number', 'MendeleevNumber'))
     """
     if name not in ELEMENT_TABLES:
-        raise ValueError(f"unknown element table {name!r}; choose from {', '.join(ELEMENT_TABLES)}")
+        raise InvalidParameterError(
+            f"unknown element table {name!r}; choose from {', '.join(ELEMENT_TABLES)}"
+        )
     from elementembeddings.core import Embedding  # heavy import, only when needed
 
     with warnings.catch_warnings():

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "get_executor"]
 
 
@@ -24,7 +26,7 @@ class LocalExecutor:
 
     def __init__(self, n_jobs: int = 1) -> None:
         if int(n_jobs) < 1:
-            raise ValueError(f"n_jobs={n_jobs!r}; must be >= 1")
+            raise InvalidParameterError(f"n_jobs={n_jobs!r}; must be >= 1")
         self.n_jobs = int(n_jobs)
 
     def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]:
@@ -66,4 +68,4 @@ def get_executor(name: str = "local", n_jobs: int = 1, address: str | None = Non
         return LocalExecutor(n_jobs)
     if name == "ray":
         return RayExecutor(address or os.environ.get("RAY_ADDRESS"))
-    raise ValueError(f"executor={name!r}; expected 'local' or 'ray'")
+    raise InvalidParameterError(f"executor={name!r}; expected 'local' or 'ray'")

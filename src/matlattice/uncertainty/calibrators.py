@@ -7,6 +7,7 @@ std)`` (the recalibrated, Gaussian-equivalent spread) and ``to_dict()``; the dic
 
 from __future__ import annotations
 
+from matlattice.errors import InvalidParameterError
 from matlattice.uncertainty.conformal import SplitConformal
 from matlattice.uncertainty.recalibrate import IsotonicRecalibration, VarianceScaling
 
@@ -25,12 +26,12 @@ def make_calibrator(kind: str) -> Calibrator:
         return IsotonicRecalibration()
     if kind in ("conformal", "conformal_normalised"):
         return SplitConformal(normalised=kind == "conformal_normalised")
-    raise ValueError(f"calibration {kind!r}; expected one of {CALIBRATIONS}")
+    raise InvalidParameterError(f"calibration {kind!r}; expected one of {CALIBRATIONS}")
 
 
 def calibrator_from_dict(state: dict) -> Calibrator:
     """The fitted calibrator a ``to_dict()`` describes."""
     kind = state.get("kind")
     if kind not in CALIBRATIONS:
-        raise ValueError(f"unknown calibration kind {kind!r} in a saved model")
+        raise InvalidParameterError(f"unknown calibration kind {kind!r} in a saved model")
     return type(make_calibrator(kind)).from_dict(state)

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from matlattice.errors import NotFittedError
+from matlattice.errors import InvalidParameterError, NotFittedError
 
 __all__ = ["SplitConformal", "conformal_quantile", "cv_plus_interval"]
 
@@ -28,7 +28,7 @@ __all__ = ["SplitConformal", "conformal_quantile", "cv_plus_interval"]
 def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
     """The ``ceil((n + 1) coverage)``-th smallest score (``inf`` when n is too small)."""
     if not 0 < coverage < 1:
-        raise ValueError(f"coverage={coverage!r}; expected a value in (0, 1)")
+        raise InvalidParameterError(f"coverage={coverage!r}; expected a value in (0, 1)")
     scores = np.sort(np.asarray(scores, dtype=float))
     rank = math.ceil((len(scores) + 1) * coverage)
     return float(scores[rank - 1]) if rank <= len(scores) else float("inf")
@@ -46,11 +46,11 @@ class SplitConformal:
         residual = np.abs(y - mean)
         if self.normalised:
             if std is None:
-                raise ValueError("normalised conformal needs the predicted std")
+                raise InvalidParameterError("normalised conformal needs the predicted std")
             residual = residual / np.maximum(np.asarray(std, dtype=float), 1e-12)
         self.scores_ = np.sort(residual[np.isfinite(residual)])
         if len(self.scores_) == 0:
-            raise ValueError("no labelled calibration rows")
+            raise InvalidParameterError("no labelled calibration rows")
         return self
 
     def interval(self, mean, std=None, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:

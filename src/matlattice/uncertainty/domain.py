@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
-from matlattice.errors import NotFittedError
+from matlattice.errors import InvalidParameterError, NotFittedError
 
 __all__ = ["ApplicabilityDomain"]
 
@@ -56,11 +56,13 @@ class ApplicabilityDomain:
         reference = np.asarray(reference, dtype=np.float32)
         validation = np.asarray(validation, dtype=np.float32)
         if reference.ndim != 2 or validation.ndim != 2 or reference.shape[1] != validation.shape[1]:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"reference {reference.shape} and validation {validation.shape} must be (n, d)"
             )
         if len(reference) <= self.k:
-            raise ValueError(f"{len(reference)} reference rows; need more than k={self.k}")
+            raise InvalidParameterError(
+                f"{len(reference)} reference rows; need more than k={self.k}"
+            )
         rng = np.random.default_rng(self.seed)
         if len(reference) > self.max_reference:
             reference = reference[np.sort(rng.choice(len(reference), self.max_reference, False))]

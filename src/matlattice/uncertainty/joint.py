@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import multivariate_normal, norm
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = ["correlation_from_covariance", "joint_probability"]
 
 
@@ -45,11 +47,13 @@ def joint_probability(
     mean, cov = np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
     n, t = mean.shape
     if cov.shape != (n, t, t):
-        raise ValueError(f"cov has shape {cov.shape}; expected {(n, t, t)}")
+        raise InvalidParameterError(f"cov has shape {cov.shape}; expected {(n, t, t)}")
     lower = np.full(t, -np.inf) if lower is None else np.asarray(lower, dtype=float)
     upper = np.full(t, np.inf) if upper is None else np.asarray(upper, dtype=float)
     if lower.shape != (t,) or upper.shape != (t,) or np.any(lower > upper):
-        raise ValueError(f"lower {lower} and upper {upper} must be ({t},) with lower <= upper")
+        raise InvalidParameterError(
+            f"lower {lower} and upper {upper} must be ({t},) with lower <= upper"
+        )
     std = np.sqrt(np.maximum(np.diagonal(cov, axis1=1, axis2=2), 1e-300))  # (n, t)
     marginal = norm.cdf((upper - mean) / std) - norm.cdf((lower - mean) / std)
     if independent or t == 1:

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.isotonic import IsotonicRegression
 
-from matlattice.errors import NotFittedError
+from matlattice.errors import InvalidParameterError, NotFittedError
 
 __all__ = ["IsotonicRecalibration", "VarianceScaling"]
 
@@ -27,12 +27,16 @@ ONE_SIGMA = float(norm.cdf(1.0) - norm.cdf(-1.0))  # 0.6827
 def _checked(y, mean, std) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y, mean, std = (np.asarray(a, dtype=float).ravel() for a in (y, mean, std))
     if not len(y) == len(mean) == len(std):
-        raise ValueError(f"y, mean and std differ in length: {len(y)}, {len(mean)}, {len(std)}")
+        raise InvalidParameterError(
+            f"y, mean and std differ in length: {len(y)}, {len(mean)}, {len(std)}"
+        )
     ok = np.isfinite(y) & np.isfinite(mean) & np.isfinite(std)
     if ok.sum() < 2:
-        raise ValueError(f"recalibration needs at least 2 labelled rows; got {int(ok.sum())}")
+        raise InvalidParameterError(
+            f"recalibration needs at least 2 labelled rows; got {int(ok.sum())}"
+        )
     if (std[ok] < 0).any():
-        raise ValueError("std has negative values")
+        raise InvalidParameterError("std has negative values")
     return y[ok], mean[ok], np.maximum(std[ok], 1e-12)
 
 

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 
-from matlattice.errors import MatlatticeError, NotFittedError
+from matlattice.errors import InvalidParameterError, MatlatticeError, NotFittedError
 from matlattice.models.estimator.fit_data import training_data
 from matlattice.models.estimator.inference import forward_members, targets_frame
 from matlattice.models.estimator.members import (
@@ -116,33 +116,43 @@ class _LatticeBase(BaseEstimator):
     # --- building blocks ---------------------------------------------------------------------
     def _validate_params(self) -> None:
         if self.encoder not in ("attention", "mlp"):
-            raise ValueError(f"encoder={self.encoder!r}; expected 'attention' or 'mlp'")
+            raise InvalidParameterError(f"encoder={self.encoder!r}; expected 'attention' or 'mlp'")
         if int(self.latent_dim) < 1:
-            raise ValueError(f"latent_dim={self.latent_dim!r}; must be a positive integer")
+            raise InvalidParameterError(
+                f"latent_dim={self.latent_dim!r}; must be a positive integer"
+            )
         if self.kl_weight is not None and not float(self.kl_weight) >= 0:
-            raise ValueError(f"kl_weight={self.kl_weight!r}; expected None or a value >= 0")
+            raise InvalidParameterError(
+                f"kl_weight={self.kl_weight!r}; expected None or a value >= 0"
+            )
         if self.task_weighting not in WEIGHTINGS:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"task_weighting={self.task_weighting!r}; expected one of {WEIGHTINGS}"
             )
         if self.target_scale not in SPREADS:
-            raise ValueError(f"target_scale={self.target_scale!r}; expected one of {SPREADS}")
+            raise InvalidParameterError(
+                f"target_scale={self.target_scale!r}; expected one of {SPREADS}"
+            )
         if self.early_stopping not in ("mean", "per_task"):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"early_stopping={self.early_stopping!r}; expected 'mean' or 'per_task'"
             )
         if int(self.adapter_dim) < 0:
-            raise ValueError(f"adapter_dim={self.adapter_dim!r}; expected 0 (hard) or more")
+            raise InvalidParameterError(
+                f"adapter_dim={self.adapter_dim!r}; expected 0 (hard) or more"
+            )
         if int(self.ensemble) < 1:
-            raise ValueError(f"ensemble={self.ensemble!r}; must be >= 1")
+            raise InvalidParameterError(f"ensemble={self.ensemble!r}; must be >= 1")
         if self.cv_members and self._task_kind != "regression":
-            raise ValueError("cv_members (CV+ intervals) is for regression models")
+            raise InvalidParameterError("cv_members (CV+ intervals) is for regression models")
         if self.cv_members and int(self.ensemble) < 2:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"cv_members needs ensemble >= 2 (one member per fold); got {self.ensemble}"
             )
         if not 0 < self.val_fraction < 0.5:
-            raise ValueError(f"val_fraction={self.val_fraction!r}; expected a value in (0, 0.5)")
+            raise InvalidParameterError(
+                f"val_fraction={self.val_fraction!r}; expected a value in (0, 0.5)"
+            )
 
     def _inputs(self, fractions: sp.csr_matrix, *, clip: bool = True) -> tuple[torch.Tensor, ...]:
         """Encoder inputs; MLP features of new materials are clipped to the training box
@@ -266,7 +276,9 @@ class _LatticeBase(BaseEstimator):
         is_class = torch.tensor([k == "classification" for k in kinds])
         if monitor is not None:
             if int(self.n_jobs) > 1 and int(self.ensemble) > 1:
-                raise ValueError("a training monitor needs n_jobs=1 (members in this process)")
+                raise InvalidParameterError(
+                    "a training monitor needs n_jobs=1 (members in this process)"
+                )
             monitor.start(train_inputs, torch.tensor(scaled, dtype=torch.float32), is_class)
         fold = None
         if self.cv_members:  # member k never sees the training rows of fold k
@@ -334,7 +346,7 @@ class _LatticeBase(BaseEstimator):
         (:class:`~matlattice.uncertainty.domain.ApplicabilityDomain`)."""
         self._check_fitted()
         if self.domain_ is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 "no applicability domain: the model was fitted without validation rows"
             )
         distance = self.domain_.distance(self._unclipped_embedding(X))
@@ -345,7 +357,9 @@ class _LatticeBase(BaseEstimator):
         divergence of the first member's posterior ``q(z|x)`` from ``N(0, I)``."""
         self._check_fitted()
         if not self._variational:
-            raise ValueError("rate needs a variational bottleneck; fit with kl_weight >= 0")
+            raise InvalidParameterError(
+                "rate needs a variational bottleneck; fit with kl_weight >= 0"
+            )
         return self._forward_members(X, rate=True)
 
     def _mean_task_score(self, X: object, y: object, metric) -> float:

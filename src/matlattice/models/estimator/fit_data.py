@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from matlattice.composition import composition_keys
 from matlattice.data.dataset import Dataset
 from matlattice.data.splits import random_split
+from matlattice.errors import InvalidParameterError
 from matlattice.models.estimator.inference import targets_frame
 from matlattice.represent.composition_stats import as_fractions
 
@@ -46,7 +47,9 @@ def training_data(
     if isinstance(X, Dataset) and y is None and X_val is None:
         frame = X.frame
         if "split" not in frame:
-            raise ValueError(f"{X.name} has folds; pass Dataset.fold(k)[0] frames instead")
+            raise InvalidParameterError(
+                f"{X.name} has folds; pass Dataset.fold(k)[0] frames instead"
+            )
         X_val = frame[frame["split"] == "val"]
         X = frame[frame["split"] == "train"]
     formulas, targets = targets_frame(X, y)

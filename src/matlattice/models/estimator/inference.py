@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import torch
 
 from matlattice.data.dataset import Dataset
+from matlattice.errors import InvalidParameterError
 from matlattice.models.estimator.members import dropout_on
 
 __all__ = ["PREDICT_CHUNK", "forward_members", "targets_frame"]
@@ -22,11 +23,13 @@ def targets_frame(X: object, y: object) -> tuple[object, pd.DataFrame]:
         X = X.frame
     if y is None:
         if not isinstance(X, pd.DataFrame):
-            raise ValueError("y is required unless X is a DataFrame or Dataset with targets")
+            raise InvalidParameterError(
+                "y is required unless X is a DataFrame or Dataset with targets"
+            )
         skip = {"formula", "split", "fold", "entry_id"}
         columns = [c for c in X.columns if c not in skip and pd.api.types.is_numeric_dtype(X[c])]
         if not columns:
-            raise ValueError(f"no numeric target column in {list(X.columns)}")
+            raise InvalidParameterError(f"no numeric target column in {list(X.columns)}")
         return X["formula"], X[columns]
     if isinstance(y, pd.Series):
         y = y.to_frame(name=str(y.name or "target"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from matlattice.errors import InvalidParameterError
 from matlattice.uncertainty.calibrators import make_calibrator
 from matlattice.uncertainty.conformal import cv_plus_interval
 
@@ -29,13 +30,15 @@ class PredictiveUncertainty:
         k; guaranteed coverage ``>= 2 coverage - 1``, typically about ``coverage``).
         """
         if not 0 < coverage < 1:
-            raise ValueError(f"coverage={coverage!r}; expected a value in (0, 1)")
+            raise InvalidParameterError(f"coverage={coverage!r}; expected a value in (0, 1)")
         has_cv = getattr(self, "cv_residuals_", None) is not None
         if method == "auto" and has_cv and not getattr(self, "calibrators_", None):
             method = "cv_plus"
         if method == "cv_plus":
             if not has_cv:
-                raise ValueError("method='cv_plus' needs a model fitted with cv_members=True")
+                raise InvalidParameterError(
+                    "method='cv_plus' needs a model fitted with cv_members=True"
+                )
             values = self._member_values(X)  # (K, n, t)
             bounds = [
                 cv_plus_interval(values[:, :, j], self.cv_fold_, self.cv_residuals_[:, j], coverage)
@@ -45,7 +48,7 @@ class PredictiveUncertainty:
                 np.column_stack([b[0] for b in bounds]), np.column_stack([b[1] for b in bounds])
             )
         if method != "auto":
-            raise ValueError(f"method={method!r}; expected 'auto' or 'cv_plus'")
+            raise InvalidParameterError(f"method={method!r}; expected 'auto' or 'cv_plus'")
         mean, std = self.predict(X, return_std=True, mc_samples=mc_samples, calibrated=False)
         mean, std = mean.reshape(len(mean), -1), std.reshape(len(std), -1)
         if getattr(self, "calibrators_", None):
@@ -82,7 +85,7 @@ class PredictiveUncertainty:
         targets = targets[self.tasks_] if set(self.tasks_) <= set(targets.columns) else targets
         truth = targets.to_numpy(dtype=float).reshape(len(targets), -1)
         if truth.shape[1] != len(self.tasks_):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"calibration targets have {truth.shape[1]} columns; expected {self.tasks_}"
             )
         mean, std = self.predict(formulas, return_std=True, calibrated=False)

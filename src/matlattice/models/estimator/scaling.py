@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = ["RANGE_MARGIN", "SPREADS", "TargetScaler", "choose_transform"]
 
 RANGE_MARGIN = 0.5  # predictions may leave the training range by half its width, no more
@@ -74,7 +76,7 @@ class TargetScaler:
     ) -> TargetScaler:
         """Scaling of ``y`` (NaN ignored); ``spread`` sets the scale (module docstring)."""
         if spread not in SPREADS:
-            raise ValueError(f"spread={spread!r}; expected one of {SPREADS}")
+            raise InvalidParameterError(f"spread={spread!r}; expected one of {SPREADS}")
         y = np.asarray(y, dtype=float)
         y = y[np.isfinite(y)]
         if task == "classification":
@@ -82,9 +84,11 @@ class TargetScaler:
         if transform == "auto":
             transform = choose_transform(y)
         if transform not in ("none", "log"):
-            raise ValueError(f"transform={transform!r}; expected 'auto', 'none' or 'log'")
+            raise InvalidParameterError(
+                f"transform={transform!r}; expected 'auto', 'none' or 'log'"
+            )
         if transform == "log" and (y <= 0).any():
-            raise ValueError("transform='log' needs strictly positive targets")
+            raise InvalidParameterError("transform='log' needs strictly positive targets")
         t = np.log10(y) if transform == "log" else y
         center = float(np.median(t))
         if spread == "iqr":

@@ -15,7 +15,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-from matlattice.errors import NotFittedError
+from matlattice.errors import InvalidParameterError, NotFittedError
 from matlattice.models.forest.arrays import ForestArrays, forest_to_arrays
 from matlattice.models.saving import read_model_config
 from matlattice.represent import ElementStatsFeaturizer
@@ -103,13 +103,15 @@ class MultiTaskForest(BaseEstimator):
             else [_infer_task_type(values[:, j]) for j in range(values.shape[1])]
         )
         if len(types) != len(tasks) or any(t not in TASK_TYPES for t in types):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"task_types={self.task_types!r}; need one of {TASK_TYPES} per task "
                 f"({len(tasks)} tasks)"
             )
         features = self._featurizer().transform(X)
         if features.shape[0] != values.shape[0]:
-            raise ValueError(f"X has {features.shape[0]} rows but y has {values.shape[0]}")
+            raise InvalidParameterError(
+                f"X has {features.shape[0]} rows but y has {values.shape[0]}"
+            )
         self.forests_: list[ForestArrays] = []
         self.sklearn_forests_ = []
         self.n_train_ = []
@@ -119,7 +121,9 @@ class MultiTaskForest(BaseEstimator):
                 progress(task)
             mask = ~np.isnan(values[:, j])
             if mask.sum() < 2:
-                raise ValueError(f"task {task!r} has {int(mask.sum())} labelled rows; need >= 2")
+                raise InvalidParameterError(
+                    f"task {task!r} has {int(mask.sum())} labelled rows; need >= 2"
+                )
             cls = RandomForestRegressor if kind == "regression" else RandomForestClassifier
             forest = cls(
                 n_estimators=self.n_estimators,

@@ -27,6 +27,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from matlattice.errors import InvalidParameterError
+
 __all__ = ["WEIGHTINGS", "TaskBalancer", "last_shared_weight"]
 
 WEIGHTINGS = ("equal", "uncertainty", "gradnorm", "pcgrad")
@@ -37,7 +39,7 @@ def last_shared_weight(net: nn.Module) -> Tensor:
     """The weight matrix of the encoder's last linear layer (GradNorm's ``W``)."""
     linears = [m for m in net.encoder.modules() if isinstance(m, nn.Linear)]
     if not linears:
-        raise ValueError("the encoder has no linear layer for GradNorm to measure")
+        raise InvalidParameterError("the encoder has no linear layer for GradNorm to measure")
     return linears[-1].weight
 
 
@@ -54,7 +56,7 @@ class TaskBalancer(nn.Module):
     def __init__(self, kind: str, n_tasks: int, *, gradnorm_alpha: float = 1.5) -> None:
         super().__init__()
         if kind not in WEIGHTINGS:
-            raise ValueError(f"task_weighting={kind!r}; expected one of {WEIGHTINGS}")
+            raise InvalidParameterError(f"task_weighting={kind!r}; expected one of {WEIGHTINGS}")
         self.kind = kind
         self.n_tasks = n_tasks
         self.gradnorm_alpha = gradnorm_alpha
@@ -97,7 +99,7 @@ class TaskBalancer(nn.Module):
             return
         if self.kind == "pcgrad" and len(index) > 1:
             if extra is not None:
-                raise ValueError(
+                raise InvalidParameterError(
                     "task_weighting='pcgrad' does not support a variational bottleneck"
                 )
             self._pcgrad(per_task, index, net, embedding)

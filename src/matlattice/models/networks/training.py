@@ -18,6 +18,7 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
+from matlattice.errors import InvalidParameterError
 from matlattice.models.networks.task_weighting import TaskBalancer
 
 __all__ = [
@@ -152,7 +153,9 @@ def _schedule(optimizer, config: TrainConfig, total_steps: int):
             pct_start=max(config.warmup_frac, 0.05),
         )
     if config.schedule != "cosine":
-        raise ValueError(f"schedule={config.schedule!r}; expected 'cosine' or 'onecycle'")
+        raise InvalidParameterError(
+            f"schedule={config.schedule!r}; expected 'cosine' or 'onecycle'"
+        )
     warmup = max(int(config.warmup_frac * total_steps), 1)
 
     def factor(step: int) -> float:
@@ -276,10 +279,14 @@ def train_network(
     params = [p for p in net.parameters() if p.requires_grad]
     balancer = TaskBalancer(config.task_weighting, int(is_class.shape[0])).to(device)
     if config.early_stopping not in ("mean", "per_task"):
-        raise ValueError(f"early_stopping={config.early_stopping!r}; expected 'mean' or 'per_task'")
+        raise InvalidParameterError(
+            f"early_stopping={config.early_stopping!r}; expected 'mean' or 'per_task'"
+        )
     per_task_stopping = config.early_stopping == "per_task"
     if config.task_weighting == "pcgrad" and getattr(net, "variational", False):
-        raise ValueError("task_weighting='pcgrad' does not support a variational bottleneck")
+        raise InvalidParameterError(
+            "task_weighting='pcgrad' does not support a variational bottleneck"
+        )
     optimizer = torch.optim.AdamW(
         [{"params": params}, *balancer.parameter_groups(config.lr)],
         lr=config.lr,
