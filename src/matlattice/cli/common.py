@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,8 +11,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from matlattice.errors import MatlatticeError
-
 __all__ = ["err_console", "friendly_errors", "progress_bar", "read_formulas"]
 
 err_console = Console(stderr=True)
@@ -20,16 +18,26 @@ err_console = Console(stderr=True)
 
 @contextmanager
 def friendly_errors():
-    try:
-        yield
-    except MatlatticeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from exc
+    """No longer needed: the root command reports every error (:mod:`matlattice.cli.app`)."""
+    yield
 
 
 @contextmanager
-def progress_bar(description: str):
-    """A rich progress display (transient, silent when not a terminal)."""
+def progress_bar(description: str, *, every: float = 10.0):
+    """``update(text)`` shows where a long job is: a rich spinner on a terminal; off a
+    terminal (a log file, a pipe) one plain line on stderr when a new step starts and at most
+    every ``every`` seconds within a step (a step is the text before its first comma)."""
+    if not err_console.is_terminal:
+        last = {"step": None, "time": 0.0}
+
+        def log_line(text: str) -> None:
+            step, now = text.split(",")[0], time.monotonic()
+            if step != last["step"] or now - last["time"] >= every:
+                err_console.print(f"{description} - {text}", markup=False, soft_wrap=True)
+                last.update(step=step, time=now)
+
+        yield log_line
+        return
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -37,14 +45,11 @@ def progress_bar(description: str):
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-        disable=not err_console.is_terminal,
     ) as progress:
         task = progress.add_task(description, total=None)
 
         def update(text: str) -> None:
             progress.update(task, description=f"{description} - {text}")
-            if not err_console.is_terminal:
-                logging.getLogger("matlattice").info("%s - %s", description, text)
 
         yield update
 

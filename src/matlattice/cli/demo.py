@@ -10,8 +10,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from matlattice.cli.common import friendly_errors as _friendly_errors
-from matlattice.cli.common import progress_bar as _progress
+from matlattice.cli.common import progress_bar
+from matlattice.cli.options import at_least
 from matlattice.cli.tables import (
     console,
     print_calibration,
@@ -28,124 +28,167 @@ DEMO_CAMPAIGN_TARGETS = {"aflow": "bulk_modulus"}
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
     data: Annotated[str, typer.Option(help="Dataset.")] = "aflow",
-    epochs: Annotated[int, typer.Option(help="Maximum epochs of the attention model.")] = 40,
-    latent_dim: Annotated[int, typer.Option(help="Embedding width d.")] = 32,
+    epochs: Annotated[
+        int, typer.Option(callback=at_least(1), help="Maximum epochs of the attention model.")
+    ] = 40,
+    latent_dim: Annotated[int, typer.Option(callback=at_least(1), help="Embedding width d.")] = 32,
 ):
     """Fetch -> audit -> featurise -> fit an attention ensemble with a d-wide embedding on the
     cleaned data -> test metrics and parity plot -> uncertainty calibration -> a small
     compression-fidelity sweep -> the entanglement lattice of its properties -> a short
-    discovery campaign (RF + UCB against random choice on hidden labels)."""
-    from matlattice.data.audit import audit_dataset
+    discovery campaign (RF + UCB against random choice on hidden labels).
+
+    Each stage prints its result as soon as it ends."""
+    stages = [
+        ("fetch", _fetch),
+        ("audit", _audit),
+        ("featurize", _featurize),
+        ("fit", _fit),
+        ("calibrate", _calibrate),
+        ("fidelity", _fidelity),
+        ("lattice", _lattice),
+        ("campaign", _campaign),
+    ]
+    settings = {"out": out, "data": data, "epochs": epochs, "latent_dim": latent_dim}
+    results: dict = {}
+    begin = time.perf_counter()
+    for k, (name, stage) in enumerate(stages, start=1):
+        start = time.perf_counter()
+        with progress_bar(f"demo {k}/{len(stages)}: {name}") as progress:
+            results[name] = stage(settings, results, progress)
+        console.print(
+            f"[dim]stage {k}/{len(stages)} {name}: {time.perf_counter() - start:.0f} s[/]"
+        )
+    console.print(
+        f"demo done in {time.perf_counter() - begin:.0f} s; test MAE: "
+        + json.dumps(
+            {t: float(f"{m['mae']:.4g}") for t, m in results["fit"]["tasks"].items() if "mae" in m}
+        )
+    )
+
+
+def _fetch(settings: dict, results: dict, progress) -> None:
     from matlattice.data.fetch import SOURCES, fetch_source
-    from matlattice.jobs.fit import FitConfig, fit_run
+
+    for name in SOURCES:
+        progress(name)
+        console.print(f"fetched {name}: {fetch_source(name)}")
+
+
+def _audit(settings: dict, results: dict, progress):
+    from matlattice.data.audit import audit_dataset
+
+    out = settings["out"]
+    audit = audit_dataset(settings["data"])
+    audit.to_json(out / "audit.json")
+    console.print(f"audit: {len(audit.findings)} findings -> {out / 'audit.json'}")
+    return audit
+
+
+def _featurize(settings: dict, results: dict, progress) -> None:
+    from matlattice.data import load_dataset
     from matlattice.represent import ElementStatsFeaturizer
     from matlattice.runtime.files import atomic_write_table
 
-    with _friendly_errors():
-        steps = [
-            "fetch",
-            "audit",
-            "featurize",
-            "fit",
-            "calibrate",
-            "fidelity",
-            "lattice",
-            "campaign",
-        ]
-        with _progress("demo") as progress:
-            progress(steps[0])
-            for name in SOURCES:
-                fetch_source(name)
-            progress(steps[1])
-            audit = audit_dataset(data)
-            audit.to_json(out / "audit.json")
-            progress(steps[2])
-            from matlattice.data import load_dataset
+    out = settings["out"]
+    formulas = load_dataset(settings["data"]).frame["formula"].tolist()
+    start = time.perf_counter()
+    featurizer = ElementStatsFeaturizer("magpie", missing="mean").fit()
+    loaded = time.perf_counter()
+    X = featurizer.transform(formulas)
+    done = time.perf_counter()
+    feats = pd.DataFrame(X, columns=featurizer.get_feature_names_out())
+    feats.insert(0, "formula", formulas)
+    atomic_write_table(out / "features.parquet", feats)
+    console.print(
+        f"features: {X.shape} -> {out / 'features.parquet'}; featurisation "
+        f"{len(X) / max(done - loaded, 1e-9):,.0f} formulas/s (parse + statistics), "
+        f"element table loaded in {loaded - start:.2f} s"
+    )
 
-            frame = load_dataset(data).frame
-            start = time.perf_counter()
-            featurizer = ElementStatsFeaturizer("magpie", missing="mean")
-            X = featurizer.fit_transform(frame["formula"].tolist())
-            rate = len(X) / (time.perf_counter() - start)
-            feats = pd.DataFrame(X, columns=featurizer.get_feature_names_out())
-            feats.insert(0, "formula", frame["formula"].to_numpy())
-            atomic_write_table(out / "features.parquet", feats)
-            progress(steps[3])
-            metrics = fit_run(
-                FitConfig(
-                    data=data,
-                    model="attention",
-                    epochs=epochs,
-                    patience=10,
-                    latent_dim=latent_dim,
-                    ensemble=2,
-                    clean=True,
-                ),
-                out,
-                progress=lambda t: progress(f"fit {t}"),
-            )
-            progress(steps[4])
-            from matlattice.jobs.calibrate import calibrate_run
 
-            calibration = calibrate_run(out, "isotonic")
-            progress(steps[5])
-            from matlattice.jobs.compression import FidelityConfig, fidelity_run
+def _fit(settings: dict, results: dict, progress) -> dict:
+    from matlattice.jobs.config import FitConfig
+    from matlattice.jobs.fit import fit_run
 
-            sweep = fidelity_run(
-                FidelityConfig(
-                    data=data,
-                    dims=(2, 4, 8, 16, 32, 64),
-                    ensemble=2,
-                    epochs=30,
-                    patience=8,
-                    probe_size=1000,
-                ),
-                out / "fidelity",
-            )
-            progress(steps[6])
-            from matlattice.jobs.entangle import EntangleConfig, entangle_run
-
-            lattice = entangle_run(
-                EntangleConfig(
-                    data=data, model_params={"epochs": 30, "patience": 8}, transfer=False
-                ),
-                out / "lattice",
-            )
-            progress(steps[7])
-            from matlattice.discovery.benchmark import campaign_benchmark
-
-            target = DEMO_CAMPAIGN_TARGETS.get(data, lattice["tasks"][0])
-            campaign = campaign_benchmark(
-                data,
-                target,
-                out / "campaign",
-                methods=("ucb@rf", "random"),
-                pool_size=1000,
-                initial=20,
-                budget=100,
-                batch=10,
-                seeds=(0, 1, 2),
-                top=0.02,
-            )
-    console.print(f"audit: {len(audit.findings)} findings -> {out / 'audit.json'}")
-    console.print(f"features: {X.shape} at {rate:,.0f} formulas/s -> {out / 'features.parquet'}")
+    out = settings["out"]
+    config = FitConfig(
+        data=settings["data"],
+        model="attention",
+        epochs=settings["epochs"],
+        patience=10,
+        latent_dim=settings["latent_dim"],
+        ensemble=2,
+        clean=True,
+    )
+    metrics = fit_run(config, out, progress=progress)
     print_metrics(metrics)
     console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
+    return metrics
+
+
+def _calibrate(settings: dict, results: dict, progress) -> dict:
+    from matlattice.jobs.calibrate import calibrate_run
+
+    out = settings["out"]
+    calibration = calibrate_run(out, "isotonic")
     print_calibration(calibration)
     console.print(f"calibration -> {out / 'calibration.json'}, {out / 'calibration.png'}")
+    return calibration
+
+
+def _fidelity(settings: dict, results: dict, progress) -> dict:
+    from matlattice.jobs.compression import FidelityConfig, fidelity_run
+
+    folder = settings["out"] / "fidelity"
+    config = FidelityConfig(
+        data=settings["data"],
+        dims=(2, 4, 8, 16, 32, 64),
+        ensemble=2,
+        epochs=30,
+        patience=8,
+        probe_size=1000,
+    )
+    sweep = fidelity_run(config, folder)
     print_fidelity(sweep)
-    console.print(f"fidelity sweep -> {out / 'fidelity'} (fidelity.json, figures)")
+    console.print(f"fidelity sweep -> {folder} (fidelity.json, figures)")
+    return sweep
+
+
+def _lattice(settings: dict, results: dict, progress) -> dict:
+    from matlattice.jobs.entangle import EntangleConfig, entangle_run
+
+    folder = settings["out"] / "lattice"
+    config = EntangleConfig(
+        data=settings["data"], model_params={"epochs": 30, "patience": 8}, transfer=False
+    )
+    lattice = entangle_run(config, folder)
     print_lattice(lattice)
-    console.print(f"lattice -> {out / 'lattice'} (lattice.json, lattice.png, edge_heatmap.png)")
+    console.print(f"lattice -> {folder} (lattice.json, lattice.png, edge_heatmap.png)")
+    return lattice
+
+
+def _campaign(settings: dict, results: dict, progress) -> dict:
+    from matlattice.discovery.benchmark import campaign_benchmark
+
+    folder = settings["out"] / "campaign"
+    target = DEMO_CAMPAIGN_TARGETS.get(settings["data"], results["lattice"]["tasks"][0])
+    campaign = campaign_benchmark(
+        settings["data"],
+        target,
+        folder,
+        methods=("ucb@rf", "random"),
+        pool_size=1000,
+        initial=20,
+        budget=100,
+        batch=10,
+        seeds=(0, 1, 2),
+        top=0.02,
+    )
     for name, m in campaign["acquisitions"].items():
         console.print(
             f"campaign {name}: found {m['found_at_budget']:.0%} of the top 2 % of "
             f"{campaign['task']['target']} in {campaign['budget']} of {campaign['pool_size']}"
         )
-    console.print(f"campaign -> {out / 'campaign'} (campaign.json, campaign.png)")
-    console.print(
-        "test MAE: "
-        + json.dumps(
-            {t: float(f"{m['mae']:.4g}") for t, m in metrics["tasks"].items() if "mae" in m}
-        )
-    )
+    console.print(f"campaign -> {folder} (campaign.json, campaign.png)")
+    return campaign

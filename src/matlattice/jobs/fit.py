@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pandas as pd
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.borrowed import borrow_properties
 from matlattice.data.fetch import SOURCES
-from matlattice.errors import InvalidParameterError, MatlatticeError
+from matlattice.errors import MatlatticeError, UnknownPropertyError
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.fit_models import (
     MODELS,
@@ -38,16 +39,45 @@ from matlattice.runtime.files import atomic_write_json, atomic_write_table, json
 
 __all__ = ["MODELS", "SPLITS", "FitConfig", "fit_run"]
 
-
 log = logging.getLogger(__name__)
 
+Progress = Callable[[str], None] | None
+MODEL_LABELS = {
+    "rf": "RF on Magpie statistics",
+    "attention": "attention encoder",
+    "mlp": "MLP encoder",
+}
 
-def fit_run(
-    config: FitConfig,
-    out: Path,
-    *,
-    progress: Callable[[str], None] | None = None,
-) -> dict:
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a fit run resolved before training: the full config, its tasks and schemes."""
+
+    config: FitConfig
+    ds: Dataset
+    tasks: list[str]
+    kinds: list[str]  # "regression" or "classification", one per task
+    schemes: list[str]  # at most one of fine_tune, helpers, gate; or borrow alone
+    auto: bool  # tasks="auto": one model per task group of the lattice
+
+    @property
+    def regression(self) -> list[str]:
+        return [t for t, k in zip(self.tasks, self.kinds, strict=True) if k == "regression"]
+
+
+@dataclass(frozen=True)
+class _PartResult:
+    """One test part (or official fold): its scores, predictions and fitted models."""
+
+    name: str
+    scores: dict
+    predictions: pd.DataFrame
+    groups: list[tuple]  # (task names, fitted estimator, label)
+    lattice: dict | None
+    gate: dict | None
+
+
+def fit_run(config: FitConfig, out: Path, *, progress: Progress = None) -> dict:
     """Fit ``config.model`` on ``config.data`` and write a run folder at ``out``.
 
     The test part (or each official test fold) is never seen in training or model selection.
@@ -64,7 +94,50 @@ def fit_run(
     """
     out = Path(out)
     ds = load_dataset(config.data, clean=config.clean, split_seed=config.seed)
+    plan = _plan(config, ds)
+    frame = split_labels(ds, plan.config.split, plan.config.seed)
+    borrowed: list[str] = []
+    borrow_report = None
+    if plan.config.borrow:
+        _say(progress, f"borrowing {', '.join(plan.config.borrow)}")
+        frame, borrowed, borrow_report = borrow_properties(
+            frame,
+            list(plan.config.borrow),
+            own=ds.name,
+            seed=plan.config.seed,
+            clean=plan.config.clean,
+        )
+    results = [
+        _run_part(
+            plan, name, frame[train.to_numpy()], frame[test.to_numpy()], borrowed, out, progress
+        )
+        for name, train, test in _test_parts(frame, plan.config)
+    ]
+    metrics = _metrics(plan, results, borrow_report)
+    _write_run(out, plan, results, metrics)
+    return metrics
+
+
+def _plan(config: FitConfig, ds: Dataset) -> _Plan:
+    """The run's tasks, kinds and schemes; refuses combinations that cannot work."""
     auto = list(config.tasks) == ["auto"]
+    schemes = _schemes(config, auto)
+    tasks = ([] if auto else list(config.tasks)) or ds.properties
+    unknown = [t for t in tasks if t not in ds.properties]
+    if unknown:
+        raise UnknownPropertyError(f"unknown tasks {unknown} for {ds.name}; it has {ds.properties}")
+    if not auto:
+        config = config.replace(tasks=tuple(tasks))
+    config = config.replace(split=config.split or default_split(ds))
+    kinds = [ds.info.property(t).task for t in tasks]
+    plan = _Plan(config, ds, tasks, kinds, schemes, auto)
+    if schemes and not plan.regression:
+        raise MatlatticeError(f"{schemes[0]} gates regression tasks; {tasks} has none")
+    return plan
+
+
+def _schemes(config: FitConfig, auto: bool) -> list[str]:
+    """The multi-model scheme the config asks for (empty: one model per task kind)."""
     if auto and config.model == "rf":
         raise MatlatticeError(
             "tasks='auto' groups tasks for a shared embedding; use model attention or mlp"
@@ -92,161 +165,170 @@ def fit_run(
                 f"or mlp and explicit tasks (got model={config.model!r}, "
                 f"tasks={list(config.tasks)})"
             )
-    tasks = [] if auto else list(config.tasks)
-    tasks = tasks or ds.properties
-    unknown = [t for t in tasks if t not in ds.properties]
-    if unknown:
-        raise InvalidParameterError(
-            f"unknown tasks {unknown} for {ds.name}; it has {ds.properties}"
+    return schemes
+
+
+def _test_parts(frame: pd.DataFrame, config: FitConfig) -> list[tuple[str, pd.Series, pd.Series]]:
+    """``(name, training rows, test rows)``: the test part, or each official fold."""
+    if "fold" not in frame.columns:
+        return [("test", frame["_part"] != "test", frame["_part"] == "test")]
+    folds = list(config.folds) or list(range(int(frame["fold"].max()) + 1))
+    return [(f"fold{k}", frame["fold"] != k, frame["fold"] == k) for k in folds]
+
+
+def _run_part(plan, name, train, test, borrowed, out, progress) -> _PartResult:
+    groups, lattice, gate = _part_models(plan, name, train, borrowed, out, progress)
+    pred, std, proba = _predict_part(groups, test["formula"].tolist(), plan.tasks)
+    scores, predictions = _score_part(plan, name, train, test, pred, std, proba)
+    return _PartResult(name, scores, predictions, groups, lattice, gate)
+
+
+def _part_models(plan: _Plan, name, train, borrowed, out: Path, progress: Progress):
+    """The fitted ``(tasks, model, label)`` groups of one part, its lattice and gate record."""
+    config, regression = plan.config, plan.regression
+    checkpoints = out / "checkpoints" / name
+    task_groups, lattice, gate = None, None, None
+    if plan.auto:
+        _say(progress, f"{name}: measuring the lattice of {len(regression)} properties")
+        task_groups, summary = auto_task_groups(train, regression, config)
+        lattice = {"groups": task_groups, "lattice": summary}
+    if not plan.schemes:
+        groups = build_models(config, plan.tasks, plan.kinds, task_groups)
+        _fit_groups(groups, config, name, train, out, progress)
+        return groups, lattice, gate
+    if config.gate:
+        fitted, gate = gated_group_models(
+            config, train, task_groups or [regression], checkpoints, progress
         )
-    split = config.split or default_split(ds)
-    if not auto:
-        config = config.replace(tasks=tuple(tasks))
-    config = config.replace(split=split)
-    frame = split_labels(ds, split, config.seed)
-    borrowed: list[str] = []
-    if config.borrow:
-        if progress:
-            progress(f"borrowing {', '.join(config.borrow)}")
-        frame, borrowed, borrow_report = borrow_properties(
-            frame, list(config.borrow), own=ds.name, seed=config.seed, clean=config.clean
-        )
-    kinds = [ds.info.property(t).task for t in tasks]
-    if "fold" in frame.columns:
-        folds = list(config.folds) or list(range(int(frame["fold"].max()) + 1))
-        parts = [(f"fold{k}", frame["fold"] != k, frame["fold"] == k) for k in folds]
+    elif config.fine_tune:
+        fitted, gate = fine_tuned_models(config, train, regression, checkpoints, progress)
     else:
-        parts = [("test", frame["_part"] != "test", frame["_part"] == "test")]
-    predictions = []
-    per_part: list[dict] = []
-    groups: list[tuple] = []
-    lattices: dict[str, dict] = {}
-    gate_decisions: dict[str, dict] = {}
-    regression = [t for t, k in zip(tasks, kinds, strict=True) if k == "regression"]
-    if schemes and not regression:
-        raise MatlatticeError(f"{schemes[0]} gates regression tasks; {tasks} has none")
-    for name, train_mask, test_mask in parts:
-        train, test = frame[train_mask.to_numpy()], frame[test_mask.to_numpy()]
-        task_groups = None
-        if auto:
-            if progress:
-                progress(f"{name}: measuring the lattice of {len(regression)} properties")
-            task_groups, summary = auto_task_groups(train, regression, config)
-            lattices[name] = {"groups": task_groups, "lattice": summary}
-        if schemes:
-            if config.gate:
-                fitted, gate_decisions[name] = gated_group_models(
-                    config, train, task_groups or [regression], out / "checkpoints" / name, progress
-                )
-            elif config.fine_tune:
-                fitted, gate_decisions[name] = fine_tuned_models(
-                    config, train, regression, out / "checkpoints" / name, progress
-                )
-            else:
-                fitted, gate_decisions[name], summary = helper_models(
-                    config, train, regression, out / "checkpoints" / name, progress, borrowed
-                )
-                lattices[name] = {"helpers": summary.get("helpers", {}), "lattice": summary}
-            others = [k for k in kinds if k != "regression"]
-            groups = fitted + (
-                build_models(config, [t for t in tasks if t not in regression], others)
-                if others
-                else []
-            )
-        else:
-            fitted, groups = [], build_models(config, tasks, kinds, task_groups)
-        test_formulas = test["formula"].tolist()
-        pred = np.full((len(test), len(tasks)), np.nan)
-        std = np.full_like(pred, np.nan)
-        proba = np.full_like(pred, np.nan)
-        for group_tasks, model, label in groups:
-            cols = [tasks.index(t) for t in group_tasks]
-            say = (lambda t, n=name: progress(f"{n}: {t}")) if progress else None
-            already_fitted = any(model is done for _, done, _ in fitted)
-            if isinstance(model, MultiTaskForest):
-                model.fit(train["formula"].tolist(), train[group_tasks], progress=say)
-            elif not already_fitted:
-                # rows with no label for this model's tasks carry nothing to learn from
-                fit_part, val_part = (
-                    part[["formula", *group_tasks]].dropna(subset=group_tasks, how="all")
-                    for part in train_val(train)
-                )
-                model.fit(
-                    fit_part,
-                    X_val=val_part,
-                    checkpoint_dir=out / "checkpoints" / name / label,
-                    resume=config.resume,
-                    init_from=Path(config.init_from) if config.init_from else None,
-                    progress=_epoch_reporter(say, config.epochs) if say else None,
-                )
-            p, sd, pr = predict_group(model, test_formulas)
-            pred[:, cols] = p
-            if sd is not None:
-                std[:, cols] = sd
-            if pr is not None:
-                proba[:, cols] = pr
-        scores = {}
-        block = pd.DataFrame({"formula": test["formula"].to_numpy(), "part": name})
-        for j, (task, kind) in enumerate(zip(tasks, kinds, strict=True)):
-            labelled = test[task].notna().to_numpy()
-            y_true = test[task].to_numpy(dtype=float)[labelled]
-            metrics = score_task(
-                kind,
-                y_true,
-                pred[labelled, j],
-                proba[labelled, j] if kind == "classification" else None,
-            )
-            metrics.update(n_train=int(train[task].notna().sum()), n_test=int(labelled.sum()))
-            scores[task] = metrics
-            block[f"{task}_true"] = test[task].to_numpy(dtype=float)
-            block[f"{task}_pred"] = pred[:, j]
-            if not np.isnan(std[:, j]).all():
-                block[f"{task}_std"] = std[:, j]
-            if kind == "classification":
-                block[f"{task}_proba"] = proba[:, j]
-        per_part.append({"part": name, "tasks": scores})
-        predictions.append(block)
-    metrics = aggregate_parts(per_part, tasks)
-    metrics.update(dataset=ds.name, split=split, model=config.model)
-    if auto:
-        metrics["task_groups"] = {part: v["groups"] for part, v in lattices.items()}
+        fitted, gate, summary = helper_models(
+            config, train, regression, checkpoints, progress, borrowed
+        )
+        lattice = {"helpers": summary.get("helpers", {}), "lattice": summary}
+    others = [(t, k) for t, k in zip(plan.tasks, plan.kinds, strict=True) if k != "regression"]
+    rest = build_models(config, [t for t, _ in others], [k for _, k in others]) if others else []
+    _fit_groups(rest, config, name, train, out, progress)
+    return fitted + rest, lattice, gate
+
+
+def _fit_groups(groups, config: FitConfig, name: str, train, out: Path, progress: Progress):
+    """Fit each not yet fitted model on its tasks' labelled training rows."""
+    for group_tasks, model, label in groups:
+        say = (lambda text, n=name: progress(f"{n}: {text}")) if progress else None
+        if isinstance(model, MultiTaskForest):
+            model.fit(train["formula"].tolist(), train[group_tasks], progress=say)
+            continue
+        # rows with no label for this model's tasks carry nothing to learn from
+        fit_part, val_part = (
+            part[["formula", *group_tasks]].dropna(subset=group_tasks, how="all")
+            for part in train_val(train)
+        )
+        model.fit(
+            fit_part,
+            X_val=val_part,
+            checkpoint_dir=out / "checkpoints" / name / label,
+            resume=config.resume,
+            init_from=Path(config.init_from) if config.init_from else None,
+            progress=_epoch_reporter(say, config.epochs) if say else None,
+        )
+
+
+def _predict_part(groups, formulas: list[str], tasks: list[str]):
+    """``(prediction, spread, probability)``, each ``(n, n_tasks)``, NaN where a model
+    gives no such column."""
+    pred = np.full((len(formulas), len(tasks)), np.nan)
+    std, proba = np.full_like(pred, np.nan), np.full_like(pred, np.nan)
+    for group_tasks, model, _ in groups:
+        cols = [tasks.index(t) for t in group_tasks]
+        p, sd, pr = predict_group(model, formulas)
+        pred[:, cols] = p
+        if sd is not None:
+            std[:, cols] = sd
+        if pr is not None:
+            proba[:, cols] = pr
+    return pred, std, proba
+
+
+def _score_part(plan: _Plan, name, train, test, pred, std, proba) -> tuple[dict, pd.DataFrame]:
+    """Per-task test metrics and the part's prediction rows."""
+    scores = {}
+    block = pd.DataFrame({"formula": test["formula"].to_numpy(), "part": name})
+    for j, (task, kind) in enumerate(zip(plan.tasks, plan.kinds, strict=True)):
+        labelled = test[task].notna().to_numpy()
+        y_true = test[task].to_numpy(dtype=float)[labelled]
+        metrics = score_task(
+            kind,
+            y_true,
+            pred[labelled, j],
+            proba[labelled, j] if kind == "classification" else None,
+        )
+        metrics.update(n_train=int(train[task].notna().sum()), n_test=int(labelled.sum()))
+        scores[task] = metrics
+        block[f"{task}_true"] = test[task].to_numpy(dtype=float)
+        block[f"{task}_pred"] = pred[:, j]
+        if not np.isnan(std[:, j]).all():
+            block[f"{task}_std"] = std[:, j]
+        if kind == "classification":
+            block[f"{task}_proba"] = proba[:, j]
+    return scores, block
+
+
+def _metrics(plan: _Plan, results: list[_PartResult], borrow_report: dict | None) -> dict:
+    config = plan.config
+    metrics = aggregate_parts([{"part": r.name, "tasks": r.scores} for r in results], plan.tasks)
+    metrics.update(dataset=plan.ds.name, split=config.split, model=config.model)
+    if plan.auto:
+        metrics["task_groups"] = {r.name: r.lattice["groups"] for r in results}
+    gates = {r.name: r.gate for r in results}
     if config.fine_tune:
-        metrics["fine_tune_gate"] = gate_decisions
+        metrics["fine_tune_gate"] = gates
     if config.helpers or config.borrow:
-        metrics["helper_gate"] = gate_decisions
+        metrics["helper_gate"] = gates
     if config.borrow:
         metrics["borrowed"] = borrow_report
     if config.gate:
-        metrics["group_gate"] = gate_decisions
+        metrics["group_gate"] = gates
+    return metrics
+
+
+def _write_run(out: Path, plan: _Plan, results: list[_PartResult], metrics: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    lattices = {r.name: r.lattice for r in results if r.lattice is not None}
     if lattices:
         atomic_write_json(out / "task_groups.json", json_safe(lattices))
-    preds = pd.concat(predictions, ignore_index=True)
+    preds = pd.concat([r.predictions for r in results], ignore_index=True)
     atomic_write_table(out / "predictions.parquet", preds)
     atomic_write_json(out / "metrics.json", metrics)
-    atomic_write_json(out / "config.json", _config_record(config, ds))
-    for _, model, label in groups:  # the last part's models (for folds: the last fold's)
+    atomic_write_json(out / "config.json", _config_record(plan.config, plan.ds))
+    groups = results[-1].groups  # the last part's models (for folds: the last fold's)
+    for _, model, label in groups:
         model.save(out / ("model" if len(groups) == 1 else f"model_{label}"))
+    _parity_plot(out, plan, preds)
+
+
+def _parity_plot(out: Path, plan: _Plan, preds: pd.DataFrame) -> None:
     panels = [
         {
             "task": t,
-            "unit": ds.info.property(t).unit,
+            "unit": plan.ds.info.property(t).unit,
             "y_true": preds[f"{t}_true"].dropna().to_numpy(),
             "y_pred": preds.loc[preds[f"{t}_true"].notna(), f"{t}_pred"].to_numpy(),
         }
-        for t, k in zip(tasks, kinds, strict=True)
-        if k == "regression"
+        for t in plan.regression
     ]
     if panels:
-        label = {
-            "rf": "RF on Magpie statistics",
-            "attention": "attention encoder",
-            "mlp": "MLP encoder",
-        }[config.model]
-        save_parity_plot(
-            out / "parity.png", panels, title=f"{ds.name}: {label}, {split} split, test part"
+        title = (
+            f"{plan.ds.name}: {MODEL_LABELS[plan.config.model]}, "
+            f"{plan.config.split} split, test part"
         )
-    return metrics
+        save_parity_plot(out / "parity.png", panels, title=title)
+
+
+def _say(progress: Progress, text: str) -> None:
+    if progress:
+        progress(text)
 
 
 def _epoch_reporter(say: Callable[[str], None], epochs: int) -> Callable[[str, dict], None]:

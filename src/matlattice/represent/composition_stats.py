@@ -28,6 +28,7 @@ from matlattice.represent.element_tables import load_element_table
 
 __all__ = [
     "MAGPIE_STATS",
+    "MISSING_RULES",
     "STATS",
     "ElementStatsFeaturizer",
     "FractionFeaturizer",
@@ -38,6 +39,7 @@ __all__ = [
 STATS = ("mean", "avg_dev", "std", "min", "max", "range", "mode")
 #: The statistics of matminer's ``ElementProperty.from_preset("magpie")``, in its order.
 MAGPIE_STATS = ("min", "max", "range", "mean", "avg_dev", "mode")
+MISSING_RULES = ("raise", "nan", "mean")  # what to do with an element the table lacks
 
 
 def as_fractions(X: object) -> sp.csr_matrix:
@@ -183,7 +185,7 @@ class ElementStatsFeaturizer(TransformerMixin, BaseEstimator):
 
     def fit(self, X: object = None, y: object = None) -> ElementStatsFeaturizer:
         """Load the element table (``X`` is not used; featurisation needs no fitting)."""
-        if self.missing not in ("raise", "nan", "mean"):
+        if self.missing not in MISSING_RULES:
             raise InvalidParameterError(
                 f"missing={self.missing!r}; expected 'raise', 'nan' or 'mean'"
             )

@@ -14,7 +14,9 @@ from typing import Any, Protocol
 
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["Executor", "LocalExecutor", "RayExecutor", "get_executor"]
+__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "RayExecutor", "get_executor"]
+
+EXECUTORS = ("local", "ray")  # spawned local processes, or Ray tasks
 
 
 class Executor(Protocol):
@@ -68,4 +70,4 @@ def get_executor(name: str = "local", n_jobs: int = 1, address: str | None = Non
         return LocalExecutor(n_jobs)
     if name == "ray":
         return RayExecutor(address or os.environ.get("RAY_ADDRESS"))
-    raise InvalidParameterError(f"executor={name!r}; expected 'local' or 'ray'")
+    raise InvalidParameterError(f"executor={name!r}; expected one of {EXECUTORS}")

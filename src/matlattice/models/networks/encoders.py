@@ -19,7 +19,9 @@ from itertools import pairwise
 import torch
 from torch import Tensor, nn
 
-__all__ = ["AttentionEncoder", "MLPEncoder", "MultiTaskNet", "fraction_encoding"]
+__all__ = ["ENCODERS", "AttentionEncoder", "MLPEncoder", "MultiTaskNet", "fraction_encoding"]
+
+ENCODERS = ("attention", "mlp")  # over element tokens, or over composition statistics
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:

@@ -22,6 +22,7 @@ from matlattice.errors import InvalidParameterError
 from matlattice.models.networks.task_weighting import TaskBalancer
 
 __all__ = [
+    "EARLY_STOPPING",
     "TrainConfig",
     "TrainResult",
     "TrainingMonitor",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+EARLY_STOPPING = ("mean", "per_task")  # stop on the mean validation loss, or per task
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,7 @@ def train_network(
     is_class = is_class.to(device)
     params = [p for p in net.parameters() if p.requires_grad]
     balancer = TaskBalancer(config.task_weighting, int(is_class.shape[0])).to(device)
-    if config.early_stopping not in ("mean", "per_task"):
+    if config.early_stopping not in EARLY_STOPPING:
         raise InvalidParameterError(
             f"early_stopping={config.early_stopping!r}; expected 'mean' or 'per_task'"
         )

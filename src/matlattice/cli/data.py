@@ -1,0 +1,157 @@
+"""``matlattice data list|info|fetch|audit`` and ``matlattice featurize``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from matlattice.cli.common import read_formulas
+from matlattice.cli.options import choice_of, comma_names
+from matlattice.cli.tables import console, fmt
+
+__all__ = ["data_app", "featurize"]
+
+data_app = typer.Typer(help="Datasets: list, info, fetch, audit.", no_args_is_help=True)
+
+
+@data_app.command("list")
+def data_list(kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None):
+    """List the registered datasets."""
+    from matlattice.data import REGISTRY
+
+    table = Table("name", "kind", "properties", "title")
+    for name, info in REGISTRY.items():
+        if kind is None or info.kind == kind:
+            table.add_row(name, info.kind, ", ".join(info.property_names), info.title)
+    console.print(table)
+
+
+@data_app.command("info")
+def data_info(name: str):
+    """Metadata of a dataset (sizes and splits too, when its data are cached)."""
+    from matlattice.data import dataset_info, load_dataset
+    from matlattice.data.fetch import is_cached
+
+    info = dataset_info(name)
+    console.print(f"[bold]{info.name}[/] ({info.kind}): {info.title}")
+    console.print(f"source:   {info.source}\ncitation: {info.citation}\nlicence:  {info.licence}")
+    console.print(f"splits:   {info.splits}")
+    if info.notes:
+        console.print(f"notes:    {info.notes}")
+    table = Table("property", "unit", "task", "physical", "plausible", "description")
+    for p in info.properties:
+        table.add_row(p.name, p.unit, p.task, str(p.physical), str(p.plausible), p.description)
+    console.print(table)
+    source = "matminer" if info.kind == "transport" else "crabnet"
+    if is_cached(source):
+        ds = load_dataset(name)
+        parts = (
+            ds.frame["split"].value_counts().to_dict()
+            if "split" in ds.frame
+            else ds.frame["fold"].value_counts().sort_index().to_dict()
+        )
+        console.print(f"rows: {len(ds)}  parts: {parts}")
+        console.print(f"load report: {ds.report.summary()}")
+    else:
+        console.print(f"(not cached: run `matlattice data fetch {source}` for sizes)")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    sources: Annotated[list[str] | None, typer.Argument(help="crabnet, matbench, matminer")] = None,
+    wheel: Annotated[
+        Path | None, typer.Option(help="Use this wheel file (still verified).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Fetch again even if cached.")] = False,
+):
+    """Download the pinned wheels with pip, verify their sha256 and cache their data."""
+    from matlattice.data.fetch import SOURCES, fetch_source
+
+    names = sources or list(SOURCES)
+    if wheel is not None and len(names) != 1:
+        raise typer.BadParameter("--wheel needs exactly one source name")
+    for name in names:
+        start = time.perf_counter()
+        path = fetch_source(name, wheel=wheel, force=force)
+        console.print(f"{name}: {path} ({time.perf_counter() - start:.1f} s)")
+
+
+@data_app.command("audit")
+def data_audit(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write findings as JSON.")] = None,
+):
+    """Audit a dataset: statistics per property and the faults found."""
+    from matlattice.data.audit import audit_dataset
+
+    result = audit_dataset(data)
+    stats = Table("property", "unit", "n", "coverage", "min", "median", "max")
+    for name, s in result.properties.items():
+        stats.add_row(
+            name,
+            s["unit"],
+            str(s["n_records"]),
+            f"{s['coverage']:.1%}",
+            fmt(s.get("min")),
+            fmt(s.get("median")),
+            fmt(s.get("max")),
+        )
+    console.print(
+        f"[bold]{result.dataset}[/]: {result.n_rows} rows from {result.n_records} records"
+    )
+    console.print(stats)
+    findings = Table("kind", "property", "count", "examples")
+    for f in result.findings:
+        findings.add_row(
+            f["kind"], f["property"] or "-", str(f["count"]), "; ".join(map(str, f["examples"][:3]))
+        )
+    console.print(findings)
+    if json_out:
+        result.to_json(json_out)
+        console.print(f"wrote {json_out}")
+
+
+def featurize(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet with 'formula'.")],
+    table: Annotated[
+        str,
+        typer.Option(
+            callback=choice_of("matlattice.represent.element_tables:ELEMENT_TABLES"),
+            help="Element table (elementembeddings).",
+        ),
+    ] = "magpie",
+    stats: Annotated[
+        str, typer.Option(help="Comma-separated statistics.")
+    ] = "min,max,range,mean,avg_dev,mode",
+    missing: Annotated[
+        str,
+        typer.Option(
+            callback=choice_of("matlattice.represent.composition_stats:MISSING_RULES"),
+            help="raise | nan | mean",
+        ),
+    ] = "raise",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv")] = Path(
+        "features.parquet"
+    ),
+):
+    """Composition-weighted element statistics for every formula of DATA."""
+    from matlattice.represent import ElementStatsFeaturizer
+    from matlattice.runtime.files import atomic_write_table
+
+    frame = read_formulas(data)
+    start = time.perf_counter()
+    featurizer = ElementStatsFeaturizer(table, stats=comma_names(stats, "--stats"), missing=missing)
+    X = featurizer.fit_transform(frame["formula"].tolist())
+    elapsed = time.perf_counter() - start
+    out = pd.DataFrame(X, columns=featurizer.get_feature_names_out())
+    out.insert(0, "formula", frame["formula"].to_numpy())
+    atomic_write_table(output, out)
+    console.print(
+        f"{X.shape[0]} formulas x {X.shape[1]} features in {elapsed:.2f} s "
+        f"({X.shape[0] / max(elapsed, 1e-9):,.0f} formulas/s) -> {output}"
+    )
