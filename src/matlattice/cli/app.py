@@ -33,6 +33,7 @@ class _OneErrorPath(TyperGroup):
     """The root command group: turns exceptions from any command into one line."""
 
     def invoke(self, ctx: typer.Context) -> object:
+        verbose = bool(ctx.params.get("verbose", False))
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):  # click's own reports
@@ -41,10 +42,10 @@ class _OneErrorPath(TyperGroup):
             err_console.print("interrupted")
             raise typer.Exit(130) from None
         except (MatlatticeError, OSError) as exc:
-            _report(exc, "error", ctx.params.get("verbose", False))
+            _report(exc, "error", verbose)
             raise typer.Exit(USER_ERROR) from exc
         except Exception as exc:
-            _report(exc, "internal error (a bug in matlattice; please report it)", True)
+            _report(exc, "internal error (a bug in matlattice; please report it)", verbose)
             raise typer.Exit(BUG) from exc
 
 

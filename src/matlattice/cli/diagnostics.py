@@ -71,7 +71,8 @@ def fidelity(
     threshold: Annotated[
         float,
         typer.Option(
-            max=1.0, callback=open_range(0.0, None), help="Fidelity share kept by the choice."
+            callback=open_range(0.0, 1.0, high_closed=True),
+            help="Fidelity share kept by the choice.",
         ),
     ] = 0.97,
     alpha: Annotated[float, typer.Option(help="Adaptive loop: fidelity weight.")] = 1.0,

@@ -49,15 +49,20 @@ def choice_of(reference: str) -> Callable[[str | None], str | None]:
     return check
 
 
-def open_range(low: float | None, high: float | None) -> Callable:
-    """A callback that accepts a number strictly between ``low`` and ``high`` (None: open)."""
+def open_range(low: float | None, high: float | None, *, high_closed: bool = False) -> Callable:
+    """A callback that accepts a number above ``low`` and below ``high`` (or up to it with
+    ``high_closed``); None is no bound."""
 
     def check(ctx: typer.Context, param: typer.CallbackParam, value: float | None):
         if value is None or ctx.resilient_parsing:
             return value
-        if (low is not None and not value > low) or (high is not None and not value < high):
-            bounds = f"({'-inf' if low is None else low}, {'inf' if high is None else high})"
-            raise typer.BadParameter(f"{value!r} is not in the open interval {bounds}")
+        above = low is None or value > low
+        below = high is None or value < high or (high_closed and value == high)
+        if not (above and below):
+            top = "inf)" if high is None else f"{high}{']' if high_closed else ')'}"
+            raise typer.BadParameter(
+                f"{value!r} is not in ({'-inf' if low is None else low}, {top}"
+            )
         return value
 
     return check

@@ -17,16 +17,27 @@ ID_COLUMNS = ("id", "entry_id", "mp_id", "material_id")
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or parquet file; a clear error for a missing file or unknown suffix."""
+    """Read a CSV or parquet file with at least one row; a clear error for a missing,
+    unreadable or empty file or an unknown suffix."""
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(f"no such data file: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path, keep_default_na=True)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise DataFormatError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise DataFormatError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, keep_default_na=True)
+        else:
+            frame = pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise DataFormatError(f"{path} is empty; expected a header line and rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        kind = "CSV" if suffix == ".csv" else "parquet"
+        raise DataFormatError(f"{path} is not a readable {kind} file: {exc}") from exc
+    if frame.empty:
+        raise DataFormatError(f"{path} has columns {list(frame.columns)} but no rows")
+    return frame
 
 
 def read_user_records(path: Path) -> tuple[DatasetInfo, pd.DataFrame]:

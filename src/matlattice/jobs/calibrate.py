@@ -10,7 +10,6 @@ the calibrated models are saved back into the run, so that ``matlattice predict`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from matlattice.jobs.parts import split_labels
 from matlattice.jobs.predict import load_run_models
 from matlattice.models import LatticeRegressor
 from matlattice.report.uncertainty_plots import binned_means, save_calibration_figure
-from matlattice.runtime.files import atomic_write_json, json_safe
+from matlattice.runtime.files import atomic_write_json, json_safe, read_json
 from matlattice.uncertainty import (
     COVERAGE_LEVELS,
     calibration_curve,
@@ -113,4 +112,4 @@ def calibrate_run(run: Path, method: str = "isotonic") -> dict:
 
 
 def _tasks(folder: Path) -> set[str]:
-    return set(json.loads((folder / "config.json").read_text()).get("tasks", []))
+    return set(read_json(folder / "config.json").get("tasks", []))

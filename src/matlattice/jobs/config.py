@@ -8,12 +8,12 @@ file that is not valid JSON or names fields the config does not have.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Self
 
 from matlattice.errors import MatlatticeError
+from matlattice.runtime.files import read_json
 
 __all__ = ["FitConfig", "JobConfig"]
 
@@ -59,14 +59,7 @@ class JobConfig:
     def from_json(cls, path: Path) -> Self:
         """The config saved in ``path`` (a run folder's ``config.json``), to reproduce it."""
         path = Path(path)
-        try:
-            raw = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise MatlatticeError(f"config file {path} does not exist") from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise MatlatticeError(
-                f"{path} is not valid JSON ({exc}); restore it or remove the run folder"
-            ) from exc
+        raw = read_json(path)
         if cls.json_section is not None:
             raw = raw.get(cls.json_section) if isinstance(raw, dict) else None
         if not isinstance(raw, dict):

@@ -3,7 +3,6 @@ with spreads, probabilities, intervals and the applicability domain where the mo
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pandas as pd
 from matlattice.composition import parse_formulas
 from matlattice.errors import MatlatticeError
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
+from matlattice.runtime.files import read_json
 
 __all__ = ["load_run_models", "predict_group", "predict_run"]
 
@@ -43,7 +43,7 @@ def load_run_models(run: Path) -> list:
     }
     models = []
     for folder in folders:
-        name = json.loads((folder / "config.json").read_text()).get("class")
+        name = read_json(folder / "config.json").get("class")
         if name not in loaders:
             raise MatlatticeError(f"{folder} holds an unknown model class {name!r}")
         models.append(loaders[name].load(folder))

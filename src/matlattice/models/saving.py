@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from matlattice.errors import MatlatticeError
+from matlattice.runtime.files import read_json
 
 __all__ = ["read_model_config"]
 
@@ -21,7 +21,7 @@ def read_model_config(folder: Path, class_name: str, format_version: int) -> dic
     path = folder / "config.json"
     if not path.is_file():
         raise MatlatticeError(f"no saved model in {folder} (missing config.json)")
-    config = json.loads(path.read_text())
+    config = read_json(path)
     if config.get("class") != class_name:
         raise MatlatticeError(f"{folder} holds a {config.get('class')!r}, not a {class_name}")
     if config.get("format_version") != format_version:

@@ -1,6 +1,7 @@
 """Atomic writes: write to a temporary file beside the target, then rename over it.
 
 A reader never sees a half-written file, and a crash leaves the old file (or none).
+``read_json`` reads one back and refuses, by path, a file that is missing or not JSON.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["atomic_write", "atomic_write_json", "atomic_write_table", "atomic_write_text"]
+from matlattice.errors import MatlatticeError
+
+__all__ = [
+    "atomic_write",
+    "atomic_write_json",
+    "atomic_write_table",
+    "atomic_write_text",
+    "read_json",
+]
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -60,3 +69,17 @@ def atomic_write_table(path: Path, frame: pd.DataFrame) -> Path:
     if suffix in (".parquet", ".pq"):
         return atomic_write(path, lambda p: frame.to_parquet(p, index=False))
     return atomic_write(path, lambda p: frame.to_csv(p, index=False))
+
+
+def read_json(path: Path) -> object:
+    """The JSON value in ``path``; a :class:`MatlatticeError` naming the file when it is
+    missing, unreadable or not valid JSON."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MatlatticeError(f"{path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MatlatticeError(
+            f"{path} is not valid JSON ({exc}); restore it or write the folder again"
+        ) from exc
