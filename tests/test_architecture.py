@@ -18,9 +18,7 @@ LONG_FUNCTIONS: dict[str, int] = {
     "matlattice.compression.sweep.fidelity_sweep": 245,
     "matlattice.composition.parser._parse_texts": 187,
     "matlattice.models.networks.training.train_network": 177,
-    "matlattice.discovery.benchmark.campaign_benchmark": 167,
     "matlattice.data.audit._audit_property": 133,
-    "matlattice.discovery.campaign.open": 135,
     "matlattice.multitask.fine_tuning.fit_fine_tuned": 119,
     "matlattice.report.fidelity_plots.save_fidelity_figures": 110,
     "matlattice.models.estimator.base.fit": 111,
@@ -30,7 +28,7 @@ LONG_MODULES: dict[str, int] = {
     "matlattice.entangle.lattice": 533,
     "matlattice.data.registry": 543,
 }
-KNOWN_CYCLES = [["matlattice.discovery.multifidelity_campaign", "matlattice.discovery.campaign"]]
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def _modules() -> dict[str, Path]:

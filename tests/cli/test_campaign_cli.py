@@ -99,3 +99,50 @@ def test_benchmark_mode_on_a_user_csv_refuses_to_mix_without_resume(tmp_path):
     curves = json.loads((out / "campaign.json").read_text())["acquisitions"]
     for name in ("ucb@rf", "random"):  # the stored campaigns, not new ones
         assert curves[name]["curve"] == summary["acquisitions"][name]["curve"]
+
+
+def _one_line(result) -> str:
+    return re.sub(r"[\s│╭╮╰╯─]+", " ", result.output)
+
+
+def test_bad_values_are_named_without_a_traceback(tmp_path):
+    pool = _pool_csv(tmp_path)
+    create = ["campaign", "create", str(tmp_path / "c.sqlite"), "--pool", str(pool)]
+    create += ["--target", "y"]
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"no database here" * 64)
+    cases = [
+        ([*create, "--goal", "up"], "goal='up'"),
+        ([*create, "--acquisition", "qei"], "unknown acquisition 'qei'"),
+        ([*create, "--acquisition", "window"], "needs window=(lo, hi)"),
+        ([*create, "--window", "2,1", "--acquisition", "window"], "window=(2.0, 1.0)"),
+        ([*create, "--window", "low,high"], "--window 'low,high'"),
+        ([*create, "--batch", "0"], "batch_size=0"),
+        ([*create, "--budget", "-1"], "budget=-1"),
+        ([*create, "--model", "xgb"], "model='xgb'"),
+        ([*create, "--objectives", "a:max,b:up"], "'b': 'up'"),
+        (["campaign", "ask", str(garbage)], "is not a campaign database"),
+        (["campaign", "status", str(tmp_path / "none.sqlite")], "no campaign at"),
+        (["campaign", "run", str(pool), "--target", "y", "--goal", "sideways"], "'sideways'"),
+        (["campaign", "run", str(pool), "--target", "y", "--methods", "qei@rf"], "'qei@rf'"),
+    ]
+    for args, named in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code != 0, args
+        assert "Traceback" not in result.output, (args, result.output)
+        assert named in _one_line(result), (args, result.output)
+
+
+def test_a_window_goal_runs_the_window_acquisition_under_its_own_name(tmp_path):
+    import json
+
+    data = _pool_csv(tmp_path, y=[i % 17 / 4 for i in range(120)])
+    out = tmp_path / "run"
+    args = ["campaign", "run", str(data), "--target", "y", "--goal", "window:1,2"]
+    args += ["--methods", "ucb@rf,ei@rf,random", "--pool-size", "60", "--initial", "6"]
+    args += ["--budget", "12", "--batch", "6", "--seeds", "1", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "campaign.json").read_text())
+    assert list(summary["acquisitions"]) == ["window@rf", "random"]
+    assert summary["task"]["window"] == [1.0, 2.0]

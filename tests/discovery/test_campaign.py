@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matlattice.discovery.campaign import Campaign
+from matlattice.discovery import CampaignSettings, open_campaign
 from matlattice.discovery.metrics import campaign_metrics, discovery_curve, top_set
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.errors import MatlatticeError
@@ -38,15 +38,12 @@ def test_ucb_campaign_beats_random_on_the_planted_top(pool, tmp_path):
     best = top_set(dict(zip(pool["formula"], pool["y"], strict=True)), top=0.05)
     found = {}
     for acq in ("ucb", "thompson", "random"):
-        campaign = Campaign.open(
+        campaign = open_campaign(
             tmp_path / f"{acq}.sqlite",
             pool,
-            target="y",
-            acquisition=acq,
-            batch_size=10,
-            budget=100,
-            initial=20,
-            seed=1,
+            CampaignSettings(
+                target="y", acquisition=acq, batch_size=10, budget=100, initial=20, seed=1
+            ),
             model_factory=_forest,
         )
         results = campaign.run(oracle)
@@ -58,14 +55,14 @@ def test_ucb_campaign_beats_random_on_the_planted_top(pool, tmp_path):
 
 def test_a_killed_campaign_resumes_without_loss_or_duplicates(pool, tmp_path):
     path = tmp_path / "c.sqlite"
-    kw = dict(target="y", batch_size=6, budget=30, initial=6, seed=2, model_factory=_forest)
-    campaign = Campaign.open(path, pool, **kw)
+    kw = dict(target="y", batch_size=6, budget=30, initial=6, seed=2)
+    campaign = open_campaign(path, pool, CampaignSettings(**kw), model_factory=_forest)
     first = campaign.ask()
     campaign.tell(HiddenLabelOracle(pool, "y")(first["formula"].tolist()))
     second = campaign.ask()  # proposed, then the process dies before the results arrive
-    campaign.store.close()
+    campaign.close()
 
-    again = Campaign.open(path, pool, **kw)
+    again = open_campaign(path, pool, CampaignSettings(**kw), model_factory=_forest)
     pd.testing.assert_series_equal(again.ask()["formula"], second["formula"])  # same batch
     answers = HiddenLabelOracle(pool, "y")(second["formula"].tolist())
     assert again.tell(answers) == len(second)
@@ -76,17 +73,19 @@ def test_a_killed_campaign_resumes_without_loss_or_duplicates(pool, tmp_path):
     assert not proposals.duplicated(["formula"]).any()
     assert len(again.store.models()) >= 3  # one model version per model-driven ask
     with pytest.raises(MatlatticeError, match="another config"):
-        Campaign.open(path, pool, **{**kw, "budget": 40})
+        open_campaign(path, pool, CampaignSettings(**{**kw, "budget": 40}))
 
 
 def test_bad_results_are_named(pool, tmp_path):
-    campaign = Campaign.open(tmp_path / "b.sqlite", pool, target="y", model_factory=_forest)
+    campaign = open_campaign(
+        tmp_path / "b.sqlite", pool, CampaignSettings(target="y"), model_factory=_forest
+    )
     with pytest.raises(ValueError, match="not in the pool"):
         campaign.tell(pd.DataFrame({"formula": ["Fe2O3"], "value": [1.0]}))
     with pytest.raises(ValueError, match="'formula' and 'value'"):
         campaign.tell(pd.DataFrame({"formula": ["NaCl"]}))
     with pytest.raises(ValueError, match="acquisition='qei'"):
-        Campaign.open(tmp_path / "x.sqlite", pool, acquisition="qei")
+        open_campaign(tmp_path / "x.sqlite", pool, CampaignSettings(acquisition="qei"))
 
 
 def test_metrics_against_random_expectation():
@@ -141,7 +140,7 @@ def test_benchmark_mode_writes_the_contract(tmp_path):
 
 
 def test_method_strings_name_the_loop_settings():
-    from matlattice.discovery.benchmark import parse_method
+    from matlattice.discovery.methods import parse_method
 
     assert parse_method("random") == ("random", "", {})
     assert parse_method("ucb@mlp+every=3+reticulum=0.8+warm=20") == (
@@ -157,14 +156,14 @@ def test_a_store_written_before_new_settings_reopens(pool, tmp_path):
     import sqlite3
 
     path = tmp_path / "old.sqlite"
-    kw = dict(target="y", batch_size=6, budget=12, initial=6, seed=2, model_factory=_forest)
-    Campaign.open(path, pool, **kw).store.close()
+    kw = dict(target="y", batch_size=6, budget=12, initial=6, seed=2)
+    open_campaign(path, pool, CampaignSettings(**kw), model_factory=_forest).close()
     db = sqlite3.connect(path)
     config = json.loads(db.execute("SELECT value FROM config").fetchone()[0])
     del config["generate"], config["probe_size"]  # as written before these settings existed
     db.execute("UPDATE config SET value = ?", (json.dumps(config),))
     db.commit()
     db.close()
-    assert Campaign.open(path, pool, **kw).config["generate"] == 0
+    assert open_campaign(path, pool, CampaignSettings(**kw)).settings.generate == 0
     with pytest.raises(MatlatticeError, match="another config"):
-        Campaign.open(path, pool, **{**kw, "generate": 5})
+        open_campaign(path, pool, CampaignSettings(**{**kw, "generate": 5}))

@@ -6,7 +6,7 @@ import pandas as pd
 from pymatgen.core import Composition
 from test_campaign import _forest  # tests/discovery is on sys.path
 
-from matlattice.discovery.campaign import Campaign
+from matlattice.discovery import CampaignSettings, open_campaign
 from matlattice.discovery.generators import SubstitutionGenerator
 
 
@@ -30,16 +30,16 @@ def test_children_are_new_balanced_and_of_the_same_groups():
 def test_open_ended_campaign_climbs_beyond_its_seed_pool(tmp_path):
     seed_pool = [f"{a}{b}" for a in ("Na", "K", "Mg", "Ca") for b in ("O", "S", "Se")]
     seed_pool += ["Li2O", "Na2S", "K2Se", "SrO", "BaS"]
-    kw = dict(target="x", batch_size=4, budget=40, initial=8, seed=0, generate=30)
+    settings = CampaignSettings(target="x", batch_size=4, budget=40, initial=8, seed=0, generate=30)
     path = tmp_path / "open.sqlite"
-    campaign = Campaign.open(path, seed_pool, model_factory=_forest, **kw)
+    campaign = open_campaign(path, seed_pool, settings, model_factory=_forest)
     results = campaign.run(_planted)
     assert len(results) == 40 and results["formula"].is_unique
     grown = campaign.store.pool()
     assert len(grown) > len(set(seed_pool)) + 30
     assert results["value"].max() > _planted(seed_pool)["value"].max() + 0.1
     assert not set(results["formula"]) <= set(seed_pool)  # it measured generated ones
-    again = Campaign.open(path, seed_pool, model_factory=_forest, **kw)
+    again = open_campaign(path, seed_pool, settings, model_factory=_forest)
     assert again.pool["formula"].tolist() == grown  # the grown pool comes back
-    fresh = Campaign.open(tmp_path / "fresh.sqlite", seed_pool, model_factory=_forest, **kw)
+    fresh = open_campaign(tmp_path / "fresh.sqlite", seed_pool, settings, model_factory=_forest)
     assert again.probe_set() == fresh.probe_set()  # growth does not move the probe

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from test_campaign import _forest, pool  # noqa: F401  (tests/discovery is on sys.path)
 
+from matlattice.discovery import CampaignSettings, open_campaign, resume_campaign
 from matlattice.discovery.benchmark import campaign_benchmark
-from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.multifidelity import MultiFidelityOracle, ar1_predict
 from matlattice.discovery.multifidelity_campaign import MultiFidelityCampaign
 
@@ -51,15 +51,16 @@ def test_two_fidelity_campaign_spends_its_budget_and_resumes(fidelities, tmp_pat
         budget=400,
         initial=8,
         seed=0,
-        model_factory=_forest,
     )
     path = tmp_path / "mf.sqlite"
-    campaign = Campaign.open(path, fidelities[["formula"]], **kw)
+    campaign = open_campaign(
+        path, fidelities[["formula"]], CampaignSettings(**kw), model_factory=_forest
+    )
     assert isinstance(campaign, MultiFidelityCampaign)
     first = campaign.ask()
     assert set(first["fidelity"]) == {"cheap", "main"}  # the initial pairs
-    campaign.store.close()  # killed before telling
-    campaign = Campaign.resume(path, model_factory=_forest)
+    campaign.close()  # killed before telling
+    campaign = resume_campaign(path, model_factory=_forest)
     assert campaign.ask()["formula"].tolist() == first["formula"].tolist()
     campaign.run(oracle)
     history = campaign.history()
@@ -105,14 +106,16 @@ def test_cheap_fidelity_finds_the_best_at_a_fraction_of_the_cost(fidelities, tmp
 
 def test_cheap_results_are_told_before_what_they_bought(fidelities, tmp_path):
     # a cheap fidelity whose name sorts after "main": its cost must still come first
-    campaign = Campaign.open(
+    campaign = open_campaign(
         tmp_path / "order.sqlite",
         fidelities[["formula"]],
-        target="main",
-        fidelities={"zz_dft": 1.0, "main": 10.0},
-        budget=100,
-        initial=2,
-        batch_size=2,
+        CampaignSettings(
+            target="main",
+            fidelities={"zz_dft": 1.0, "main": 10.0},
+            budget=100,
+            initial=2,
+            batch_size=2,
+        ),
         model_factory=_forest,
     )
     batch = campaign.ask()
@@ -122,9 +125,4 @@ def test_cheap_results_are_told_before_what_they_bought(fidelities, tmp_path):
     assert history["fidelity"].tolist() == ["zz_dft", "zz_dft", "main", "main"]
     assert history["cost"].tolist() == [1.0, 2.0, 12.0, 22.0]
     with pytest.raises(ValueError, match="Thompson"):
-        Campaign.open(
-            tmp_path / "t.sqlite",
-            fidelities[["formula"]],
-            fidelities={"zz_dft": 1.0, "main": 10.0},
-            acquisition="thompson",
-        )
+        CampaignSettings(fidelities={"zz_dft": 1.0, "main": 10.0}, acquisition="thompson")

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from test_campaign import CATIONS, _forest  # tests/discovery is on sys.path
 
+from matlattice.discovery import CampaignSettings, open_campaign, resume_campaign
 from matlattice.discovery.benchmark import campaign_benchmark
-from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.pareto import (
     hypervolume_2d,
@@ -68,15 +68,17 @@ def test_parego_campaign_grows_the_hypervolume_faster_than_random(two_objective_
     for acq in ("ei", "random"):
         finals = []
         for seed in range(3):
-            campaign = Campaign.open(
+            campaign = open_campaign(
                 tmp_path / f"{acq}{seed}.sqlite",
                 pool[["formula"]],
-                objectives=objectives,
-                acquisition=acq,
-                batch_size=8,
-                budget=56,
-                initial=16,
-                seed=seed,
+                CampaignSettings(
+                    objectives=objectives,
+                    acquisition=acq,
+                    batch_size=8,
+                    budget=56,
+                    initial=16,
+                    seed=seed,
+                ),
                 model_factory=_forest,
             )
             results = campaign.run(oracle)
@@ -92,7 +94,7 @@ def test_parego_campaign_grows_the_hypervolume_faster_than_random(two_objective_
     with pytest.raises(ValueError, match="'formula' and 'hard', 'light'"):
         campaign.tell(pd.DataFrame({"formula": ["Li1F1"], "hard": [1.0]}))
     with pytest.raises(ValueError, match="two or more names"):
-        Campaign.open(tmp_path / "bad.sqlite", pool[["formula"]], objectives={"hard": "up"})
+        CampaignSettings(objectives={"hard": "up"})
 
 
 def test_benchmark_reports_hypervolume_for_two_objectives(two_objective_pool, tmp_path):
@@ -113,7 +115,7 @@ def test_benchmark_reports_hypervolume_for_two_objectives(two_objective_pool, tm
         assert len(m["hypervolume_curve"]) == 30
         assert 0 < m["hypervolume_at_budget"] <= 1
     proposals = pd.concat(
-        Campaign.resume(p).store.proposals() for p in (tmp_path / "campaigns").glob("ucb*")
+        resume_campaign(p).proposals() for p in (tmp_path / "campaigns").glob("ucb*")
     )
     assert proposals["reason"].str.contains("ParEGO weights hard").any()
     assert (tmp_path / "campaign.png").stat().st_size > 10_000

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from test_campaign import _forest, pool  # noqa: F401  (tests/discovery is on sys.path)
 
-from matlattice.discovery.campaign import Campaign
+from matlattice.discovery import CampaignSettings, open_campaign
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.reticulum import FeedbackReticulum
 
@@ -28,16 +28,18 @@ def test_local_bias_is_corrected_near_the_told_and_left_alone_far_away():
 
 
 def test_campaign_reuses_its_model_between_retrains_with_the_reticulum(pool, tmp_path):  # noqa: F811
-    campaign = Campaign.open(
+    campaign = open_campaign(
         tmp_path / "r.sqlite",
         pool,
-        target="y",
-        batch_size=5,
-        budget=40,
-        initial=10,
-        seed=3,
-        retrain_every=3,
-        reticulum_gamma=0.8,
+        CampaignSettings(
+            target="y",
+            batch_size=5,
+            budget=40,
+            initial=10,
+            seed=3,
+            retrain_every=3,
+            reticulum_gamma=0.8,
+        ),
         model_factory=_forest,
     )
     results = campaign.run(HiddenLabelOracle(pool, "y"))

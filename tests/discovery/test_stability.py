@@ -4,20 +4,22 @@ warm starts train few epochs from the previous weights and move the predictions 
 import numpy as np
 from test_campaign import _forest, pool  # noqa: F401  (tests/discovery is on sys.path)
 
-from matlattice.discovery.campaign import Campaign
+from matlattice.discovery import CampaignSettings, open_campaign
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.models import LatticeRegressor
 
 
 def test_probe_shift_is_recorded_for_every_model_and_survives_a_resume(pool, tmp_path):  # noqa: F811
     path = tmp_path / "s.sqlite"
-    kw = dict(target="y", batch_size=8, budget=64, initial=16, seed=4, probe_size=50)
-    campaign = Campaign.open(path, pool, model_factory=_forest, **kw)
+    settings = CampaignSettings(
+        target="y", batch_size=8, budget=64, initial=16, seed=4, probe_size=50
+    )
+    campaign = open_campaign(path, pool, settings, model_factory=_forest)
     oracle = HiddenLabelOracle(pool, "y")
     for _ in range(4):  # two random batches, then two model-driven ones
         campaign.tell(oracle(campaign.ask()["formula"].tolist()))
-    campaign.store.close()  # killed here
-    campaign = Campaign.open(path, pool, model_factory=_forest, **kw)
+    campaign.close()  # killed here
+    campaign = open_campaign(path, pool, settings, model_factory=_forest)
     campaign.run(oracle)
     table = campaign.stability()
     assert len(table) == 64 // 8 - 16 // 8  # one model per model-driven ask
@@ -39,16 +41,18 @@ def _mlp():
 def test_warm_starts_train_few_epochs_and_damp_the_probe_shift(pool, tmp_path):  # noqa: F811
     shifts = {}
     for warm in (None, 8):
-        campaign = Campaign.open(
+        campaign = open_campaign(
             tmp_path / f"w{warm}.sqlite",
             pool,
-            target="y",
-            batch_size=10,
-            budget=70,
-            initial=20,
-            seed=5,
-            warm_start_epochs=warm,
-            probe_size=100,
+            CampaignSettings(
+                target="y",
+                batch_size=10,
+                budget=70,
+                initial=20,
+                seed=5,
+                warm_start_epochs=warm,
+                probe_size=100,
+            ),
             model_factory=_mlp,
         )
         campaign.run(HiddenLabelOracle(pool, "y"))

@@ -1,8 +1,12 @@
-"""``matlattice campaign``: create, ask, tell, status, export, and the benchmark mode (run)."""
+"""``matlattice campaign``: create, ask, tell, status, export, and the benchmark mode (run).
+
+Parse, call :mod:`matlattice.discovery`, print: the engine checks every value (its
+:class:`~matlattice.errors.InvalidParameterError` names the bad one) and the store is read
+through the campaign's own methods.
+"""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -53,16 +57,13 @@ def create(
     ] = 0,
 ):
     """Create a campaign over a pool of candidates."""
-    from matlattice.discovery import Campaign
+    from matlattice.discovery import CampaignSettings, open_campaign
 
-    bounds = tuple(float(v) for v in window.split(",")) if window else None
+    bounds = _numbers(window, "--window") if window else None
     aims = _pairs(objectives, "--objectives", str)
     costs = _pairs(fidelities, "--fidelities", float)
-    with friendly_errors(), _bad_values_named():
-        frame = read_formulas(pool).drop_duplicates("formula")
-        campaign = Campaign.open(
-            store,
-            frame[["formula"]],
+    with friendly_errors():
+        settings = CampaignSettings(
             target=target,
             goal=goal,
             acquisition=acquisition,
@@ -79,16 +80,18 @@ def create(
             fidelities=costs or None,
             generate=generate,
         )
-    console.print(f"campaign {store}: {len(campaign.pool)} candidates, budget {budget}")
+        frame = read_formulas(pool).drop_duplicates("formula")
+        with open_campaign(store, frame[["formula"]], settings) as campaign:
+            size = len(campaign.pool)
+    console.print(f"campaign {store}: {size} candidates, budget {budget}")
 
 
-@contextmanager
-def _bad_values_named():
-    """A ValueError of the engine (it names the bad value) becomes a usage error."""
+def _numbers(text: str, option: str) -> tuple[float, ...]:
+    """``"1.2,1.8"`` -> ``(1.2, 1.8)``; a bad item names the option."""
     try:
-        yield
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{option} {text!r}; expected LO,HI (numbers)") from None
 
 
 def _pairs(text: str, option: str, kind) -> dict:
@@ -112,12 +115,12 @@ def ask(
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("next.csv"),
 ):
     """Propose the next candidates (an unanswered ask is proposed again, never duplicated)."""
-    from matlattice.discovery import Campaign
+    from matlattice.discovery import resume_campaign
     from matlattice.runtime.files import atomic_write_table
 
     with friendly_errors(), progress_bar("fitting the surrogate"):
-        campaign = Campaign.resume(store)
-        batch = campaign.ask(n)
+        with resume_campaign(store) as campaign:
+            batch = campaign.ask(n)
         atomic_write_table(output, batch)
     console.print(f"{len(batch)} candidates -> {output}")
 
@@ -129,43 +132,31 @@ def tell(
 ):
     """Record measured results (repeats are ignored)."""
     from matlattice.data.user_files import read_table
-    from matlattice.discovery import Campaign
+    from matlattice.discovery import resume_campaign
 
-    with friendly_errors():
-        campaign = Campaign.resume(store)
-        try:
-            new = campaign.tell(read_table(results))
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
-    console.print(f"{new} new results; {campaign.n_measured} of {campaign.config['budget']}")
+    with friendly_errors(), resume_campaign(store) as campaign:
+        new = campaign.tell(read_table(results))
+        measured, budget = campaign.n_measured, campaign.settings.budget
+    console.print(f"{new} new results; {measured} of {budget}")
 
 
 @campaign_app.command("status")
 def status(store: StorePath):
     """Progress: measurements, best so far, pending proposals, model versions."""
-    from matlattice.discovery import Campaign
+    from matlattice.discovery import resume_campaign
 
-    with friendly_errors():
-        campaign = Campaign.resume(store)
-        results, pending = campaign.results(), campaign.store.pending(campaign.channels[-1])
-    c = campaign.config
-    objectives = c.get("objectives")
-    aim = ", ".join(f"{k} {g}" for k, g in objectives.items()) if objectives else c["goal"]
-    target = "ParEGO" if objectives else c["target"]
-    console.print(f"{target} ({aim}), {c['acquisition']} on {c['model']}")
-    console.print(f"measured {len(results)} of {c['budget']}; {len(pending)} proposals pending")
-    if len(results) and objectives:
-        from matlattice.discovery.pareto import pareto_mask
-
-        signs = [1 if g == "max" else -1 for g in objectives.values()]
-        front = pareto_mask(results[list(objectives)].to_numpy(float) * signs)
-        console.print(f"Pareto front of the measured: {int(front.sum())} materials")
-    elif len(results):
-        best = results.loc[
-            results["value"].idxmax() if c["goal"] == "max" else results["value"].idxmin()
-        ]
-        console.print(f"best so far: {best['formula']} = {best['value']:.4g}")
-    stability = campaign.stability()
+    with friendly_errors(), resume_campaign(store) as campaign:
+        s, measured, pending = campaign.settings, campaign.n_measured, len(campaign.pending())
+        best, stability = campaign.best(), campaign.stability()
+    objectives = s.objectives
+    aim = ", ".join(f"{k} {g}" for k, g in objectives.items()) if objectives else s.goal
+    target = "ParEGO" if objectives else s.target
+    console.print(f"{target} ({aim}), {s.acquisition} on {s.model}")
+    console.print(f"measured {measured} of {s.budget}; {pending} proposals pending")
+    if len(best) and objectives:
+        console.print(f"Pareto front of the measured: {len(best)} materials")
+    elif len(best):
+        console.print(f"best so far: {best['formula'].iloc[0]} = {best['value'].iloc[0]:.4g}")
     console.print(f"model versions: {len(stability)}")
     if len(stability) > 1:
         last = stability.iloc[-1]
@@ -181,16 +172,12 @@ def export(
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("history.csv"),
 ):
     """Write every proposal with its result (NaN where none yet)."""
-    from matlattice.discovery import Campaign
+    from matlattice.discovery import resume_campaign
     from matlattice.runtime.files import atomic_write_table
 
     with friendly_errors():
-        campaign = Campaign.resume(store)
-        history = campaign.store.proposals().merge(
-            campaign.results().rename(columns={"iteration": "told_iteration"}),
-            on="formula",
-            how="left",
-        )
+        with resume_campaign(store) as campaign:
+            history = campaign.proposals()
         atomic_write_table(output, history)
     console.print(f"{len(history)} proposals -> {output}")
 
@@ -206,8 +193,8 @@ def run(
     methods: Annotated[
         str,
         typer.Option(
-            help="acquisition@model[+every=K][+reticulum=G][+warm=E], comma-separated "
-            "(models: rf, mlp, gp)."
+            help="acquisition@model[+every=K][+reticulum=G][+warm=E][+cheap], comma-separated "
+            "(models: rf, mlp, gp; on a window goal ucb and ei run the window acquisition)."
         ),
     ] = "ucb@rf,ei@gp,random",
     pool_size: Annotated[int, typer.Option(help="Candidates in the pool.")] = 2000,
@@ -232,31 +219,19 @@ def run(
     ] = False,
 ):
     """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds."""
-    from matlattice.discovery.benchmark import campaign_benchmark, cheap_source
+    from matlattice.discovery.benchmark import campaign_benchmark, cheap_source, stored_campaigns
 
-    stored = sorted((out / "campaigns").glob("*.sqlite"))
+    stored = stored_campaigns(out)
     if stored and not resume:
         raise typer.BadParameter(
             f"{out} holds {len(stored)} stored campaigns; pass --resume to continue them "
             "or choose another --out"
         )
-
     window = None
     if goal.startswith("window:"):
-        try:
-            lo, hi = (float(v) for v in goal.split(":", 1)[1].split(","))
-        except ValueError:
-            raise typer.BadParameter(f"--goal {goal!r}; expected window:LO,HI") from None
-        window, goal = (lo, hi), "max"
-    elif goal not in ("max", "min"):
-        raise typer.BadParameter(f"--goal {goal!r}; expected max, min or window:LO,HI")
+        window, goal = _numbers(goal.split(":", 1)[1], "--goal window:"), "max"
     aims = _pairs(objectives, "--objectives", str)
-    bad = {k: v for k, v in aims.items() if v not in ("max", "min")}
-    if bad:
-        raise typer.BadParameter(f"--objectives {bad}; expected NAME:max or NAME:min")
     names = tuple(m for m in methods.split(",") if m)
-    if window:
-        names = tuple(m.replace("ucb@", "window@").replace("ei@", "window@") for m in names)
     with friendly_errors(), progress_bar(f"campaigns on {data}") as progress:
         summary = campaign_benchmark(
             data,

@@ -5,12 +5,20 @@ Every function scores a pool of candidates from the model's predictive mean and 
 values, ``"min"`` for low ones (scores are computed on the negated property). The seed 001
 rule (its eq. 1) is :func:`ucb`: ``x* = argmax mu + alpha sigma``.
 
+:data:`ACQUISITIONS` is the registry a campaign reads: name -> :class:`Acquisition` (its
+scorer, what it needs, how it fills a batch); :func:`acquisition_named` is the one place a
+name is checked, and Thompson sampling (one posterior draw per pick) lives in its entry.
+
 References: expected improvement (Jones, Schonlau and Welch 1998), probability of
 improvement (Kushner 1964), upper confidence bound (Srinivas et al. 2010), Thompson sampling
 (Thompson 1933; one ensemble member or posterior draw per pick).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 from scipy.stats import norm
@@ -20,6 +28,9 @@ from matlattice.errors import InvalidParameterError
 __all__ = [
     "ACQUISITIONS",
     "UCB_ALPHA",
+    "Acquisition",
+    "acquisition_named",
+    "best_so_far",
     "expected_improvement",
     "greedy",
     "max_spread",
@@ -114,13 +125,171 @@ def random_scores(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.random(n)
 
 
-ACQUISITIONS = ("random", "greedy", "ucb", "ei", "pi", "thompson", "explore", "window")
+@dataclass(frozen=True)
+class _Inputs:
+    """What a scorer may read: ``mean``/``std`` ``(n,)``, ``draws`` ``(k, n)`` or None."""
+
+    mean: np.ndarray
+    std: np.ndarray | None
+    goal: str
+    best: float | None
+    draws: np.ndarray | None
+    window: tuple[float, float] | None
+    alpha: float
+    rng: np.random.Generator
+
+
+_NEEDS = {
+    "spread": "the predictive spread std (n,)",
+    "best": "the best value measured so far",
+    "draws": "draws (k, n), e.g. ensemble members",
+    "window": "window=(lo, hi)",
+}
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """One entry of :data:`ACQUISITIONS`: how it scores candidates and what it needs.
+
+    Parameters
+    ----------
+    name : the key in :data:`ACQUISITIONS`
+    scorer : scores ``(n,)`` from the inputs (higher is better)
+    needs : what the scorer reads beside the mean: ``"spread"`` (``std``), ``"best"`` (the
+        best measured value), ``"draws"`` (``(k, n)`` posterior draws), ``"window"``
+    uses_model : False for random choice (no surrogate is fitted)
+    per_pick : a batch takes one posterior draw per pick (Thompson sampling) instead of the
+        top scores
+    weighted : feasibility multiplies its non-negative scores (EI, PI, window) instead of
+        masking the infeasible candidates
+
+    >>> ACQUISITIONS["ucb"].needs
+    frozenset({'spread'})
+    """
+
+    name: str
+    scorer: Callable[[_Inputs], np.ndarray]
+    needs: frozenset[str] = frozenset()
+    uses_model: bool = True
+    per_pick: bool = False
+    weighted: bool = False
+
+    def missing(self, need: str) -> str:
+        """The message for a call without ``need``."""
+        return f"acquisition {self.name!r} needs {_NEEDS[need]}"
+
+    def score(
+        self,
+        mean: np.ndarray,
+        std: np.ndarray | None = None,
+        *,
+        goal: str = "max",
+        best: float | None = None,
+        draws: np.ndarray | None = None,
+        window: tuple[float, float] | None = None,
+        alpha: float = UCB_ALPHA,
+        feasibility: np.ndarray | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """``(n,)`` scores of the candidates (see :func:`score`)."""
+        given = {"spread": std, "best": best, "draws": draws, "window": window}
+        for need in sorted(self.needs):
+            if given[need] is None:
+                raise InvalidParameterError(self.missing(need))
+        rng = rng if rng is not None else np.random.default_rng(0)
+        mean = np.asarray(mean, dtype=float)
+        out = self.scorer(_Inputs(mean, std, goal, best, draws, window, alpha, rng))
+        if feasibility is not None:
+            feasibility = np.asarray(feasibility, dtype=float)
+            out = out * feasibility if self.weighted else np.where(feasibility >= 0.5, out, -np.inf)
+        return out
+
+    def select(
+        self,
+        scores: np.ndarray,
+        n: int,
+        *,
+        draws: np.ndarray | None = None,
+        rng: np.random.Generator | None = None,
+        goal: str = "max",
+        embedding: np.ndarray | None = None,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """Indices of a batch of ``n``: one posterior draw per pick for Thompson sampling
+        (:func:`thompson_batch`), else the top scores (:func:`select_batch`, diverse with an
+        ``embedding`` ``(m, d)``)."""
+        if self.per_pick:
+            if draws is None:
+                raise InvalidParameterError(self.missing("draws"))
+            rng = rng if rng is not None else np.random.default_rng(0)
+            return thompson_batch(draws, n, rng, goal=goal)
+        return select_batch(scores, n, embedding=embedding, seed=seed)
+
+
+ACQUISITIONS: Mapping[str, Acquisition] = MappingProxyType(
+    {
+        a.name: a
+        for a in (
+            Acquisition("random", lambda q: random_scores(len(q.mean), q.rng), uses_model=False),
+            Acquisition("greedy", lambda q: greedy(q.mean, goal=q.goal)),
+            Acquisition(
+                "ucb",
+                lambda q: ucb(q.mean, q.std, alpha=q.alpha, goal=q.goal),
+                needs=frozenset({"spread"}),
+            ),
+            Acquisition(
+                "ei",
+                lambda q: expected_improvement(q.mean, q.std, q.best, goal=q.goal),
+                needs=frozenset({"spread", "best"}),
+                weighted=True,
+            ),
+            Acquisition(
+                "pi",
+                lambda q: probability_of_improvement(q.mean, q.std, q.best, goal=q.goal),
+                needs=frozenset({"spread", "best"}),
+                weighted=True,
+            ),
+            Acquisition(
+                "thompson",
+                lambda q: thompson(q.draws, q.rng, goal=q.goal),
+                needs=frozenset({"draws"}),
+                per_pick=True,
+            ),
+            Acquisition(
+                "explore", lambda q: max_spread(q.mean, q.std), needs=frozenset({"spread"})
+            ),
+            Acquisition(
+                "window",
+                lambda q: window_probability(q.mean, q.std, *q.window),
+                needs=frozenset({"spread", "window"}),
+                weighted=True,
+            ),
+        )
+    }
+)
+"""The registry: acquisition name -> :class:`Acquisition`."""
+
+
+def acquisition_named(name: str) -> Acquisition:
+    """The registry's entry for ``name``: the one place an acquisition name is checked."""
+    try:
+        return ACQUISITIONS[name]
+    except (KeyError, TypeError):
+        raise InvalidParameterError(
+            f"unknown acquisition {name!r}; expected one of {', '.join(ACQUISITIONS)}"
+        ) from None
+
+
+def best_so_far(values: np.ndarray, goal: str) -> float:
+    """The best of the measured ``values`` ``(n,)`` for ``goal`` (``"max"`` or ``"min"``)."""
+    values = _oriented(values, goal)
+    return float(values.max() if goal == "max" else -values.max())
 
 
 def score(
     name: str,
     mean: np.ndarray,
-    std: np.ndarray,
+    std: np.ndarray | None = None,
     *,
     goal: str = "max",
     best: float | None = None,
@@ -132,43 +301,22 @@ def score(
 ) -> np.ndarray:
     """Scores of one of :data:`ACQUISITIONS` for every candidate; ``feasibility`` (``(n,)``
     probabilities that a constraint holds) multiplies non-negative scores (EI, PI, window)
-    and is a hard mask (infeasible < 0.5 last) for the others."""
-    rng = rng if rng is not None else np.random.default_rng(0)
-    mean = np.asarray(mean, dtype=float)
-    if name == "random":
-        out = random_scores(len(mean), rng)
-    elif name == "greedy":
-        out = greedy(mean, goal=goal)
-    elif name == "ucb":
-        out = ucb(mean, std, alpha=alpha, goal=goal)
-    elif name in ("ei", "pi"):
-        if best is None:
-            raise InvalidParameterError(
-                f"acquisition {name!r} needs the best value measured so far"
-            )
-        fn = expected_improvement if name == "ei" else probability_of_improvement
-        out = fn(mean, std, best, goal=goal)
-    elif name == "thompson":
-        if draws is None:
-            raise InvalidParameterError(
-                "acquisition 'thompson' needs draws (k, n), e.g. ensemble members"
-            )
-        out = thompson(draws, rng, goal=goal)
-    elif name == "explore":
-        out = max_spread(mean, std)
-    elif name == "window":
-        if window is None:
-            raise InvalidParameterError("acquisition 'window' needs window=(lo, hi)")
-        out = window_probability(mean, std, *window)
-    else:
-        raise InvalidParameterError(f"acquisition {name!r}; expected one of {ACQUISITIONS}")
-    if feasibility is not None:
-        feasibility = np.asarray(feasibility, dtype=float)
-        if name in ("ei", "pi", "window"):
-            out = out * feasibility
-        else:
-            out = np.where(feasibility >= 0.5, out, -np.inf)
-    return out
+    and is a hard mask (infeasible < 0.5 last) for the others.
+
+    >>> score("ucb", [1.0, 0.8], [0.0, 0.2], alpha=2.0)
+    array([1. , 1.2])
+    """
+    return acquisition_named(name).score(
+        mean,
+        std,
+        goal=goal,
+        best=best,
+        draws=draws,
+        window=window,
+        alpha=alpha,
+        feasibility=feasibility,
+        rng=rng,
+    )
 
 
 def select_batch(

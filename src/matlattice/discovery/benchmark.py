@@ -3,7 +3,8 @@
 A method is ``"<acquisition>@<model>"`` (``"ucb@mlp"``, ``"ucb@rf"``, ``"ei@gp"``) or
 ``"random"``, optionally with loop settings: ``+every=K`` (refit every K-th ask),
 ``+reticulum=G`` (the feedback reticulum between refits, sensitivity G), ``+warm=E`` (warm
-starts of at most E epochs), e.g. ``"ucb@rf+every=3+reticulum=0.8"``.
+starts of at most E epochs), ``+cheap`` (two fidelities), e.g.
+``"ucb@rf+every=3+reticulum=0.8"`` (:func:`~matlattice.discovery.methods.parse_method`).
 Every (method, seed) campaign is stored in ``RUN/campaigns/`` and resumes; the
 pool (``pool_size`` labelled rows of the target, drawn once with seed 0) is shared, the seed
 sets the initial design. ``RUN/campaign.json`` holds per method the mean discovery curve of
@@ -16,51 +17,30 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from matlattice.data import load_dataset
-from matlattice.discovery.campaign import Campaign
+from matlattice.discovery.methods import Method, method_name, parse_method
 from matlattice.discovery.metrics import campaign_metrics, cost_metrics, top_set
 from matlattice.discovery.multifidelity import MultiFidelityOracle
+from matlattice.discovery.opening import open_campaign
 from matlattice.discovery.oracles import HiddenLabelOracle
 from matlattice.discovery.pareto import hypervolume_curve, pareto_mask
+from matlattice.discovery.settings import CampaignSettings
 from matlattice.discovery.surrogates import model_by_name
 from matlattice.errors import InvalidParameterError
 from matlattice.runtime.files import atomic_write, atomic_write_json, json_safe
 
-__all__ = ["campaign_benchmark", "cheap_source", "parse_method"]
+__all__ = ["campaign_benchmark", "cheap_source", "stored_campaigns"]
 
 
-_LOOP_OPTIONS = {
-    "every": "retrain_every",
-    "reticulum": "reticulum_gamma",
-    "warm": "warm_start_epochs",
-}
-
-
-def parse_method(method: str) -> tuple[str, str, dict]:
-    """``"ucb@mlp+every=3+reticulum=0.8+warm=20"`` -> ``("ucb", "mlp", {"retrain_every": 3,
-    "reticulum_gamma": 0.8, "warm_start_epochs": 20})``; ``"random"`` -> ``("random", "", {})``;
-    ``+cheap`` (``{"cheap": True}``) uses the benchmark's cheap fidelity too.
-    """
-    head, *options = method.split("+")
-    acquisition, _, model = head.partition("@")
-    loop: dict = {}
-    for option in options:
-        if option == "cheap":
-            loop["cheap"] = True
-            continue
-        key, _, value = option.partition("=")
-        if key not in _LOOP_OPTIONS or not value:
-            raise InvalidParameterError(
-                f"method option {option!r} in {method!r}; expected every=K, reticulum=G, "
-                "warm=E or cheap"
-            )
-        loop[_LOOP_OPTIONS[key]] = float(value) if key == "reticulum" else int(value)
-    return acquisition, model, loop
+def stored_campaigns(out: Path) -> list[Path]:
+    """The campaign databases a benchmark run folder ``out`` holds (they resume)."""
+    return sorted((Path(out) / "campaigns").glob("*.sqlite"))
 
 
 def cheap_source(pool_data: str, data: str, column: str, cost: str | float):
@@ -115,147 +95,182 @@ def campaign_benchmark(
     and every method also gets the share of the pool's dominated hypervolume reached
     (``hypervolume_curve``, ``hypervolume_at_budget``).
 
+    With ``window = (lo, hi)`` the best set is the pool inside it, and ``ucb`` and ``ei``
+    methods run the window acquisition (reported as ``window@...``).
+
     With ``cheap = (frame, column, cost)`` (a cheap fidelity: ``column`` of ``frame`` by
     formula) and ``main_cost``, methods marked ``+cheap`` run two-fidelity campaigns with a
     budget of ``budget * main_cost`` cost units; their curves count cost in main-measurement
     equivalents (:func:`~matlattice.discovery.metrics.cost_metrics`), so every method of the
     run compares on the same axis.
     """
+    # the settings every campaign shares, checked before any data is read
+    base = CampaignSettings(
+        target=target,
+        goal=goal,
+        objectives=objectives,
+        window=window,
+        batch_size=batch,
+        budget=budget,
+        initial=initial,
+    )
+    fidelities = {"cheap": float(cheap[2]), "main": float(main_cost)} if cheap else None
+    parsed = {}
+    for method in methods:
+        one = parse_method(method, window=window, fidelities=fidelities)
+        parsed.setdefault(method_name(method, one), one)
+    task = _Task.build(data, target, objectives, window, goal, top, pool_size, cheap)
     out = Path(out)
-    frame = data if isinstance(data, pd.DataFrame) else load_dataset(data, clean=True).frame
-    name = "frame" if isinstance(data, pd.DataFrame) else data
-    targets = list(objectives) if objectives else [target]
-    for t in targets:
-        if t not in frame:
-            raise InvalidParameterError(f"target {t!r} is not a property of {name}")
-    labelled = frame.dropna(subset=targets).drop_duplicates("formula")
-    pool = labelled.sample(min(pool_size, len(labelled)), random_state=0)[["formula", *targets]]
-    signs = np.array([1.0 if g == "max" else -1.0 for g in (objectives or {}).values()])
-    if objectives:  # the best: the pool's Pareto front
-        oriented = pool[targets].to_numpy(float) * signs
-        best = set(pool["formula"][pareto_mask(oriented)])
-        target, goal = "+".join(targets), "pareto"
-    elif window is not None:  # the top set of a window goal: the candidates inside it
-        lo, hi = window
-        values = dict(zip(pool["formula"], pool[target].astype(float), strict=True))
-        best = {f for f, v in values.items() if lo <= v <= hi}
-    else:
-        values = dict(zip(pool["formula"], pool[target].astype(float), strict=True))
-        best = top_set(values, goal, top)
-    oracle = HiddenLabelOracle(pool, targets if objectives else target)
-    rng = np.random.default_rng(0)
     earlier = out / "campaign.json"  # timings of campaigns finished by an earlier call
     previous = json.loads(earlier.read_text())["acquisitions"] if earlier.is_file() else {}
-    summary: dict = {
-        "task": {
-            "data": name,
-            "target": target,
-            "goal": goal,
-            "window": window,
-            "top": top,
-            "objectives": objectives,
-        },
-        "pool_size": len(pool),
-        "n_best": len(best),
-        "budget": budget,
-        "initial": initial,
-        "batch": batch,
-        "seeds": list(seeds),
-        "acquisitions": {},
-    }
-    if cheap is not None:
-        cheap_frame, cheap_column, cheap_cost = cheap
-        mf_oracle = MultiFidelityOracle(
-            {"main": (pool, target), "cheap": (cheap_frame, cheap_column)}
-        )
-        summary["task"]["cheap"] = {"column": cheap_column, "cost": cheap_cost}
-        summary["task"]["main_cost"] = main_cost
-    for method in methods:
-        acquisition, model, loop = parse_method(method)
-        two_fidelity = loop.pop("cheap", False)
-        if two_fidelity and cheap is None:
-            raise InvalidParameterError(f"method {method!r} needs a cheap fidelity (cheap=...)")
-        if two_fidelity:
-            loop["fidelities"] = {"cheap": float(cheap_cost), "main": float(main_cost)}
-        runs = []
-        seconds, overheads, hypervolumes = [], [], []
-        for seed in seeds:
-            if progress:
-                progress(f"{method}, seed {seed}")
-            safe = method.replace("@", "_").replace("+", "_").replace("=", "")
-            campaign = Campaign.open(
-                out / "campaigns" / f"{safe}_seed{seed}.sqlite",
-                pool[["formula"]],
-                target=target,
-                goal="max" if objectives else goal,
-                objectives=objectives,
-                acquisition=acquisition,
-                batch_size=batch,
-                budget=int(budget * main_cost) if two_fidelity else budget,
-                initial=initial,
-                window=window,
-                seed=seed,
-                model=model or "rf",
-                model_factory=model_by_name(model) if model else (lambda: None),
-                **loop,
-            )
-            start = time.perf_counter()
-            results = campaign.run(mf_oracle if two_fidelity else oracle)
-            seconds.append(time.perf_counter() - start)
-            model_seconds = sum(
-                t["fit_seconds"] + t.get("probe_seconds", 0.0) for t in campaign.timings
-            )
-            if model_seconds > 0:  # engine time: everything but fitting and predicting
-                overheads.append((seconds[-1] - model_seconds) / model_seconds)
-            if two_fidelity:
-                history = campaign.history()
-                steps = zip(history["formula"], history["fidelity"], history["cost"], strict=True)
-                runs.append(cost_metrics(list(steps), best, len(pool), main_cost, budget))
-            else:
-                runs.append(campaign_metrics(results["formula"].tolist(), best, len(pool)))
-            if objectives:
-                hypervolumes.append(
-                    hypervolume_curve(
-                        results[targets].to_numpy(float) * signs,
-                        pool[targets].to_numpy(float) * signs,
-                    )
-                )
-            campaign.store.close()
-        curves = np.array([[v for _, v in r["curve"]] for r in runs])
-        to_half = np.array([r["measurements_to_half_top"] or np.nan for r in runs], dtype=float)
-        found = np.array([r["found_at_budget"] for r in runs])
-        summary["acquisitions"][method] = {
-            "measurements_to_half_top1": float(np.nanmean(to_half))
-            if np.isfinite(to_half).any()
-            else None,
-            "reached_half_in": int(np.isfinite(to_half).sum()),
-            "acceleration_factor": float(0.5 * len(pool) / np.nanmean(to_half))
-            if np.isfinite(to_half).any()
-            else None,
-            "enhancement_at_budget": float(found.mean() / (budget / len(pool))),
-            "found_at_budget": float(found.mean()),
-            "curve": [[i + 1, float(v)] for i, v in enumerate(curves.mean(axis=0))],
-            "ci": {
-                "measurements_to_half_top1": _bootstrap(to_half, rng),
-                "found_at_budget": _bootstrap(found, rng),
-            },
-            "seconds_per_campaign": float(np.mean(seconds)),
-            # (campaign time - surrogate fit, predict and probe time) / surrogate time, campaigns
-            # run in this call (resumed ones count only their new asks)
-            "engine_overhead": float(np.mean(overheads)) if overheads else None,
-        }
-        if not overheads and method in previous:  # every campaign was already complete
+    summary = task.summary(budget, initial, batch, seeds, main_cost)
+    rng = np.random.default_rng(0)
+    for name, method in parsed.items():
+        runs = [
+            _run_one(task, base, name, method, seed, out, budget, main_cost, progress)
+            for seed in seeds
+        ]
+        summary["acquisitions"][name] = _summarise(runs, len(task.pool), budget, rng)
+        entry = summary["acquisitions"][name]
+        if entry["engine_overhead"] is None and name in previous:  # all were complete
             for key in ("seconds_per_campaign", "engine_overhead"):
-                summary["acquisitions"][method][key] = previous[method].get(key)
-        if hypervolumes:
-            hv = np.array(hypervolumes)
-            entry = summary["acquisitions"][method]
-            entry["hypervolume_curve"] = [[i + 1, float(v)] for i, v in enumerate(hv.mean(0))]
-            entry["hypervolume_at_budget"] = float(hv[:, -1].mean())
-            entry["ci"]["hypervolume_at_budget"] = _bootstrap(hv[:, -1], rng)
+                entry[key] = previous[name].get(key)
     atomic_write_json(out / "campaign.json", json_safe(summary))
     _figure(summary, out / "campaign.png")
     return summary
+
+
+@dataclass(frozen=True)
+class _Task:
+    """The benchmark's pool with its hidden labels, its best set and its oracles."""
+
+    name: str
+    pool: pd.DataFrame
+    targets: list[str]
+    signs: np.ndarray  # (n_objectives,) +1 for max, -1 for min; empty for one target
+    best: set[str]
+    oracle: HiddenLabelOracle
+    mf_oracle: MultiFidelityOracle | None
+    info: dict
+
+    @classmethod
+    def build(cls, data, target, objectives, window, goal, top, pool_size, cheap) -> _Task:
+        frame = data if isinstance(data, pd.DataFrame) else load_dataset(data, clean=True).frame
+        name = "frame" if isinstance(data, pd.DataFrame) else data
+        targets = list(objectives) if objectives else [target]
+        for t in targets:
+            if t not in frame:
+                raise InvalidParameterError(
+                    f"target {t!r} is not a property of {name}; expected one of "
+                    f"{[c for c in frame.columns if c != 'formula'][:20]}"
+                )
+        labelled = frame.dropna(subset=targets).drop_duplicates("formula")
+        pool = labelled.sample(min(pool_size, len(labelled)), random_state=0)
+        pool = pool[["formula", *targets]]
+        signs = np.array([1.0 if g == "max" else -1.0 for g in (objectives or {}).values()])
+        values = {}
+        if not objectives:
+            values = dict(zip(pool["formula"], pool[target].astype(float), strict=True))
+        if objectives:  # the best: the pool's Pareto front
+            best = set(pool["formula"][pareto_mask(pool[targets].to_numpy(float) * signs)])
+            target, goal = "+".join(targets), "pareto"
+        elif window is not None:  # the top set of a window goal: the candidates inside it
+            best = {f for f, v in values.items() if window[0] <= v <= window[1]}
+        else:
+            best = top_set(values, goal, top)
+        info = {"data": name, "target": target, "goal": goal, "window": window, "top": top}
+        info["objectives"] = objectives
+        mf_oracle = None
+        if cheap is not None:
+            mf_oracle = MultiFidelityOracle({"main": (pool, target), "cheap": cheap[:2]})
+            info["cheap"] = {"column": cheap[1], "cost": cheap[2]}
+        oracle = HiddenLabelOracle(pool, targets if objectives else target)
+        return cls(name, pool, targets, signs, best, oracle, mf_oracle, info)
+
+    def summary(self, budget, initial, batch, seeds, main_cost) -> dict:
+        task = dict(self.info)
+        if self.mf_oracle is not None:
+            task["main_cost"] = main_cost
+        return {
+            "task": task,
+            "pool_size": len(self.pool),
+            "n_best": len(self.best),
+            "budget": budget,
+            "initial": initial,
+            "batch": batch,
+            "seeds": list(seeds),
+            "acquisitions": {},
+        }
+
+
+def _run_one(task, base, name, method: Method, seed, out, budget, main_cost, progress) -> dict:
+    """One (method, seed) campaign, run to its budget (or resumed): its metrics, with
+    ``seconds``, ``overhead`` (or None without a model) and ``hypervolume``."""
+    if progress:
+        progress(f"{name}, seed {seed}")
+    settings = base.replace(
+        acquisition=method.acquisition,
+        model=method.model or "rf",
+        seed=seed,
+        budget=int(budget * main_cost) if method.two_fidelity else budget,
+        **method.options,
+    )
+    safe = name.replace("@", "_").replace("+", "_").replace("=", "")
+    factory = model_by_name(method.model) if method.model else (lambda: None)
+    path = out / "campaigns" / f"{safe}_seed{seed}.sqlite"
+    with open_campaign(path, task.pool[["formula"]], settings, model_factory=factory) as campaign:
+        start = time.perf_counter()
+        results = campaign.run(task.mf_oracle if method.two_fidelity else task.oracle)
+        seconds = time.perf_counter() - start
+        model_seconds = sum(
+            t["fit_seconds"] + t.get("probe_seconds", 0.0) for t in campaign.timings
+        )
+        if method.two_fidelity:
+            history = campaign.history()
+            steps = zip(history["formula"], history["fidelity"], history["cost"], strict=True)
+            run = cost_metrics(list(steps), task.best, len(task.pool), main_cost, budget)
+        else:
+            run = campaign_metrics(results["formula"].tolist(), task.best, len(task.pool))
+    run["seconds"] = seconds
+    # engine time: everything but fitting and predicting, over the surrogate's time
+    run["overhead"] = (seconds - model_seconds) / model_seconds if model_seconds > 0 else None
+    if len(task.signs):
+        run["hypervolume"] = hypervolume_curve(
+            results[task.targets].to_numpy(float) * task.signs,
+            task.pool[task.targets].to_numpy(float) * task.signs,
+        )
+    return run
+
+
+def _summarise(runs: list[dict], pool_size: int, budget: int, rng) -> dict:
+    """One method's entry of ``campaign.json`` from its runs (one per seed)."""
+    curves = np.array([[v for _, v in r["curve"]] for r in runs])
+    to_half = np.array([r["measurements_to_half_top"] or np.nan for r in runs], dtype=float)
+    found = np.array([r["found_at_budget"] for r in runs])
+    reached = np.isfinite(to_half).any()
+    overheads = [r["overhead"] for r in runs if r["overhead"] is not None]
+    entry = {
+        "measurements_to_half_top1": float(np.nanmean(to_half)) if reached else None,
+        "reached_half_in": int(np.isfinite(to_half).sum()),
+        "acceleration_factor": float(0.5 * pool_size / np.nanmean(to_half)) if reached else None,
+        "enhancement_at_budget": float(found.mean() / (budget / pool_size)),
+        "found_at_budget": float(found.mean()),
+        "curve": [[i + 1, float(v)] for i, v in enumerate(curves.mean(axis=0))],
+        "ci": {
+            "measurements_to_half_top1": _bootstrap(to_half, rng),
+            "found_at_budget": _bootstrap(found, rng),
+        },
+        "seconds_per_campaign": float(np.mean([r["seconds"] for r in runs])),
+        # (campaign time - surrogate fit, predict and probe time) / surrogate time, campaigns
+        # run in this call (resumed ones count only their new asks)
+        "engine_overhead": float(np.mean(overheads)) if overheads else None,
+    }
+    if "hypervolume" in runs[0]:
+        hv = np.array([r["hypervolume"] for r in runs])
+        entry["hypervolume_curve"] = [[i + 1, float(v)] for i, v in enumerate(hv.mean(0))]
+        entry["hypervolume_at_budget"] = float(hv[:, -1].mean())
+        entry["ci"]["hypervolume_at_budget"] = _bootstrap(hv[:, -1], rng)
+    return entry
 
 
 def _figure(summary: dict, path: Path) -> None:

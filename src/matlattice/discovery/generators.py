@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-__all__ = ["SubstitutionGenerator"]
+__all__ = ["SubstitutionGenerator", "new_candidates"]
 
 
 @cache
@@ -94,3 +94,22 @@ class SubstitutionGenerator:
                 continue
             children.append(child)
         return children
+
+
+def new_candidates(
+    generator, measured, goal: str, n: int, rng: np.random.Generator, pool: list[str]
+) -> list[str]:
+    """Up to ``n`` children of the ``measured`` formulas (a frame with ``formula, value``,
+    handed to ``generator`` best first for ``goal``) whose composition is not in ``pool``
+    (``NaCl`` and ``Na1Cl1`` are one composition), each once."""
+    from matlattice.composition import composition_keys, parse_formulas
+
+    parents = measured.sort_values("value", ascending=goal == "min")["formula"].tolist()
+    children = generator(parents, n, rng)
+    if not children:
+        return []
+    known = set(composition_keys(parse_formulas(pool).fractions))
+    keys = composition_keys(parse_formulas(children).fractions)
+    return list(
+        dict.fromkeys(c for c, k in zip(children, keys, strict=True) if k and k not in known)
+    )

@@ -6,7 +6,8 @@ ask ranks the candidates by the acquisition on the main fidelity under the autor
 surrogate and measures a chosen material cheaply first where the cheap part dominates its
 uncertainty; a batch is worth ``batch_size`` main measurements, so it holds many cheap ones.
 A cheap result of NaN marks the material as not measurable cheaply (it is not proposed at
-that fidelity again). Open with ``Campaign.open(..., fidelities={...})``.
+that fidelity again). Open with
+``open_campaign(path, pool, CampaignSettings(fidelities={...}))``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from matlattice.discovery.acquisition import select_batch
+from matlattice.discovery.acquisition import acquisition_named, best_so_far, select_batch
 from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.multifidelity import ar1_predict, cheap_first
 from matlattice.errors import InvalidParameterError
@@ -28,15 +29,23 @@ _COLUMNS = ["formula", "fidelity", "mean", "std", "score", "reason"]
 
 
 class MultiFidelityCampaign(Campaign):
-    """Two-fidelity campaign; create with ``Campaign.open(..., fidelities=...)``."""
+    """Two-fidelity campaign (see the module docstring); open one with
+    :func:`~matlattice.discovery.opening.open_campaign` and settings with ``fidelities``.
+
+    >>> from matlattice.discovery import CampaignSettings, open_campaign
+    >>> settings = CampaignSettings(target="gap", fidelities={"dft": 1.0, "main": 10.0})
+    >>> campaign = open_campaign("mf.sqlite", pool, settings)  # doctest: +SKIP
+    """
 
     @property
     def cheap(self) -> str:
-        return next(f for f in self.config["fidelities"] if f != "main")
+        """The cheap fidelity's name."""
+        return next(f for f in self.costs if f != "main")
 
     @property
     def costs(self) -> dict[str, float]:
-        return self.config["fidelities"]
+        """Cost of one measurement per fidelity."""
+        return dict(self.settings.fidelities)
 
     def spent(self) -> float:
         """Cost of every result told so far."""
@@ -44,7 +53,7 @@ class MultiFidelityCampaign(Campaign):
 
     @property
     def done(self) -> bool:
-        return self.spent() >= self.config["budget"] - 1e-9
+        return self.spent() >= self.settings.budget - 1e-9
 
     def history(self) -> pd.DataFrame:
         """Every result in the order told: ``formula, fidelity, value, cost`` (cumulative)."""
@@ -53,21 +62,25 @@ class MultiFidelityCampaign(Campaign):
         frame["cost"] = frame["fidelity"].map(self.costs).cumsum()
         return frame[["formula", "fidelity", "value", "iteration", "cost"]].reset_index(drop=True)
 
+    def pending(self) -> pd.DataFrame:
+        """Proposals of the last ask still waiting for a result at their fidelity."""
+        return self.store.pending()
+
     def ask(self, n: int | None = None) -> pd.DataFrame:
         """The next ``(formula, fidelity)`` proposals with ``mean, std, score, reason``."""
-        pending = self.store.pending()
+        pending = self.pending()
         if len(pending):
             return pending[_COLUMNS]
-        n = int(n or self.config["batch_size"])
-        left = self.config["budget"] - self.spent()
+        n = int(n or self.settings.batch_size)
+        left = self.settings.budget - self.spent()
         main, cheap = self.store.results("main"), self.store.results(self.cheap)
         proposals = self.store.proposals()
         asked_main = set(proposals.loc[proposals["fidelity"] == "main", "formula"])
         candidates = [f for f in self.pool["formula"] if f not in asked_main]
         no_cheap = set(cheap["formula"]) | self.store.unavailable(self.cheap)
         iteration = self.store.iteration()
-        rng = np.random.default_rng([self.config["seed"], iteration])
-        if len(main) < self.config["initial"]:
+        rng = np.random.default_rng([self.settings.seed, iteration])
+        if len(main) < self.settings.initial:
             pick = rng.choice(len(candidates), min(n, len(candidates)), replace=False)
             rows = []
             for i in pick:
@@ -90,17 +103,19 @@ class MultiFidelityCampaign(Campaign):
         return frame[cost <= left + 1e-9].reset_index(drop=True)
 
     def _model_batch_mf(self, main, cheap, candidates, no_cheap, n, iteration, rng):
-        c = self.config
+        s = self.settings
         start = time.perf_counter()
         pred = ar1_predict(self.model_factory, main, cheap, candidates)
         fit_seconds = time.perf_counter() - start
-        draws = rng.normal(pred.mean, np.maximum(pred.std, 1e-12), size=(1, len(pred.mean)))
-        best, scores = self._scores(main, pred.mean, pred.std, draws, rng)
+        best = best_so_far(main["value"].to_numpy(), s.goal)
+        scores = acquisition_named(s.acquisition).score(
+            pred.mean, pred.std, goal=s.goal, best=best, window=s.window, alpha=s.alpha, rng=rng
+        )
         can_cheap = np.array([f not in no_cheap for f in candidates])
         first = cheap_first(pred, can_cheap)
         # a batch is worth n main measurements: best-scored first, cheap ones where they
         # resolve most of the spread, until the batch costs n times the main cost
-        order = select_batch(scores, len(scores), seed=c["seed"])
+        order = select_batch(scores, len(scores), seed=s.seed)
         cost = np.where(first[order], self.costs[self.cheap], self.costs["main"])
         chosen = order[np.cumsum(cost) <= n * self.costs["main"] + 1e-9]
         self.store.add_model(
@@ -118,7 +133,7 @@ class MultiFidelityCampaign(Campaign):
                 "std": pred.std[chosen],
                 "score": scores[chosen],
                 "reason": [
-                    f"{c['acquisition']}: mean {pred.mean[i]:.4g}, spread {pred.std[i]:.3g}"
+                    f"{s.acquisition}: mean {pred.mean[i]:.4g}, spread {pred.std[i]:.3g}"
                     + (
                         f"; {self.cheap} first (its part of the spread "
                         f"{pred.cheap_std[i]:.3g} > {pred.delta_std[i]:.3g})"
@@ -142,13 +157,17 @@ class MultiFidelityCampaign(Campaign):
             results["fidelity"] = "main"
         unknown_fid = sorted(set(results["fidelity"]) - set(self.costs))
         if unknown_fid:
-            raise InvalidParameterError(f"fidelities {unknown_fid} not in {sorted(self.costs)}")
-        unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))
-        if unknown:
-            raise InvalidParameterError(f"formulas not in the pool: {unknown[:5]}")
+            raise InvalidParameterError(
+                f"fidelities {unknown_fid} not in {sorted(self.costs)}; expected one of those"
+            )
+        self._check_in_pool(results)
         main_missing = (results["fidelity"] == "main") & results["value"].isna()
         if main_missing.any():
-            raise InvalidParameterError("main-fidelity results have missing values")
+            missing = results.loc[main_missing, "formula"].tolist()[:5]
+            raise InvalidParameterError(
+                f"main-fidelity results have missing values for {missing}; expected a number "
+                "(NaN marks only a cheap result as not measurable)"
+            )
         iteration = max(self.store.iteration() - 1, 0)
         new = 0
         for fidelity in (self.cheap, "main"):  # in this order: cost before what it bought

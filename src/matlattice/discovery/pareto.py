@@ -14,13 +14,17 @@ the front.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
+import pandas as pd
 
 from matlattice.errors import InvalidParameterError
 
 __all__ = [
     "hypervolume_2d",
     "hypervolume_curve",
+    "parego_frame",
     "parego_values",
     "pareto_mask",
     "simplex_weights",
@@ -81,6 +85,22 @@ def parego_values(measured: np.ndarray, weights: np.ndarray, rho: float = PAREGO
     cost = 1.0 - scaled
     weighted = cost * np.asarray(weights, dtype=float)
     return -(weighted.max(axis=1) + rho * weighted.sum(axis=1))
+
+
+def parego_frame(
+    measured: pd.DataFrame, objectives: Mapping[str, str], rng: np.random.Generator
+) -> tuple[pd.DataFrame, str]:
+    """The measured objectives (one column each, goal ``"max"`` or ``"min"``) scalarised
+    with fresh ParEGO weights: ``formula, value`` and a note naming the weights."""
+    oriented = np.column_stack(
+        [measured[k].to_numpy(float) * (1 if g == "max" else -1) for k, g in objectives.items()]
+    )
+    weights = simplex_weights(len(objectives), rng)
+    values = parego_values(oriented, weights)
+    note = "; ParEGO weights " + ", ".join(
+        f"{k} {w:.2f}" for k, w in zip(objectives, weights, strict=True)
+    )
+    return pd.DataFrame({"formula": measured["formula"], "value": values}), note
 
 
 def hypervolume_curve(measured: np.ndarray, pool: np.ndarray) -> np.ndarray:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from matlattice.errors import MatlatticeError
+
 __all__ = ["CampaignStore"]
 
 _SCHEMA = """
@@ -43,23 +45,39 @@ class CampaignStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(proposals)")}
-        if "fidelity" not in columns:  # a store written before fidelities existed
-            self._db.execute(
-                "ALTER TABLE proposals ADD COLUMN fidelity TEXT NOT NULL DEFAULT 'main'"
-            )
-        self._db.commit()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(proposals)")}
+            if "fidelity" not in columns:  # a store written before fidelities existed
+                self._db.execute(
+                    "ALTER TABLE proposals ADD COLUMN fidelity TEXT NOT NULL DEFAULT 'main'"
+                )
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise MatlatticeError(
+                f"{self.path} is not a campaign database ({exc}); expected a .sqlite file "
+                "written by matlattice"
+            ) from exc
 
     def close(self) -> None:
         self._db.close()
 
     # --- config -----------------------------------------------------------------------
     def config(self) -> dict | None:
+        """The campaign's settings as stored (JSON object), or None in a new store."""
         row = self._db.execute("SELECT value FROM config WHERE key = 'campaign'").fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            config = json.loads(row[0])
+        except json.JSONDecodeError as exc:
+            raise MatlatticeError(f"{self.path} holds unreadable settings ({exc})") from exc
+        if not isinstance(config, dict):
+            raise MatlatticeError(f"{self.path} holds settings {config!r}; expected a JSON object")
+        return config
 
     def save_config(self, config: dict) -> None:
         with self._db:

@@ -12,7 +12,18 @@ import pandas as pd
 
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["GPSurrogate", "embedding", "fit_predict", "member_draws", "model_by_name"]
+__all__ = [
+    "SURROGATES",
+    "GPSurrogate",
+    "check_surrogate",
+    "embedding",
+    "fit_predict",
+    "member_draws",
+    "model_by_name",
+    "posterior_draws",
+]
+
+SURROGATES = ("rf", "mlp", "gp")
 
 
 class GPSurrogate:
@@ -82,6 +93,18 @@ def member_draws(model, candidates: list[str]) -> np.ndarray | None:
     return None
 
 
+def posterior_draws(
+    model, candidates: list[str], mean: np.ndarray, std: np.ndarray, n: int, rng
+) -> np.ndarray:
+    """``(k, m)`` posterior draws for Thompson sampling: the surrogate's members
+    (:func:`member_draws`) centred on ``mean`` (which a reticulum may have corrected), or,
+    for a model without members, ``max(n, 1)`` Gaussian draws from ``N(mean, std^2)``."""
+    members = member_draws(model, candidates)
+    if members is not None and len(members) > 1:
+        return members - members.mean(axis=0) + mean
+    return rng.normal(mean, np.maximum(std, 1e-12), size=(max(n, 1), len(mean)))
+
+
 def embedding(model, formulas: list[str]) -> np.ndarray:
     """The model's embedding, or standardised Magpie statistics for models without one."""
     if hasattr(model, "transform") and hasattr(model, "members_"):
@@ -94,16 +117,27 @@ def embedding(model, formulas: list[str]) -> np.ndarray:
 
 def model_by_name(name: str) -> Callable[[], object]:
     """A factory of fresh surrogate models: ``"rf"`` (random forest on Magpie statistics, 200
-    trees, tree spread) or ``"mlp"`` (ensemble of 5 MLP-encoder models, ensemble spread)."""
+    trees, tree spread), ``"mlp"`` (ensemble of 5 MLP-encoder models, ensemble spread) or
+    ``"gp"`` (:class:`GPSurrogate`)."""
+    check_surrogate(name)
     from matlattice.models import LatticeRegressor, MultiTaskForest
 
-    if name == "rf":
+    factories: dict[str, Callable[[], object]] = {
         # one process: campaign training sets are small, thread start-up would dominate
-        return lambda: MultiTaskForest(n_estimators=200, random_state=0, n_jobs=1)
-    if name == "gp":
-        return GPSurrogate
-    if name == "mlp":
-        return lambda: LatticeRegressor(
+        "rf": lambda: MultiTaskForest(n_estimators=200, random_state=0, n_jobs=1),
+        "gp": GPSurrogate,
+        "mlp": lambda: LatticeRegressor(
             "mlp", latent_dim=16, hidden=(128, 64), dropout=0.0, epochs=150, patience=20, ensemble=5
+        ),
+    }
+    return factories[name]
+
+
+def check_surrogate(name: str) -> str:
+    """``name`` if it is one of :data:`SURROGATES`; the one place a surrogate name is
+    checked."""
+    if name not in SURROGATES:
+        raise InvalidParameterError(
+            f"model={name!r}; expected one of {', '.join(repr(s) for s in SURROGATES)}"
         )
-    raise InvalidParameterError(f"model={name!r}; expected 'rf', 'mlp' or 'gp'")
+    return name
