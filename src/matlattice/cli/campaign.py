@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import friendly_errors, progress_bar, read_formulas
+from matlattice.cli.common import progress_bar, read_formulas
 from matlattice.cli.tables import console
 
 campaign_app = typer.Typer(
@@ -62,27 +62,26 @@ def create(
     bounds = _numbers(window, "--window") if window else None
     aims = _pairs(objectives, "--objectives", str)
     costs = _pairs(fidelities, "--fidelities", float)
-    with friendly_errors():
-        settings = CampaignSettings(
-            target=target,
-            goal=goal,
-            acquisition=acquisition,
-            window=bounds,
-            model=model,
-            batch_size=batch,
-            budget=budget,
-            initial=initial,
-            seed=seed,
-            retrain_every=retrain_every,
-            reticulum_gamma=reticulum_gamma,
-            warm_start_epochs=warm_start_epochs,
-            objectives=aims or None,
-            fidelities=costs or None,
-            generate=generate,
-        )
-        frame = read_formulas(pool).drop_duplicates("formula")
-        with open_campaign(store, frame[["formula"]], settings) as campaign:
-            size = len(campaign.pool)
+    settings = CampaignSettings(
+        target=target,
+        goal=goal,
+        acquisition=acquisition,
+        window=bounds,
+        model=model,
+        batch_size=batch,
+        budget=budget,
+        initial=initial,
+        seed=seed,
+        retrain_every=retrain_every,
+        reticulum_gamma=reticulum_gamma,
+        warm_start_epochs=warm_start_epochs,
+        objectives=aims or None,
+        fidelities=costs or None,
+        generate=generate,
+    )
+    frame = read_formulas(pool).drop_duplicates("formula")
+    with open_campaign(store, frame[["formula"]], settings) as campaign:
+        size = len(campaign.pool)
     console.print(f"campaign {store}: {size} candidates, budget {budget}")
 
 
@@ -118,7 +117,7 @@ def ask(
     from matlattice.discovery import resume_campaign
     from matlattice.runtime.files import atomic_write_table
 
-    with friendly_errors(), progress_bar("fitting the surrogate"):
+    with progress_bar("fitting the surrogate"):
         with resume_campaign(store) as campaign:
             batch = campaign.ask(n)
         atomic_write_table(output, batch)
@@ -134,7 +133,7 @@ def tell(
     from matlattice.data.user_files import read_table
     from matlattice.discovery import resume_campaign
 
-    with friendly_errors(), resume_campaign(store) as campaign:
+    with resume_campaign(store) as campaign:
         new = campaign.tell(read_table(results))
         measured, budget = campaign.n_measured, campaign.settings.budget
     console.print(f"{new} new results; {measured} of {budget}")
@@ -145,7 +144,7 @@ def status(store: StorePath):
     """Progress: measurements, best so far, pending proposals, model versions."""
     from matlattice.discovery import resume_campaign
 
-    with friendly_errors(), resume_campaign(store) as campaign:
+    with resume_campaign(store) as campaign:
         s, measured, pending = campaign.settings, campaign.n_measured, len(campaign.pending())
         best, stability = campaign.best(), campaign.stability()
     objectives = s.objectives
@@ -175,10 +174,9 @@ def export(
     from matlattice.discovery import resume_campaign
     from matlattice.runtime.files import atomic_write_table
 
-    with friendly_errors():
-        with resume_campaign(store) as campaign:
-            history = campaign.proposals()
-        atomic_write_table(output, history)
+    with resume_campaign(store) as campaign:
+        history = campaign.proposals()
+    atomic_write_table(output, history)
     console.print(f"{len(history)} proposals -> {output}")
 
 
@@ -232,7 +230,7 @@ def run(
         window, goal = _numbers(goal.split(":", 1)[1], "--goal window:"), "max"
     aims = _pairs(objectives, "--objectives", str)
     names = tuple(m for m in methods.split(",") if m)
-    with friendly_errors(), progress_bar(f"campaigns on {data}") as progress:
+    with progress_bar(f"campaigns on {data}") as progress:
         summary = campaign_benchmark(
             data,
             target,

@@ -1,4 +1,4 @@
-"""What every CLI module shares: the error console, friendly errors, progress, formula input."""
+"""What every CLI module shares: the error console, progress reports, formula input."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-__all__ = ["err_console", "friendly_errors", "progress_bar", "read_formulas"]
+__all__ = ["err_console", "progress_bar", "read_formulas"]
 
 err_console = Console(stderr=True)
-
-
-@contextmanager
-def friendly_errors():
-    """No longer needed: the root command reports every error (:mod:`matlattice.cli.app`)."""
-    yield
 
 
 @contextmanager
