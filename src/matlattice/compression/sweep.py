@@ -29,9 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.manifold import trustworthiness
 
-from matlattice.composition import formula_keys, parse_formulas
+from matlattice.composition import SYMBOLS, parse_formulas
 from matlattice.compression.baselines import compression_baselines
 from matlattice.compression.choose import (
     DEFAULT_ALPHA,
@@ -42,24 +41,21 @@ from matlattice.compression.choose import (
     pareto_front,
     recommended_dim,
 )
-from matlattice.compression.metrics import (
-    linear_cka,
-    miscalibration_area,
-    normalised_fidelity,
-    per_sample_knn_overlap,
-    predictive_scores,
+from matlattice.compression.scoring import (
+    SweepScoring,
+    erosion,
+    variational_entries,
+    width_entry,
 )
 from matlattice.compression.width import (
-    BYTES_PER_VALUE,
     WidthJob,
     _CachedJob,
     _job_name,
     _run_cached,
     _standard_features,
-    mean_finite,
 )
 from matlattice.data import Dataset, load_dataset
-from matlattice.data.splits import random_split
+from matlattice.data.parts import resolve_parts
 from matlattice.errors import InvalidParameterError
 from matlattice.runtime.executor import get_executor
 
@@ -68,8 +64,6 @@ __all__ = ["FidelityResult", "chemical_family", "fidelity_sweep"]
 log = logging.getLogger(__name__)
 DEFAULT_DIMS = (1, 2, 4, 8, 16, 32, 64, 128)
 
-
-# --- the sweep -----------------------------------------------------------------------------
 _FAMILIES = (
     ("halide", {"F", "Cl", "Br", "I"}),
     ("oxide", {"O"}),
@@ -82,8 +76,6 @@ _FAMILIES = (
 def chemical_family(formulas: Sequence[str]) -> np.ndarray:
     """A coarse chemical family per formula, by its anion-like elements, first match in the
     order halide, oxide, chalcogenide, pnictide, carbide/boride/hydride; else intermetallic."""
-    from matlattice.composition import SYMBOLS
-
     present = parse_formulas(list(formulas)).fractions.tolil().rows
     labels = []
     for cols in present:
@@ -107,12 +99,54 @@ class FidelityResult:
         return int(self.summary["recommended_dim"])
 
 
-def _keys(frame: pd.DataFrame) -> np.ndarray:
-    return formula_keys(frame["formula"])
+# --- plan: the parts, the tasks, the probe and the fits -------------------------------------
+@dataclass(frozen=True)
+class _SweepPlan:
+    """What a sweep measures: its parts, tasks, widths, seeds and probe rows of the test part."""
+
+    name: str
+    encoder: str
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+    tasks: list[str]
+    classification: bool
+    dims: list[int]
+    seeds: list[int]
+    ensemble: int
+    probe: np.ndarray
+    params: dict
+    k: int
+    split_seed: int
+
+    def jobs(self, kl_weights: Sequence[float], vib_width: int, num_threads: int) -> list[WidthJob]:
+        """One fit per width and seed, then one per KL weight and seed at ``vib_width``."""
+        common = dict(
+            encoder=self.encoder,
+            tasks=tuple(self.tasks),
+            classification=self.classification,
+            train=self.train[["formula", *self.tasks]],
+            val=self.val[["formula", *self.tasks]],
+            test_formulas=tuple(self.test["formula"]),
+            probe=self.probe,
+            model_params=self.params,
+            num_threads=num_threads,
+        )
+        jobs = [WidthJob(d=d, seed=s, **common) for d in self.dims for s in self.seeds]
+        return jobs + [
+            WidthJob(d=vib_width, seed=s, kl_weight=float(w), **common)
+            for w in kl_weights
+            for s in self.seeds
+        ]
 
 
 def _resolve_data(data, tasks, split_seed: int):
-    """(train, val, test, tasks, classification, name) from a Dataset, name, path or frame."""
+    """(train, val, test, tasks, classification, name) from a Dataset, name, path or frame.
+
+    A dataset's own parts, or for official folds fold 0 as the test part and a seeded
+    composition-level 10 % of the other folds as val; a frame is split 80/10/10 by composition
+    (:func:`~matlattice.data.parts.resolve_parts`, seeded by ``split_seed``).
+    """
     name = "frame"
     kinds: dict[str, str] = {}
     if isinstance(data, str | os.PathLike):
@@ -120,19 +154,19 @@ def _resolve_data(data, tasks, split_seed: int):
     if isinstance(data, Dataset):
         name = data.name
         kinds = {p.name: p.task for p in data.info.properties}
-        frame = data.frame
-        if "split" not in frame.columns:  # official folds: fold 0 is the test part
+        if "split" not in data.frame.columns:  # official folds: fold 0 is the test part
             train_all, test = data.fold(0)
-            parts = random_split(_keys(train_all), (0.9, 0.1, 0.0), seed=split_seed)
+            parts = resolve_parts(train_all, "random", fractions=(0.9, 0.1, 0.0), seed=split_seed)
             train, val = train_all[parts == "train"], train_all[parts == "val"]
         else:
-            train, val, test = data.train, data.val, data.test
+            parts = resolve_parts(data.frame, "official")
+            train, val, test = (data.frame[parts == p] for p in ("train", "val", "test"))
     elif isinstance(data, pd.DataFrame):
         if "formula" not in data.columns:
             raise InvalidParameterError(
                 f"the frame needs a 'formula' column; it has {list(data.columns)}"
             )
-        parts = random_split(_keys(data), seed=split_seed)
+        parts = resolve_parts(data, "random", seed=split_seed)
         train, val, test = (data[parts == p] for p in ("train", "val", "test"))
     else:
         raise InvalidParameterError(
@@ -156,6 +190,39 @@ def _resolve_data(data, tasks, split_seed: int):
     return (*frames, tasks, classification, name)
 
 
+def _plan(data, dims, tasks, *, encoder, seeds, ensemble, model_params, k, probe_size, split_seed):
+    """The :class:`_SweepPlan` of :func:`fidelity_sweep`'s arguments (validated)."""
+    dims = sorted({int(d) for d in dims})
+    if not dims or dims[0] < 1:
+        raise InvalidParameterError(f"dims={dims!r}; need positive widths")
+    if len(dims) < 2:
+        raise InvalidParameterError("a sweep needs at least two widths")
+    train, val, test, tasks, classification, name = _resolve_data(data, tasks, split_seed)
+    if len(test) < k + 2:
+        raise InvalidParameterError(
+            f"the test part has {len(test)} rows; need more than k + 1 = {k + 1}"
+        )
+    rng = np.random.default_rng(split_seed)
+    probe = np.sort(rng.permutation(len(test))[: min(probe_size, len(test))])
+    params = {"ensemble": int(ensemble), **(model_params or {})}
+    return _SweepPlan(
+        name,
+        encoder,
+        train,
+        val,
+        test,
+        tasks,
+        classification,
+        dims,
+        list(seeds),
+        int(ensemble),
+        probe,
+        params,
+        k,
+        split_seed,
+    )
+
+
 def _default_threads() -> int:
     """Torch's thread count (which honours ``OMP_NUM_THREADS``), else the core count."""
     import torch
@@ -163,6 +230,7 @@ def _default_threads() -> int:
     return int(torch.get_num_threads() or os.cpu_count() or 1)
 
 
+# --- the sweep -----------------------------------------------------------------------------
 def fidelity_sweep(
     data: object,
     dims: Sequence[int] = DEFAULT_DIMS,
@@ -211,250 +279,113 @@ def fidelity_sweep(
     cache_dir : folder keeping each finished fit; a rerun with the same folder resumes
     num_threads : torch threads per fit (default: the cores shared among ``n_jobs`` workers)
     """
-    dims = sorted({int(d) for d in dims})
-    if not dims or dims[0] < 1:
-        raise InvalidParameterError(f"dims={dims!r}; need positive widths")
-    if len(dims) < 2:
-        raise InvalidParameterError("a sweep needs at least two widths")
-    train, val, test, tasks, classification, name = _resolve_data(data, tasks, split_seed)
-    if len(test) < k + 2:
-        raise InvalidParameterError(
-            f"the test part has {len(test)} rows; need more than k + 1 = {k + 1}"
-        )
-    rng = np.random.default_rng(split_seed)
-    probe = np.sort(rng.permutation(len(test))[: min(probe_size, len(test))])
-    params = {"ensemble": int(ensemble), **(model_params or {})}
+    plan = _plan(
+        data,
+        dims,
+        tasks,
+        encoder=encoder,
+        seeds=seeds,
+        ensemble=ensemble,
+        model_params=model_params,
+        k=k,
+        probe_size=probe_size,
+        split_seed=split_seed,
+    )
     n_workers = max(int(n_jobs), 1)
     threads = num_threads or max(_default_threads() // n_workers, 1)
-    common = dict(
-        encoder=encoder,
-        tasks=tuple(tasks),
-        classification=classification,
-        train=train[["formula", *tasks]],
-        val=val[["formula", *tasks]],
-        test_formulas=tuple(test["formula"]),
-        probe=probe,
-        model_params=params,
-        num_threads=threads,
-    )
-    jobs = [WidthJob(d=d, seed=s, **common) for d in dims for s in seeds]
-    vib_width = int(vib_dim or dims[-1])
-    jobs += [
-        WidthJob(d=vib_width, seed=s, kl_weight=float(w), **common)
-        for w in kl_weights
-        for s in seeds
-    ]
-    log.info("fidelity sweep on %s: %d fits", name, len(jobs))
+    vib_width = int(vib_dim or plan.dims[-1])
+    jobs = plan.jobs(kl_weights, vib_width, threads)
+    log.info("fidelity sweep on %s: %d fits", plan.name, len(jobs))
     cached = [
         _CachedJob(job, Path(cache_dir) / _job_name(job) if cache_dir is not None else None)
         for job in jobs
     ]
     results = get_executor(executor, n_workers).map(_run_cached, cached)
+    summary = _summarise(
+        plan,
+        results,
+        vib_width=vib_width,
+        baselines=baselines,
+        threshold=threshold,
+        alpha=alpha,
+        beta=beta,
+    )
+    embeddings = {
+        r["d"]: r["embedding"]
+        for r in results
+        if r["kl_weight"] is None and r["seed"] == plan.seeds[0]
+    }
+    return FidelityResult(summary, embeddings)
+
+
+# --- score: the fidelity.json summary ------------------------------------------------------
+def _summarise(
+    plan: _SweepPlan,
+    results: list[dict],
+    *,
+    vib_width: int,
+    baselines: bool,
+    threshold: float,
+    alpha: float,
+    beta: float,
+) -> dict:
+    """The ``fidelity.json`` dictionary of a plan's fit ``results``."""
+    dims, tasks, classification, k = plan.dims, plan.tasks, plan.classification, plan.k
     plain = [r for r in results if r["kl_weight"] is None]
-    variational = [r for r in results if r["kl_weight"] is not None]
-
-    y_test = test[tasks].to_numpy(dtype=float)
-    y_train = train[tasks].to_numpy(dtype=float)
-    probe_formulas = test["formula"].to_numpy()[probe]
-    _, features = _standard_features(train["formula"], probe_formulas)
-    families = chemical_family(probe_formulas)
-
-    # floors: the mean predictor (regression) or chance (classification)
-    floor = {}
-    for j, t in enumerate(tasks):
-        if classification:
-            floor[t] = 0.5
-        else:
-            const = np.full(len(y_test), np.nanmean(y_train[:, j]))
-            floor[t] = predictive_scores(y_test[:, j], const)["mae"]
-    key = "roc_auc" if classification else "mae"
-
-    def task_scores(result: dict) -> dict[str, dict[str, float]]:
-        return {
-            t: predictive_scores(y_test[:, j], result["mean"][:, j], classification=classification)
-            for j, t in enumerate(tasks)
-        }
-
     by_dim = {d: [r for r in plain if r["d"] == d] for d in dims}
-    widest = by_dim[dims[-1]]
-    widest_by_seed = {r["seed"]: r for r in widest}
-    ceiling = {t: mean_finite([task_scores(r)[t][key] for r in widest]) for t in tasks}
-
-    def normalised(scores: dict[str, dict[str, float]]) -> dict[str, float]:
-        return {t: normalised_fidelity(scores[t][key], floor[t], ceiling[t]) for t in tasks}
-
-    def skill(scores: dict[str, dict[str, float]]) -> float:
-        """Fidelity against the floor and a perfect model (needs no widest model)."""
-        perfect = 1.0 if classification else 0.0
-        return mean_finite([normalised_fidelity(scores[t][key], floor[t], perfect) for t in tasks])
-
-    per_dim = []
-    for d in dims:
-        runs = by_dim[d]
-        scores = [task_scores(r) for r in runs]
-        predictive = {}
-        for t in tasks:
-            entry = {m: mean_finite([s[t][m] for s in scores]) for m in scores[0][t]}
-            entry["normalised"] = normalised_fidelity(entry[key], floor[t], ceiling[t])
-            predictive[t] = entry
-        overlap_features = [per_sample_knn_overlap(features, r["embedding"], k) for r in runs]
-        overlap_widest = [
-            per_sample_knn_overlap(widest_by_seed[r["seed"]]["embedding"], r["embedding"], k)
-            for r in runs
-        ]
-        miscal = (
-            [
-                mean_finite(
-                    [
-                        miscalibration_area(y_test[:, j], r["mean"][:, j], r["std"][:, j])
-                        for j in range(len(tasks))
-                    ]
-                )
-                for r in runs
-            ]
-            if not classification
-            else [float("nan")]
-        )
-        mean_overlap = np.mean(overlap_widest, axis=0)
-        per_dim.append(
-            {
-                "d": d,
-                "predictive": predictive,
-                "mean_normalised": mean_finite([predictive[t]["normalised"] for t in tasks]),
-                "mean_normalised_std": float(
-                    np.std([mean_finite(list(normalised(s).values())) for s in scores])
-                ),
-                "skill": mean_finite([skill(s) for s in scores]),
-                "knn_overlap": {
-                    "features": float(np.mean(overlap_features)),
-                    "widest": float(np.mean(overlap_widest)),
-                },
-                "knn_overlap_by_family": {
-                    fam: float(mean_overlap[families == fam].mean())
-                    for fam in sorted(set(families))
-                },
-                "trustworthiness": mean_finite(
-                    [float(trustworthiness(features, r["embedding"], n_neighbors=k)) for r in runs]
-                ),
-                "cka": mean_finite(
-                    [
-                        linear_cka(widest_by_seed[r["seed"]]["embedding"], r["embedding"])
-                        for r in runs
-                    ]
-                ),
-                "reconstruction_r2": mean_finite(
-                    [np.mean(list(r["reconstruction"].values())) for r in runs]
-                ),
-                "reconstruction_r2_parts": {
-                    part: mean_finite([r["reconstruction"][part] for r in runs])
-                    for part in runs[0]["reconstruction"]
-                },
-                "miscalibration_area": mean_finite(miscal),
-                "cost": {
-                    "params": int(runs[0]["params"]),
-                    "bytes_per_material": d * BYTES_PER_VALUE,
-                    "train_s": mean_finite([r["train_s"] for r in runs]),
-                    "predict_per_s": mean_finite([r["predict_per_s"] for r in runs]),
-                },
-            }
-        )
-
+    widest_by_seed = {r["seed"]: r for r in by_dim[dims[-1]]}
+    scoring = SweepScoring.build(plan.train, plan.test, tasks, classification, by_dim[dims[-1]])
+    probe_formulas = plan.test["formula"].to_numpy()[plan.probe]
+    _, features = _standard_features(plan.train["formula"], probe_formulas)
+    families = chemical_family(probe_formulas)
+    per_dim = [
+        width_entry(d, by_dim[d], scoring, features, families, widest_by_seed, k) for d in dims
+    ]
     fid = [p["mean_normalised"] for p in per_dim]
     skill_by_dim = {p["d"]: p["skill"] for p in per_dim}
     chosen, path = adaptive_width(skill_by_dim.__getitem__, dims, alpha=alpha, beta=beta)
     front = pareto_front([p["cost"]["bytes_per_material"] for p in per_dim], fid)
-    summary = {
-        "dataset": name,
-        "encoder": encoder,
+    variational = [r for r in results if r["kl_weight"] is not None]
+    return {
+        "dataset": plan.name,
+        "encoder": plan.encoder,
         "tasks": list(tasks),
         "task_type": "classification" if classification else "regression",
         "dims": dims,
-        "seeds": list(seeds),
-        "ensemble": int(ensemble),
-        "n_train": len(train),
-        "n_val": len(val),
-        "n_test": len(test),
-        "n_probe": len(probe),
+        "seeds": list(plan.seeds),
+        "ensemble": plan.ensemble,
+        "n_train": len(plan.train),
+        "n_val": len(plan.val),
+        "n_test": len(plan.test),
+        "n_probe": len(plan.probe),
         "k": k,
-        "floor": {t: float(floor[t]) for t in tasks},
+        "floor": {t: float(scoring.floor[t]) for t in tasks},
         "per_dim": per_dim,
-        "erosion_order": _erosion(per_dim, tasks, threshold),
+        "erosion_order": erosion(per_dim, tasks, threshold),
         "baselines": (
             compression_baselines(
-                train,
-                test,
+                plan.train,
+                plan.test,
                 tasks,
-                probe,
+                plan.probe,
                 dims,
-                floor,
-                ceiling,
-                key,
+                scoring.floor,
+                scoring.ceiling,
+                scoring.key,
                 classification,
                 widest_by_seed,
                 k,
-                split_seed,
+                plan.split_seed,
             )
             if baselines
             else {}
         ),
-        "variational": _variational(variational, vib_width, task_scores, normalised, features, k),
+        "variational": variational_entries(variational, vib_width, scoring, features, k),
         "pareto_front": [dims[i] for i in front],
         "knee": knee_dim(dims, fid),
         "recommended_dim": recommended_dim(dims, fid, threshold),
         "threshold": threshold,
         "adaptive": {"alpha": alpha, "beta": beta, "chosen": chosen, "steps": path},
         "adaptive_path": [step["d"] for step in path if step["accepted"]],
-        "model_params": params,
+        "model_params": plan.params,
     }
-    embeddings = {r["d"]: r["embedding"] for r in plain if r["seed"] == seeds[0]}
-    return FidelityResult(summary, embeddings)
-
-
-def _erosion(per_dim: list[dict], tasks: Sequence[str], threshold: float) -> dict:
-    """Which properties and chemical families lose fidelity first as the width shrinks.
-
-    A property's ``needs_d`` is the smallest width at which it keeps ``threshold`` of its
-    widest fidelity; properties needing wider embeddings erode first. Families are ordered by
-    their k-NN overlap with the widest embedding at the narrowest width (lowest first).
-    """
-    needs = {}
-    for t in tasks:
-        ok = [p["d"] for p in per_dim if p["predictive"][t]["normalised"] >= threshold]
-        needs[t] = min(ok) if ok else per_dim[-1]["d"]
-    narrowest = per_dim[0]
-    tasks_order = sorted(tasks, key=lambda t: (-needs[t], narrowest["predictive"][t]["normalised"]))
-    fam = narrowest["knn_overlap_by_family"]
-    return {
-        "properties": tasks_order,
-        "needs_d": needs,
-        "families": sorted(fam, key=lambda f: fam[f]),
-        "family_overlap_at_narrowest": fam,
-    }
-
-
-def _variational(results, width, task_scores, normalised, features, k) -> list[dict]:
-    """Fidelity against measured rate for the variational bottleneck, one entry per weight."""
-    out = []
-    for w in sorted({r["kl_weight"] for r in results}):
-        runs = [r for r in results if r["kl_weight"] == w]
-        out.append(
-            {
-                "kl_weight": w,
-                "d": width,
-                "rate_nats": mean_finite([r["rate_nats"] for r in runs]),
-                "train_s": mean_finite([r["train_s"] for r in runs]),
-                "mean_normalised": mean_finite(
-                    [mean_finite(list(normalised(task_scores(r)).values())) for r in runs]
-                ),
-                "knn_overlap": mean_finite(
-                    [
-                        float(per_sample_knn_overlap(features, r["embedding"], k).mean())
-                        for r in runs
-                    ]
-                ),
-                "reconstruction_r2": mean_finite(
-                    [np.mean(list(r["reconstruction"].values())) for r in runs]
-                ),
-            }
-        )
-    return out

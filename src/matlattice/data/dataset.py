@@ -3,7 +3,8 @@
 Loading goes: raw records (as in the files) -> formula validation (invalid rows are listed,
 never silently dropped) -> optional cleaning (documented rules, every removal listed) ->
 duplicate resolution per composition (configurable rule, every duplicate listed) -> one wide
-frame -> split labels.
+frame -> split labels. Each row's composition key is computed once here and travels with the
+frame as its ``key`` column, so that later splits group by it without parsing again.
 
 Duplicate rules (``duplicates=``):
 
@@ -26,9 +27,10 @@ import pandas as pd
 
 from matlattice.composition import composition_keys, parse_formulas
 from matlattice.data.cleaning import clean_records
+from matlattice.data.parts import KEY, resolve_parts
 from matlattice.data.readers import read_crabnet_files, read_matbench_task, read_transport
 from matlattice.data.registry import DatasetInfo, dataset_info
-from matlattice.data.splits import PARTS, group_kfold, random_split
+from matlattice.data.splits import PARTS, group_kfold
 from matlattice.data.user_files import read_user_records
 from matlattice.errors import DataFormatError, InvalidParameterError
 
@@ -93,9 +95,16 @@ class Dataset:
     info : DatasetInfo
     frame : DataFrame
         ``formula``, one float column per property (NaN = unlabelled), then ``split``
-        (``"train"/"val"/"test"``) or ``fold`` (official test fold 0-4), and ``entry_id``
-        where the source has ids.
+        (``"train"/"val"/"test"``) or ``fold`` (official test fold 0-4), ``entry_id``
+        where the source has ids, and ``key``, the composition key of the row
+        (:func:`~matlattice.composition.composition_keys`, e.g. ``"Na0.5 Cl0.5"``).
     report : LoadReport
+
+    Examples
+    --------
+    >>> ds = load_dataset("aflow")                                    # doctest: +SKIP
+    >>> ds.train[["formula", "key"]].iloc[0].tolist()                 # doctest: +SKIP
+    ['Ba1I2O6', 'O0.66666667 I0.22222222 Ba0.11111111']
     """
 
     info: DatasetInfo
@@ -222,6 +231,11 @@ def load_records(
 def _assemble(
     info: DatasetInfo, records: pd.DataFrame, *, clean: bool, rule: str, split_seed: int
 ) -> Dataset:
+    if KEY in info.property_names:
+        raise DataFormatError(
+            f"{info.name} has a property column named {KEY!r}, the name of the composition-key "
+            "column of a loaded dataset; rename that column"
+        )
     n_records = len(records)
     records = records[records["value"].notna()].reset_index(drop=True)
     # 1. formulas: parse each distinct string once
@@ -249,21 +263,21 @@ def _assemble(
     # 4. duplicates
     tasks = {p.name: p.task for p in info.properties}
     dup_report = duplicate_groups(records, tasks, rule)
-    frame = _official_rows(records, info) if rule == "keep" else _merge(records, info, rule, tasks)
-    # 5. splits
+    if rule == "keep":
+        frame, keys = _official_rows(records, info), records["key"].to_numpy(dtype=object)
+    else:
+        frame, keys = _merge(records, info, rule, tasks)
+    # 5. splits, by the composition keys of step 1 (which then travel with the frame)
     split_leaks = pd.DataFrame(columns=["key", "parts"])
     if info.kind == "crabnet" or (info.kind == "user" and "split" in frame.columns):
         pass
     elif info.kind == "matbench":
-        split_leaks = _leaks(
-            frame["fold"].to_numpy(),
-            composition_keys(parse_formulas(frame["formula"].tolist()).fractions),
-        )
+        split_leaks = _leaks(frame["fold"].to_numpy(), keys)
     elif info.kind == "matbench_view":
-        frame["fold"] = group_kfold(frame.pop("_key"), 5, seed=split_seed)
+        frame["fold"] = group_kfold(keys, 5, seed=split_seed)
     else:
-        frame["split"] = random_split(frame["_key"], seed=split_seed)
-    frame = frame.drop(columns=["_key"], errors="ignore")
+        frame["split"] = resolve_parts(keys, "random", seed=split_seed)
+    frame[KEY] = keys
     report = LoadReport(
         n_records=n_records,
         invalid=invalid,
@@ -332,8 +346,8 @@ def _n_distinct(values: pd.Series) -> int:
 
 def _merge(
     records: pd.DataFrame, info: DatasetInfo, rule: str, tasks: dict[str, str]
-) -> pd.DataFrame:
-    """One row per composition key, one column per property."""
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per composition key, one column per property; and the keys of the rows."""
     values = _resolve_values(records, rule, tasks)
     wide = values.pivot(index="key", columns="property", values="value")
     first = records.drop_duplicates("key")[["key", "formula"]].set_index("key")
@@ -355,8 +369,7 @@ def _merge(
             lambda s: ";".join(dict.fromkeys(map(str, s)))
         )
         frame["entry_id"] = ids.reindex(keys).to_numpy()
-    frame["_key"] = keys
-    return frame
+    return frame, keys
 
 
 def _resolve_values(records: pd.DataFrame, rule: str, tasks: dict[str, str]) -> pd.DataFrame:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from matlattice.composition import formula_keys
 from matlattice.data import Dataset, load_dataset
-from matlattice.data.splits import random_split
+from matlattice.data.parts import KEY, resolve_parts
 from matlattice.entangle.coupling import data_coupling, head_activation_cka, head_alignment
 from matlattice.entangle.lattice import Lattice, build_lattice
 from matlattice.entangle.measures import CouplingMeasures
@@ -61,7 +60,8 @@ def split_frame(
     data: Dataset | pd.DataFrame | str, tasks: list[str] | None, val_fraction: float, seed: int
 ) -> tuple[str, pd.DataFrame, pd.DataFrame, list[str]]:
     """``(name, train, val, tasks)``: a dataset's own train/val parts when it has them,
-    otherwise a composition-level random split of a frame with a ``formula`` column."""
+    otherwise a composition-level random split of a frame with a ``formula`` column
+    (:func:`~matlattice.data.parts.resolve_parts`)."""
     if isinstance(data, str):
         data = load_dataset(data)
     if isinstance(data, Dataset):
@@ -71,19 +71,15 @@ def split_frame(
         name, frame = "frame", data
         if "formula" not in frame:
             raise InvalidParameterError("the frame needs a 'formula' column")
-        tasks = list(tasks or [c for c in frame.columns if c not in ("formula", "split", "source")])
+        meta = ("formula", "split", "source", KEY)
+        tasks = list(tasks or [c for c in frame.columns if c not in meta])
     missing = [t for t in tasks if t not in frame]
     if missing:
         raise InvalidParameterError(f"tasks {missing} are not columns of {name}")
     if len(tasks) < 2:
         raise InvalidParameterError(f"tasks={tasks}; a lattice needs at least two properties")
-    if "split" in frame and set(frame["split"]) >= {"train", "val"}:
-        train = frame[frame["split"] == "train"]
-        val = frame[frame["split"] == "val"]
-    else:
-        keys = formula_keys(frame["formula"])
-        parts = random_split(keys, (1 - val_fraction, val_fraction, 0.0), seed=seed)
-        train, val = frame[parts == "train"], frame[parts == "val"]
+    parts = resolve_parts(frame, None, fractions=(1 - val_fraction, val_fraction, 0.0), seed=seed)
+    train, val = frame[parts == "train"], frame[parts == "val"]
     keep = ["formula", *tasks, *(["source"] if "source" in frame else [])]
     return name, train[keep].reset_index(drop=True), val[keep].reset_index(drop=True), tasks
 

@@ -36,14 +36,20 @@ def _save(fig, path: Path) -> Path:
 
 def save_fidelity_figures(summary: dict, folder: Path) -> list[Path]:
     """Write the three figures of ``summary`` (the ``fidelity.json`` dict) into ``folder``."""
-    plt = _pyplot()
     folder = Path(folder)
+    title = f"{summary['dataset']} · {summary['encoder']} encoder"
+    return [
+        _save(_width_figure(summary, title), folder / "fidelity_vs_width.png"),
+        _save(_cost_figure(summary, title), folder / "cost_vs_fidelity.png"),
+        _save(_neighbourhood_figure(summary, title), folder / "neighbourhood_vs_width.png"),
+    ]
+
+
+def _width_figure(summary: dict, title: str):
+    """Normalised predictive fidelity against width: per property, the mean, the baselines."""
     per_dim = summary["per_dim"]
     dims = [p["d"] for p in per_dim]
-    title = f"{summary['dataset']} · {summary['encoder']} encoder"
-    paths = []
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = _pyplot().subplots(figsize=(6.4, 4.2))
     for task in summary["tasks"]:
         ax.plot(
             dims,
@@ -89,10 +95,16 @@ def save_fidelity_figures(summary: dict, folder: Path) -> list[Path]:
     ax.set_ylim(-0.03, 1.08)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
-    paths.append(_save(fig, folder / "fidelity_vs_width.png"))
+    return fig
 
+
+def _cost_figure(summary: dict, title: str):
+    """Bytes per material against mean fidelity with the Pareto front; the rate axis of the
+    variational bottleneck as a second panel when the sweep has one."""
+    per_dim = summary["per_dim"]
+    dims = [p["d"] for p in per_dim]
     variational = summary.get("variational") or []
-    fig, axes = plt.subplots(
+    fig, axes = _pyplot().subplots(
         1, 2 if variational else 1, figsize=(11 if variational else 6, 4.2), squeeze=False
     )
     ax = axes[0, 0]
@@ -111,23 +123,32 @@ def save_fidelity_figures(summary: dict, folder: Path) -> list[Path]:
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     if variational:
-        ax = axes[0, 1]
-        rate = [v["rate_nats"] for v in variational]
-        ax.plot(rate, [v["mean_normalised"] for v in variational], "o-", c="tab:green")
-        for v in variational:
-            ax.annotate(
-                f"λ={v['kl_weight']:g}",
-                (v["rate_nats"], v["mean_normalised"]),
-                textcoords="offset points",
-                xytext=(4, 4),
-                fontsize=7,
-            )
-        ax.set_xlabel(f"rate (nats per material), variational d = {variational[0]['d']}")
-        ax.set_ylabel("mean normalised predictive fidelity")
-        ax.set_title("rate axis: variational bottleneck", fontsize=10)
-    paths.append(_save(fig, folder / "cost_vs_fidelity.png"))
+        _rate_panel(axes[0, 1], variational)
+    return fig
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+
+def _rate_panel(ax, variational: list[dict]) -> None:
+    """Mean fidelity against measured rate (nats per material), one point per KL weight."""
+    rate = [v["rate_nats"] for v in variational]
+    ax.plot(rate, [v["mean_normalised"] for v in variational], "o-", c="tab:green")
+    for v in variational:
+        ax.annotate(
+            f"λ={v['kl_weight']:g}",
+            (v["rate_nats"], v["mean_normalised"]),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=7,
+        )
+    ax.set_xlabel(f"rate (nats per material), variational d = {variational[0]['d']}")
+    ax.set_ylabel("mean normalised predictive fidelity")
+    ax.set_title("rate axis: variational bottleneck", fontsize=10)
+
+
+def _neighbourhood_figure(summary: dict, title: str):
+    """k-NN overlap, trustworthiness, linear CKA and reconstruction R² against width."""
+    per_dim = summary["per_dim"]
+    dims = [p["d"] for p in per_dim]
+    fig, ax = _pyplot().subplots(figsize=(6.4, 4.2))
     series = {
         "k-NN overlap vs features": [p["knn_overlap"]["features"] for p in per_dim],
         "k-NN overlap vs widest": [p["knn_overlap"]["widest"] for p in per_dim],
@@ -142,5 +163,4 @@ def save_fidelity_figures(summary: dict, folder: Path) -> list[Path]:
     ax.set_ylabel("fidelity")
     ax.set_title(f"{title} · k = {summary['k']}", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
-    paths.append(_save(fig, folder / "neighbourhood_vs_width.png"))
-    return paths
+    return fig

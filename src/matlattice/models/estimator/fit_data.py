@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from matlattice.composition import composition_keys
 from matlattice.data.dataset import Dataset
-from matlattice.data.splits import random_split
+from matlattice.data.parts import KEY, resolve_parts
 from matlattice.errors import InvalidParameterError
 from matlattice.models.estimator.inference import targets_frame
 from matlattice.represent.composition_stats import as_fractions
@@ -42,7 +43,8 @@ def training_data(
     A :class:`Dataset` with a split (and no ``y`` or ``X_val``) trains on its train part and
     stops on its val part; without ``X_val`` a composition-level ``val_fraction`` of the
     training rows (seeded by ``seed``) is held out; ``X_val``'s target columns are matched to
-    the training ones by name.
+    the training ones by name. The parts come from :func:`~matlattice.data.parts.resolve_parts`
+    (grouped by a frame's ``key`` column where it has one).
     """
     if isinstance(X, Dataset) and y is None and X_val is None:
         frame = X.frame
@@ -50,14 +52,17 @@ def training_data(
             raise InvalidParameterError(
                 f"{X.name} has folds; pass Dataset.fold(k)[0] frames instead"
             )
-        X_val = frame[frame["split"] == "val"]
-        X = frame[frame["split"] == "train"]
+        parts = resolve_parts(frame, "official")
+        X_val, X = frame[parts == "val"], frame[parts == "train"]
     formulas, targets = targets_frame(X, y)
     fractions = as_fractions(formulas)
     values = targets.to_numpy(dtype=float)
     if X_val is None:
-        parts = random_split(
-            composition_keys(fractions), (1 - val_fraction, val_fraction, 0.0), seed=seed
+        source = X.frame if isinstance(X, Dataset) else X
+        keyed = isinstance(source, pd.DataFrame) and KEY in source.columns
+        rows = source if keyed else composition_keys(fractions)
+        parts = resolve_parts(
+            rows, "random", fractions=(1 - val_fraction, val_fraction, 0.0), seed=seed
         )
         val = parts == "val"
         val_fractions, val_values = fractions[val], values[val]
