@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from matlattice.composition import formula_keys
+from matlattice.data.parts import KEY, frame_keys
 from matlattice.errors import InvalidParameterError
 
 __all__ = ["BorrowSpec", "borrow_properties", "parse_borrow_spec"]
@@ -82,7 +82,7 @@ def borrow_properties(
             "the frame has no _part or fold column; split it before borrowing"
         )
     out = frame.copy()
-    out["_key"] = formula_keys(out["formula"])
+    out["_key"] = frame_keys(out)
     first = ~out["_key"].duplicated().to_numpy()  # a borrowed label goes on one row of its key
     own_keys = pd.Index(out["_key"])
     columns: list[str] = []
@@ -94,7 +94,7 @@ def borrow_properties(
             raise InvalidParameterError(f"borrow spec {raw!r}: {own} is the run's own dataset")
         label = Path(ds.name).stem if ds.info.kind == "user" else ds.name
         regression = [p for p in ds.properties if ds.info.property(p).task == "regression"]
-        other = ds.frame.assign(_key=formula_keys(ds.frame["formula"]))
+        other = ds.frame.assign(_key=frame_keys(ds.frame))
         formula_of = other.drop_duplicates("_key").set_index("_key")["formula"]
         for prop in [spec.prop] if spec.prop else regression:
             if prop not in regression:
@@ -120,6 +120,8 @@ def borrow_properties(
                         name: labels[new_keys].to_numpy(),
                     }
                 )
+                if KEY in out.columns:
+                    rows[KEY] = new_keys
                 if "_part" in out.columns:
                     rows["_part"] = "train"
                 if "fold" in out.columns:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from matlattice.data import load_dataset
+from matlattice.data.parts import frame_keys
 from matlattice.discovery.methods import Method, method_name, parse_method
 from matlattice.discovery.metrics import campaign_metrics, cost_metrics, top_set
 from matlattice.discovery.multifidelity import MultiFidelityOracle
@@ -47,16 +48,13 @@ def cheap_source(pool_data: str, data: str, column: str, cost: str | float):
     """``(frame, column, cost)`` of a cheap fidelity for :func:`campaign_benchmark`: ``column``
     of dataset ``data`` re-keyed to the formulas of ``pool_data`` with the same composition
     (``Fe2O3`` and ``Fe4O6`` match); several rows of one composition are averaged."""
-    from matlattice.composition import composition_keys, parse_formulas
-
     pool = load_dataset(pool_data, clean=True).frame
     source = load_dataset(data, clean=True).frame
     if column not in source:
         raise InvalidParameterError(f"{column!r} is not a property of {data}")
     source = source.dropna(subset=[column])
-    keys = composition_keys(parse_formulas(source["formula"].tolist()).fractions)
-    by_key = source.assign(_key=keys).groupby("_key")[column].mean()
-    pool_keys = composition_keys(parse_formulas(pool["formula"].tolist()).fractions)
+    by_key = source.assign(_key=frame_keys(source)).groupby("_key")[column].mean()
+    pool_keys = frame_keys(pool)
     frame = pd.DataFrame({"formula": pool["formula"], column: by_key.reindex(pool_keys).values})
     return frame.drop_duplicates("formula"), column, float(cost)
 
