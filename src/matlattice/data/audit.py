@@ -149,7 +149,45 @@ def _examples(values: pd.DataFrame, mask: np.ndarray, order: np.ndarray | None =
     return [f"{r.formula}={r.value:.6g}" for r in picked.head(N_EXAMPLES).itertuples()]
 
 
+@dataclass(frozen=True)
+class _Values:
+    """The records of one property (``frame``: formula, value) and the summaries its checks
+    read: ``x`` the ``(n,)`` values, their median, robust scale, distinct values and counts."""
+
+    frame: pd.DataFrame
+    x: np.ndarray
+    median: float
+    scale: float
+    unique: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, x: np.ndarray) -> _Values:
+        median = float(np.median(x))
+        mad = float(np.median(np.abs(x - median)))
+        scale = 1.4826 * mad or 1.2533 * float(np.mean(np.abs(x - median))) or float(np.std(x))
+        unique, counts = np.unique(x, return_counts=True)
+        return cls(frame, x, median, scale, unique, counts)
+
+    def stats(self) -> dict:
+        x = self.x
+        q1, q3 = np.percentile(x, [25, 75])
+        return {
+            "min": float(x.min()),
+            "max": float(x.max()),
+            "mean": float(x.mean()),
+            "median": self.median,
+            "std": float(x.std()),
+            "q1": float(q1),
+            "q3": float(q3),
+            "robust_scale": self.scale,
+            "n_unique": len(self.unique),
+            "top_value_share": float(self.counts.max() / len(x)),
+        }
+
+
 def _audit_property(prop: PropertyInfo, values: pd.DataFrame, ds: Dataset) -> tuple[dict, list]:
+    """Statistics and findings of one property; ``values`` holds its records (formula, value)."""
     x = values["value"].to_numpy(dtype=float)
     labelled = int(ds.frame[prop.name].notna().sum()) if prop.name in ds.frame else 0
     stats: dict = {
@@ -159,129 +197,128 @@ def _audit_property(prop: PropertyInfo, values: pd.DataFrame, ds: Dataset) -> tu
         "n_labelled_rows": labelled,
         "coverage": labelled / max(len(ds.frame), 1),
     }
-    findings: list[dict] = []
     if len(x) == 0:
-        return stats, findings
-    median = float(np.median(x))
-    mad = float(np.median(np.abs(x - median)))
-    scale = 1.4826 * mad or 1.2533 * float(np.mean(np.abs(x - median))) or float(np.std(x))
-    q1, q3 = np.percentile(x, [25, 75])
-    values_unique, counts = np.unique(x, return_counts=True)
-    stats.update(
-        {
-            "min": float(x.min()),
-            "max": float(x.max()),
-            "mean": float(x.mean()),
-            "median": median,
-            "std": float(x.std()),
-            "q1": float(q1),
-            "q3": float(q3),
-            "robust_scale": scale,
-            "n_unique": len(values_unique),
-            "top_value_share": float(counts.max() / len(x)),
-        }
-    )
+        return stats, []
+    v = _Values.of(values, x)
+    stats.update(v.stats())
     if prop.task == "classification":
-        share = counts / len(x)
-        stats["class_shares"] = {
-            str(v): float(s) for v, s in zip(values_unique, share, strict=True)
-        }
-        if share.min() < 0.05:
-            findings.append(
-                _finding(
-                    "class_imbalance",
-                    prop.name,
-                    int(counts.min()),
-                    [f"class {values_unique[share.argmin()]:g}: {share.min():.1%}"],
-                )
-            )
-        return stats, findings
-    impossible = bound_violations(x, prop.physical)
+        measured, findings = _class_balance(prop, v)
+        return {**stats, **measured}, findings
+    findings: list[dict] = []
+    for check in _REGRESSION_CHECKS:
+        measured, found = check(prop, v)
+        stats.update(measured)
+        findings.extend(found)
+    if stats["coverage"] < 0.2:
+        example = f"{stats['coverage']:.1%} of rows labelled"
+        findings.append(_finding("sparse_labels", prop.name, labelled, [example]))
+    for key in ("min", "max", "mean", "median", "std"):
+        stats[key] = _finite(stats[key])
+    return stats, findings
+
+
+# each check of a property returns the statistics it measured and the findings it raises
+_Check = tuple[dict, list[dict]]
+
+
+def _class_balance(prop: PropertyInfo, v: _Values) -> _Check:
+    share = v.counts / len(v.x)
+    shares = {str(c): float(s) for c, s in zip(v.unique, share, strict=True)}
+    if share.min() >= 0.05:
+        return {"class_shares": shares}, []
+    example = f"class {v.unique[share.argmin()]:g}: {share.min():.1%}"
+    return {"class_shares": shares}, [
+        _finding("class_imbalance", prop.name, int(v.counts.min()), [example])
+    ]
+
+
+def _bound_violations(prop: PropertyInfo, v: _Values) -> _Check:
+    """Values outside the physical bounds, then those outside only the plausible ones."""
+    findings = []
+    impossible = bound_violations(v.x, prop.physical)
     if impossible.any():
+        examples = _examples(v.frame, impossible, order=v.x)
         findings.append(
             _finding(
                 "impossible_value",
                 prop.name,
                 int(impossible.sum()),
-                [
-                    *_examples(values, impossible, order=x),
-                    f"physical bounds {prop.physical} {prop.unit}",
-                ],
+                [*examples, f"physical bounds {prop.physical} {prop.unit}"],
             )
         )
-    implausible = bound_violations(x, prop.plausible) & ~impossible
+    implausible = bound_violations(v.x, prop.plausible) & ~impossible
     if implausible.any():
-        far = -np.abs(x - median)
+        examples = _examples(v.frame, implausible, order=-np.abs(v.x - v.median))
         findings.append(
             _finding(
                 "implausible_value",
                 prop.name,
                 int(implausible.sum()),
-                [
-                    *_examples(values, implausible, order=far),
-                    f"plausible bounds {prop.plausible} {prop.unit}",
-                ],
+                [*examples, f"plausible bounds {prop.plausible} {prop.unit}"],
             )
         )
-    if scale > 0:
-        outlier = np.abs(x - median) > OUTLIER_SCALES * scale
-        stats["n_robust_outliers"] = int(outlier.sum())
-        if outlier.any():
-            findings.append(
-                _finding(
-                    "robust_outlier",
-                    prop.name,
-                    int(outlier.sum()),
-                    _examples(values, outlier, order=-np.abs(x - median)),
-                )
-            )
-    if counts.max() / len(x) > 0.95:
-        findings.append(
-            _finding(
-                "near_constant",
-                prop.name,
-                int(counts.max()),
-                [f"{values_unique[counts.argmax()]:g} in {counts.max() / len(x):.1%} of records"],
-            )
-        )
-    zeros = x == 0
-    if 0 < zeros.sum() <= 0.001 * len(x):
-        findings.append(
-            _finding("isolated_zero", prop.name, int(zeros.sum()), _examples(values, zeros))
-        )
-    typical = float(np.median(np.abs(x[x != 0]))) if (x != 0).any() else 0.0
-    stats["typical_magnitude"] = typical
-    if typical and (typical < 1e-3 or typical > 1e4):
-        findings.append(
-            _finding(
-                "extreme_scale", prop.name, len(x), [f"median |value| = {typical:.3g} {prop.unit}"]
-            )
-        )
-    positive = x[x > 0]
-    if len(positive) > 10:
-        decades = float(np.log10(positive.max() / positive.min()))
-        stats["decades_spanned"] = decades
-        if decades > 6:
-            findings.append(
-                _finding(
-                    "wide_dynamic_range",
-                    prop.name,
-                    len(positive),
-                    [
-                        f"positive values span {decades:.1f} decades "
-                        f"({positive.min():.3g} to {positive.max():.3g})"
-                    ],
-                )
-            )
-    if stats["coverage"] < 0.2:
-        findings.append(
-            _finding(
-                "sparse_labels", prop.name, labelled, [f"{stats['coverage']:.1%} of rows labelled"]
-            )
-        )
-    for key in ("min", "max", "mean", "median", "std"):
-        stats[key] = _finite(stats[key])
-    return stats, findings
+    return {}, findings
+
+
+def _robust_outliers(prop: PropertyInfo, v: _Values) -> _Check:
+    if not v.scale > 0:
+        return {}, []
+    distance = np.abs(v.x - v.median)
+    outlier = distance > OUTLIER_SCALES * v.scale
+    measured = {"n_robust_outliers": int(outlier.sum())}
+    if not outlier.any():
+        return measured, []
+    examples = _examples(v.frame, outlier, order=-distance)
+    return measured, [_finding("robust_outlier", prop.name, int(outlier.sum()), examples)]
+
+
+def _near_constant(prop: PropertyInfo, v: _Values) -> _Check:
+    top_share = v.counts.max() / len(v.x)
+    if not top_share > 0.95:
+        return {}, []
+    example = f"{v.unique[v.counts.argmax()]:g} in {top_share:.1%} of records"
+    return {}, [_finding("near_constant", prop.name, int(v.counts.max()), [example])]
+
+
+def _isolated_zeros(prop: PropertyInfo, v: _Values) -> _Check:
+    zeros = v.x == 0
+    if not 0 < zeros.sum() <= 0.001 * len(v.x):
+        return {}, []
+    return {}, [_finding("isolated_zero", prop.name, int(zeros.sum()), _examples(v.frame, zeros))]
+
+
+def _extreme_scale(prop: PropertyInfo, v: _Values) -> _Check:
+    nonzero = v.x != 0
+    typical = float(np.median(np.abs(v.x[nonzero]))) if nonzero.any() else 0.0
+    measured = {"typical_magnitude": typical}
+    if not (typical and (typical < 1e-3 or typical > 1e4)):
+        return measured, []
+    example = f"median |value| = {typical:.3g} {prop.unit}"
+    return measured, [_finding("extreme_scale", prop.name, len(v.x), [example])]
+
+
+def _dynamic_range(prop: PropertyInfo, v: _Values) -> _Check:
+    positive = v.x[v.x > 0]
+    if len(positive) <= 10:
+        return {}, []
+    decades = float(np.log10(positive.max() / positive.min()))
+    measured = {"decades_spanned": decades}
+    if not decades > 6:
+        return measured, []
+    example = (
+        f"positive values span {decades:.1f} decades ({positive.min():.3g} to {positive.max():.3g})"
+    )
+    return measured, [_finding("wide_dynamic_range", prop.name, len(positive), [example])]
+
+
+_REGRESSION_CHECKS = (
+    _bound_violations,
+    _robust_outliers,
+    _near_constant,
+    _isolated_zeros,
+    _extreme_scale,
+    _dynamic_range,
+)
 
 
 def _duplicate_findings(ds: Dataset) -> list[dict]:

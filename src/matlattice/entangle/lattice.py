@@ -8,24 +8,9 @@ the combined weight) and derives:
   (the seed's ``sum w_ij sigma(z_i . z_j)``, normalised to [0, 1]);
 - **communities** (Louvain on the strong edges of the symmetrised weight, gated edges cut)
   and their **modularity**: the structure the regime reads;
-- **risk gates** (:data:`GATES` holds every threshold):
-
-  - ``negative_transfer``: ``t`` trained with ``s`` is worse than alone by more than
-    ``negative_transfer_tol`` (relative validation MAE);
-  - ``gradient_conflict``: mean gradient cosine below ``conflict_cosine`` and negative in at
-    least ``conflict_persistence`` of the epochs;
-  - ``duplicate`` (pathological): at least ``duplicate_identical`` of the co-labelled rows
-    carry equal labels;
-  - ``trivial_transform`` (pathological): ``|rho| >= trivial_rho`` on at least
-    ``artefact_min_count`` co-labelled rows, not a duplicate;
-  - ``dominant_source`` (pathological, needs a ``source`` column): at least
-    ``source_dominance`` of the co-labelled rows come from one source while the data hold
-    several;
-  - ``asymmetric`` (a node): with transfer gains measured, a property whose incoming gain
-    outweighs its outgoing gain, ``(in - out) / (in + out) >= asymmetry``, with ``in`` at
-    least ``asymmetry_min_gain``: it borrows from the others and lends little (typical of a
-    scarce property next to plentiful ones);
-
+- **risk gates** (:mod:`~matlattice.entangle.risk_gates`; :data:`GATES` holds every
+  threshold): negative transfer, gradient conflict, the pathological duplicate, trivial
+  transform and dominant source, and asymmetric properties;
 - the **regime** of seed 002 Table 1 (:func:`classify_regime`);
 - **steering**: task groups (:func:`steering_groups`: the partition that maximises the
   within-group coupling above the lattice's typical level, gated pairs never together), task
@@ -45,6 +30,7 @@ import networkx as nx
 import numpy as np
 
 from matlattice.entangle.measures import CouplingMeasures
+from matlattice.entangle.risk_gates import GATES, PATHOLOGICAL, cut_mask, find_risk_gates
 
 __all__ = [
     "GATES",
@@ -55,22 +41,6 @@ __all__ = [
     "recommend_helpers",
     "steering_groups",
 ]
-
-GATES = {
-    "negative_transfer_tol": 0.05,
-    "conflict_cosine": -0.05,
-    "conflict_persistence": 0.6,
-    "duplicate_identical": 0.99,
-    "trivial_rho": 0.98,
-    "artefact_min_count": 20,
-    "source_dominance": 0.95,
-    "asymmetry": 0.5,
-    "asymmetry_min_gain": 0.05,
-    "strong_edge_floor": 0.1,
-    "strong_edge_ratio": 2.0,
-    "helper_min_gain": 0.01,
-    "max_helpers": 1,
-}
 
 REGIME_THRESHOLDS = {
     "sparse_density": 0.15,
@@ -115,101 +85,6 @@ def density(weight: np.ndarray, direction_dot: np.ndarray) -> float:
     ok = np.isfinite(weight)
     np.fill_diagonal(ok, False)
     return float((weight[ok] * s[ok]).sum() / s[ok].sum()) if ok.any() else 0.0
-
-
-def _gates(m: CouplingMeasures) -> list[dict]:
-    """Every risk gate that fires, as ``{"kind", "tasks", "evidence"}``."""
-    tasks, n = m.tasks, len(m.tasks)
-    out: list[dict] = []
-    for s in range(n):
-        for t in range(s + 1, n):
-            pair = [tasks[s], tasks[t]]
-            count = int(m.data_count[s, t])
-            rho = m.data_coupling[s, t]
-            if count >= GATES["artefact_min_count"]:
-                same = m.identical_fraction[s, t]
-                if same >= GATES["duplicate_identical"]:
-                    out.append(
-                        {
-                            "kind": "duplicate",
-                            "tasks": pair,
-                            "evidence": {"identical_fraction": float(same), "count": count},
-                        }
-                    )
-                elif np.isfinite(rho) and abs(rho) >= GATES["trivial_rho"]:
-                    out.append(
-                        {
-                            "kind": "trivial_transform",
-                            "tasks": pair,
-                            "evidence": {"spearman": float(rho), "count": count},
-                        }
-                    )
-            if m.source_share is not None and count >= GATES["artefact_min_count"]:
-                share = m.source_share[s, t]
-                if share >= GATES["source_dominance"] and m.extra.get("n_sources", 1) > 1:
-                    out.append(
-                        {
-                            "kind": "dominant_source",
-                            "tasks": pair,
-                            "evidence": {"source_share": float(share), "count": count},
-                        }
-                    )
-            cos, neg = m.gradient_cosine[s, t], m.gradient_negative_fraction[s, t]
-            if cos < GATES["conflict_cosine"] and neg >= GATES["conflict_persistence"]:
-                out.append(
-                    {
-                        "kind": "gradient_conflict",
-                        "tasks": pair,
-                        "evidence": {"mean_cosine": float(cos), "negative_fraction": float(neg)},
-                    }
-                )
-    if m.transfer_gain is not None:
-        gain = m.transfer_gain
-        for s in range(n):
-            for t in range(n):
-                if s != t and gain[s, t] < -GATES["negative_transfer_tol"]:
-                    out.append(
-                        {
-                            "kind": "negative_transfer",
-                            "tasks": [tasks[s], tasks[t]],
-                            "evidence": {"transfer_gain": float(gain[s, t])},
-                        }
-                    )
-        positive = np.clip(np.nan_to_num(gain, nan=0.0), 0.0, None)
-        incoming, outgoing = positive.sum(axis=0), positive.sum(axis=1)
-        for t in range(n):
-            total = incoming[t] + outgoing[t]
-            imbalance = (incoming[t] - outgoing[t]) / total if total > 0 else 0.0
-            if imbalance >= GATES["asymmetry"] and incoming[t] >= GATES["asymmetry_min_gain"]:
-                out.append(
-                    {
-                        "kind": "asymmetric",
-                        "tasks": [tasks[t]],
-                        "evidence": {
-                            "incoming_gain": float(incoming[t]),
-                            "outgoing_gain": float(outgoing[t]),
-                            "imbalance": float(imbalance),
-                            "label_count": int(m.label_counts[t]),
-                        },
-                    }
-                )
-    return out
-
-
-_PATHOLOGICAL = {"duplicate", "trivial_transform", "dominant_source"}
-_CUT = _PATHOLOGICAL | {"negative_transfer", "gradient_conflict"}
-
-
-def _cut_mask(tasks: list[str], gates: list[dict], kinds: set[str] = _CUT) -> np.ndarray:
-    """``(T, T)`` True for pairs under a gate of one of ``kinds`` (both directions); by
-    default the gates that cut an edge."""
-    index = {t: i for i, t in enumerate(tasks)}
-    cut = np.zeros((len(tasks), len(tasks)), dtype=bool)
-    for gate in gates:
-        if gate["kind"] in kinds and len(gate["tasks"]) == 2:
-            s, t = (index[x] for x in gate["tasks"])
-            cut[s, t] = cut[t, s] = True
-    return cut
 
 
 def _communities(tasks: list[str], sym: np.ndarray, seed: int) -> tuple[list[list[str]], float]:
@@ -316,7 +191,7 @@ def recommend_helpers(
         return {}
     min_gain = GATES["helper_min_gain"] if min_gain is None else float(min_gain)
     max_helpers = int(GATES["max_helpers"] if max_helpers is None else max_helpers)
-    artefact = _cut_mask(tasks, gates, _PATHOLOGICAL)
+    artefact = cut_mask(tasks, gates, PATHOLOGICAL)
     out: dict[str, list[str]] = {}
     for t, target in enumerate(tasks):
         ranked = sorted(
@@ -453,9 +328,9 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
     m = measures
     tasks, n = m.tasks, len(m.tasks)
     weight = m.weight()
-    gates = _gates(m)
-    cut = _cut_mask(tasks, gates)
-    pathological = any(g["kind"] in _PATHOLOGICAL for g in gates)
+    gates = find_risk_gates(m)
+    cut = cut_mask(tasks, gates)
+    pathological = any(g["kind"] in PATHOLOGICAL for g in gates)
     regime_clean, evidence, communities, modularity = _regime(m, weight, m.direction_dot, cut, seed)
     groups = steering_groups(tasks, weight, cut)
     regime = "pathological" if pathological else regime_clean

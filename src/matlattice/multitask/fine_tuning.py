@@ -74,6 +74,47 @@ def fit_fine_tuned(
     ``result.shared`` is the shared model the kept fine-tuned models start from (with
     ``gate_folds``, the judging one when the gate keeps no fine-tuned model).
     """
+    _check_tasks(train, val, tasks)
+    stages = _Stages(
+        base,
+        train,
+        val,
+        tasks,
+        epochs=int(epochs) if epochs is not None else max(1, int(base.epochs) // 2),
+        lr=float(lr) if lr is not None else float(base.lr) / 3,
+        judge=judging_params(base, gate_folds) if gate else None,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        progress=progress,
+    )
+    judging = stages.judge is not None
+    result = FineTuneResult(shared=stages.shared_model(judging))
+    for task in tasks:
+        val_part = val[["formula", task]].dropna()
+        if len(val_part) == 0:
+            raise InvalidParameterError(
+                f"no validation labels for {task!r}; the gate cannot compare"
+            )
+        tuned = stages.task_model(task, "fine_tuned", judging)
+        alone = None
+        if gate:
+            stages.say(f"{task}: training alone for the gate")
+            alone = stages.task_model(task, "alone", judging)
+        chosen, decision = gate_decision("fine_tuned", tuned, alone, val_part, task)
+        if judging:  # the judges decided; the chosen arm trains on every training row
+            stages.say(f"{task}: retraining {decision['chosen'].replace('_', '-')}")
+            chosen = stages.task_model(task, decision["chosen"], False)
+            decision.update(
+                gate_folds=int(gate_folds), val_mae_kept=validation_mae(chosen, val_part, task)
+            )
+            if decision["chosen"] == "fine_tuned":
+                result.shared = stages.shared_model(False)
+        result.models[task] = chosen
+        result.decisions[task] = decision
+    return result
+
+
+def _check_tasks(train: pd.DataFrame, val: pd.DataFrame, tasks: list[str]) -> None:
     missing = [t for t in tasks if t not in train.columns or t not in val.columns]
     if missing:
         raise InvalidParameterError(
@@ -83,78 +124,68 @@ def fit_fine_tuned(
         raise InvalidParameterError(
             f"fine-tuning needs at least two tasks to pretrain on; got {tasks}"
         )
-    ft_epochs = int(epochs) if epochs is not None else max(1, int(base.epochs) // 2)
-    ft_lr = float(lr) if lr is not None else float(base.lr) / 3
 
-    def folder(*parts: str) -> Path | None:
-        return Path(checkpoint_dir).joinpath(*parts) if checkpoint_dir is not None else None
 
-    def say(message: str) -> None:
-        if progress is not None:
-            progress(message)
+@dataclass
+class _Stages:
+    """The models of one :func:`fit_fine_tuned` run, each trained once: the shared model
+    per stage (``judging``: the gate's cross-validation models, or the final ones) and the
+    per-task models, fine-tuned (``epochs`` at ``lr``) or alone."""
 
-    judge = judging_params(base, gate_folds) if gate else None
-    shared_models: dict[bool, LatticeRegressor] = {}
+    base: LatticeRegressor
+    train: pd.DataFrame
+    val: pd.DataFrame
+    tasks: list[str]
+    epochs: int
+    lr: float
+    judge: dict | None
+    checkpoint_dir: Path | None
+    resume: bool
+    progress: Callable[[str], None] | None
+    shared: dict[bool, LatticeRegressor] = field(default_factory=dict)
 
-    def shared_model(judging: bool) -> LatticeRegressor:
+    def say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    def folder(self, *parts: str) -> Path | None:
+        if self.checkpoint_dir is None:
+            return None
+        return Path(self.checkpoint_dir).joinpath(*parts)
+
+    def shared_model(self, judging: bool) -> LatticeRegressor:
         """The model pretrained on every task (trained once per stage)."""
-        if judging not in shared_models:
-            say(f"pretraining one shared model on {len(tasks)} properties")
-            shared_models[judging] = (
-                clone(base)
-                .set_params(**(judge if judging else {}))
+        if judging not in self.shared:
+            self.say(f"pretraining one shared model on {len(self.tasks)} properties")
+            columns = ["formula", *self.tasks]
+            self.shared[judging] = (
+                clone(self.base)
+                .set_params(**(self.judge if judging else {}))
                 .fit(
-                    train[["formula", *tasks]].dropna(subset=tasks, how="all"),
-                    X_val=val[["formula", *tasks]].dropna(subset=tasks, how="all"),
-                    checkpoint_dir=folder("shared" + ("_cv" if judging else "")),
-                    resume=resume,
+                    self.train[columns].dropna(subset=self.tasks, how="all"),
+                    X_val=self.val[columns].dropna(subset=self.tasks, how="all"),
+                    checkpoint_dir=self.folder("shared" + ("_cv" if judging else "")),
+                    resume=self.resume,
                 )
             )
-        return shared_models[judging]
+        return self.shared[judging]
 
-    def task_model(task: str, arm: str, judging: bool) -> LatticeRegressor:
+    def task_model(self, task: str, arm: str, judging: bool) -> LatticeRegressor:
         """``task`` fine-tuned from the shared model, or trained alone."""
-        params = {"early_stopping": "mean", **(judge if judging else {})}
+        params = {"early_stopping": "mean", **(self.judge if judging else {})}
         start = None
         if arm == "fine_tuned":
-            say(f"{task}: fine-tuning ({ft_epochs} epochs, lr {ft_lr:.2g})")
-            params.update(epochs=ft_epochs, lr=ft_lr)
-            start = shared_model(judging)
+            self.say(f"{task}: fine-tuning ({self.epochs} epochs, lr {self.lr:.2g})")
+            params.update(epochs=self.epochs, lr=self.lr)
+            start = self.shared_model(judging)
         return (
-            clone(base)
+            clone(self.base)
             .set_params(**params)
             .fit(
-                train[["formula", task]].dropna(),
-                X_val=val[["formula", task]].dropna(),
-                checkpoint_dir=folder(task, arm + ("_cv" if judging else "")),
-                resume=resume,
+                self.train[["formula", task]].dropna(),
+                X_val=self.val[["formula", task]].dropna(),
+                checkpoint_dir=self.folder(task, arm + ("_cv" if judging else "")),
+                resume=self.resume,
                 init_from=start,
             )
         )
-
-    judging = judge is not None
-    shared_model(judging)
-    result = FineTuneResult(shared=shared_models[judging])
-    for task in tasks:
-        val_part = val[["formula", task]].dropna()
-        if len(val_part) == 0:
-            raise InvalidParameterError(
-                f"no validation labels for {task!r}; the gate cannot compare"
-            )
-        tuned = task_model(task, "fine_tuned", judging)
-        alone = None
-        if gate:
-            say(f"{task}: training alone for the gate")
-            alone = task_model(task, "alone", judging)
-        chosen, decision = gate_decision("fine_tuned", tuned, alone, val_part, task)
-        if judging:  # the judges decided; the chosen arm trains on every training row
-            say(f"{task}: retraining {decision['chosen'].replace('_', '-')}")
-            chosen = task_model(task, decision["chosen"], False)
-            decision.update(
-                gate_folds=int(gate_folds), val_mae_kept=validation_mae(chosen, val_part, task)
-            )
-            if decision["chosen"] == "fine_tuned":
-                result.shared = shared_models[False]
-        result.models[task] = chosen
-        result.decisions[task] = decision
-    return result

@@ -79,6 +79,46 @@ def fit_with_helpers(
     ``helpers = {t: [other members of t's group]}`` trains each group once and gates each of
     its members against the member alone.
     """
+    _check_columns(train, val, helpers, tasks)
+    judge = judging_params(base, gate_folds) if gate else None
+    models = _Models(base, train, val, judge, checkpoint_dir, resume)
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(message)
+
+    result = AuxiliaryResult()
+    for task in tasks:
+        own = helpers.get(task, [])
+        if not own:
+            say(f"{task}: no helper, training alone")
+            result.models[task] = models.model_of(task, [task])
+            result.decisions[task] = {"helpers": [], "chosen": "alone", "val_gain": None}
+            continue
+        judging = judge is not None
+        reused = models.has([task, *own], judging)
+        say(f"{task}: {'reusing the model' if reused else 'training'} beside {', '.join(own)}")
+        assisted = models.model_of(task, [task, *own], judging)
+        alone = None
+        if gate:
+            say(f"{task}: training alone for the gate")
+            alone = models.model_of(task, [task], judging)
+        chosen, decision = gate_decision("with_helpers", assisted, alone, val, task)
+        if judging:  # the judges decided; the chosen arm trains on every training row
+            say(f"{task}: retraining {decision['chosen'].replace('_', ' ')}")
+            columns = [task, *own] if decision["chosen"] == "with_helpers" else [task]
+            chosen = models.model_of(task, columns)
+            decision.update(
+                gate_folds=int(gate_folds), val_mae_kept=validation_mae(chosen, val, task)
+            )
+        result.models[task] = chosen
+        result.decisions[task] = {"helpers": list(own), **decision}
+    return result
+
+
+def _check_columns(
+    train: pd.DataFrame, val: pd.DataFrame, helpers: dict[str, list[str]], tasks: list[str]
+) -> None:
     needed = sorted({*tasks, *(h for t in tasks for h in helpers.get(t, []))})
     missing = [t for t in needed if t not in train.columns or t not in val.columns]
     if missing:
@@ -89,62 +129,44 @@ def fit_with_helpers(
         if task in helpers.get(task, []):
             raise InvalidParameterError(f"{task!r} is listed as its own helper")
 
-    def folder(*parts: str) -> Path | None:
-        return Path(checkpoint_dir).joinpath(*parts) if checkpoint_dir is not None else None
 
-    def fit(columns: list[str], arm: str, **params) -> LatticeRegressor:
-        rows = [
-            part[["formula", *columns]].dropna(subset=columns, how="all") for part in (train, val)
-        ]
-        return (
-            clone(base)
-            .set_params(**params)
-            .fit(rows[0], X_val=rows[1], checkpoint_dir=folder(columns[0], arm), resume=resume)
-        )
+@dataclass
+class _Models:
+    """The models of one :func:`fit_with_helpers` run, one per set of columns and stage
+    (``judging``: the gate's cross-validation models, with the ``judge`` settings)."""
 
-    judge = judging_params(base, gate_folds) if gate else None
-    trained: dict[tuple[frozenset[str], bool], LatticeRegressor] = {}
+    base: LatticeRegressor
+    train: pd.DataFrame
+    val: pd.DataFrame
+    judge: dict | None
+    checkpoint_dir: Path | None
+    resume: bool
+    trained: dict[tuple[frozenset[str], bool], LatticeRegressor] = field(default_factory=dict)
 
-    def model_of(task: str, columns: list[str], judging: bool = False) -> LatticeRegressor:
+    def has(self, columns: list[str], judging: bool) -> bool:
+        """Whether the model of ``columns`` is trained already."""
+        return (frozenset(columns), judging) in self.trained
+
+    def model_of(self, task: str, columns: list[str], judging: bool = False) -> LatticeRegressor:
         """``task``'s model trained on ``columns`` (trained once per set of columns)."""
         key = (frozenset(columns), judging)
-        if key not in trained:
+        if key not in self.trained:
             params = {"early_stopping": "per_task"} if len(columns) > 1 else {}
             arm = ("with_helpers" if len(columns) > 1 else "alone") + ("_cv" if judging else "")
-            trained[key] = fit(columns, arm, **params, **(judge if judging else {}))
-        model = trained[key]
+            self.trained[key] = self._fit(columns, arm, **params, **(self.judge if judging else {}))
+        model = self.trained[key]
         return select_tasks(model, [task]) if len(columns) > 1 else model
 
-    result = AuxiliaryResult()
-    for task in tasks:
-        own = helpers.get(task, [])
-        if not own:
-            if progress is not None:
-                progress(f"{task}: no helper, training alone")
-            result.models[task] = model_of(task, [task])
-            result.decisions[task] = {"helpers": [], "chosen": "alone", "val_gain": None}
-            continue
-        if progress is not None:
-            done = (frozenset([task, *own]), judge is not None) in trained
-            progress(
-                f"{task}: {'reusing the model' if done else 'training'} beside {', '.join(own)}"
-            )
-        judging = judge is not None
-        assisted = model_of(task, [task, *own], judging)
-        alone = None
-        if gate:
-            if progress is not None:
-                progress(f"{task}: training alone for the gate")
-            alone = model_of(task, [task], judging)
-        chosen, decision = gate_decision("with_helpers", assisted, alone, val, task)
-        if judging:  # the judges decided; the chosen arm trains on every training row
-            if progress is not None:
-                progress(f"{task}: retraining {decision['chosen'].replace('_', ' ')}")
-            columns = [task, *own] if decision["chosen"] == "with_helpers" else [task]
-            chosen = model_of(task, columns)
-            decision.update(
-                gate_folds=int(gate_folds), val_mae_kept=validation_mae(chosen, val, task)
-            )
-        result.models[task] = chosen
-        result.decisions[task] = {"helpers": list(own), **decision}
-    return result
+    def _fit(self, columns: list[str], arm: str, **params) -> LatticeRegressor:
+        rows = [
+            part[["formula", *columns]].dropna(subset=columns, how="all")
+            for part in (self.train, self.val)
+        ]
+        folder = None
+        if self.checkpoint_dir is not None:
+            folder = Path(self.checkpoint_dir).joinpath(columns[0], arm)
+        return (
+            clone(self.base)
+            .set_params(**params)
+            .fit(rows[0], X_val=rows[1], checkpoint_dir=folder, resume=self.resume)
+        )

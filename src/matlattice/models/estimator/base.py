@@ -20,7 +20,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from matlattice.errors import InvalidParameterError, MatlatticeError, NotFittedError
-from matlattice.models.estimator.fit_data import training_data
+from matlattice.models.estimator.fit_data import TrainingData, training_data
 from matlattice.models.estimator.inference import forward_members, targets_frame
 from matlattice.models.estimator.members import (
     composition_folds,
@@ -242,19 +242,8 @@ class _LatticeBase(BaseEstimator):
         data = training_data(
             X, y, X_val, y_val, val_fraction=self.val_fraction, seed=self.random_state
         )
-        fractions, values = data.fractions, data.values
-        val_fractions, val_values = data.val_fractions, data.val_values
         self.tasks_ = data.tasks
-        kinds = [self._task_kind] * len(self.tasks_)
-        self.scalers_ = [
-            TargetScaler.fit(
-                values[:, j],
-                task=kinds[j],
-                transform=self.target_transform,
-                spread=self.target_scale,
-            )
-            for j in range(len(self.tasks_))
-        ]
+        self.scalers_ = self._fit_scalers(data.values)
         source = _load_source(init_from) if init_from is not None else None
         if source is not None and source.encoder != self.encoder:
             raise MatlatticeError(
@@ -265,46 +254,70 @@ class _LatticeBase(BaseEstimator):
             self.standardizer_ = (
                 source.standardizer_
                 if source is not None
-                else FeatureStandardizer.fit(fractions, self.feature_table)
+                else FeatureStandardizer.fit(data.fractions, self.feature_table)
             )
-        scaled = np.column_stack([s.forward(values[:, j]) for j, s in enumerate(self.scalers_)])
-        scaled_val = np.column_stack(
-            [s.forward(val_values[:, j]) for j, s in enumerate(self.scalers_)]
-        )
-        train_inputs = self._inputs(fractions, clip=False)
-        val_inputs = self._inputs(val_fractions, clip=False)
-        is_class = torch.tensor([k == "classification" for k in kinds])
+        tensors = self._training_tensors(data)
         if monitor is not None:
             if int(self.n_jobs) > 1 and int(self.ensemble) > 1:
                 raise InvalidParameterError(
                     "a training monitor needs n_jobs=1 (members in this process)"
                 )
-            monitor.start(train_inputs, torch.tensor(scaled, dtype=torch.float32), is_class)
-        fold = None
-        if self.cv_members:  # member k never sees the training rows of fold k
-            from matlattice.composition import composition_keys
-
-            fold = composition_folds(
-                composition_keys(fractions), int(self.ensemble), self.random_state
-            )
-        jobs = member_jobs(
-            self,
-            source,
-            (
-                train_inputs,
-                torch.tensor(scaled, dtype=torch.float32),
-                val_inputs,
-                torch.tensor(scaled_val, dtype=torch.float32),
-                is_class,
-            ),
-            fold,
-            checkpoint_dir,
-            resume,
-        )
+            train_inputs, train_targets, _, _, is_class = tensors
+            monitor.start(train_inputs, train_targets, is_class)
+        fold = self._cv_folds(data.fractions)
+        jobs = member_jobs(self, source, tensors, fold, checkpoint_dir, resume)
         results = run_members(jobs, int(self.n_jobs), progress, monitor)
         self.members_, self.train_info_ = member_nets(self._build_net, results, self.tasks_)
+        self._fit_diagnostics(data, fold)
+        return self
+
+    def _fit_scalers(self, values: np.ndarray) -> list[TargetScaler]:
+        """One target scaler per column of the ``(n, n_tasks)`` training ``values``."""
+        return [
+            TargetScaler.fit(
+                values[:, j],
+                task=self._task_kind,
+                transform=self.target_transform,
+                spread=self.target_scale,
+            )
+            for j in range(len(self.tasks_))
+        ]
+
+    def _training_tensors(self, data: TrainingData) -> tuple:
+        """``(train_inputs, train_targets, val_inputs, val_targets, is_class)``: the encoder
+        inputs, the ``(n, n_tasks)`` scaled float32 targets (NaN = unlabelled) of the training
+        and validation rows, and the ``(n_tasks,)`` bool classification mask."""
+        scaled = np.column_stack(
+            [s.forward(data.values[:, j]) for j, s in enumerate(self.scalers_)]
+        )
+        scaled_val = np.column_stack(
+            [s.forward(data.val_values[:, j]) for j, s in enumerate(self.scalers_)]
+        )
+        train_inputs = self._inputs(data.fractions, clip=False)
+        val_inputs = self._inputs(data.val_fractions, clip=False)
+        is_class = torch.tensor([self._task_kind == "classification"] * len(self.tasks_))
+        return (
+            train_inputs,
+            torch.tensor(scaled, dtype=torch.float32),
+            val_inputs,
+            torch.tensor(scaled_val, dtype=torch.float32),
+            is_class,
+        )
+
+    def _cv_folds(self, fractions: sp.csr_matrix) -> np.ndarray | None:
+        """``(n_train,)`` fold of each training row with ``cv_members`` (member k never sees
+        the rows of fold k), else None."""
+        if not self.cv_members:
+            return None
+        from matlattice.composition import composition_keys
+
+        return composition_folds(composition_keys(fractions), int(self.ensemble), self.random_state)
+
+    def _fit_diagnostics(self, data: TrainingData, fold: np.ndarray | None) -> None:
+        """Sizes, out-of-fold residuals (CV members) and the applicability domain."""
+        fractions, values = data.fractions, data.values
         self.n_train_ = len(values)
-        self.n_val_ = len(val_values)
+        self.n_val_ = len(data.val_values)
         self.n_features_in_ = 1
         self.calibrators_ = []
         self.cv_fold_, self.cv_residuals_ = None, None
@@ -313,11 +326,10 @@ class _LatticeBase(BaseEstimator):
             oof = values_oof[fold, np.arange(len(fold))]  # member blind to each row
             self.cv_fold_, self.cv_residuals_ = fold, np.abs(values - oof)
         self.domain_ = None
-        if len(values) > 5 and len(val_values) > 0:
+        if len(values) > 5 and len(data.val_values) > 0:
             self.domain_ = ApplicabilityDomain(seed=self.random_state).fit(
-                self._unclipped_embedding(fractions), self._unclipped_embedding(val_fractions)
+                self._unclipped_embedding(fractions), self._unclipped_embedding(data.val_fractions)
             )
-        return self
 
     # --- inference -------------------------------------------------------------------------
     def _check_fitted(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from matlattice.errors import InvalidParameterError
+from matlattice.models.networks.early_stopping import EarlyStopping, TrainResult
 from matlattice.models.networks.task_weighting import TaskBalancer
 
 __all__ = [
@@ -89,20 +90,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """Best weights (by mean validation loss) and the per-epoch history; with per-task early
-    stopping also each task's best weights and epoch (tasks sharing an epoch share a state)."""
-
-    state_dict: dict[str, Tensor]
-    best_epoch: int
-    best_val_loss: float
-    history: list[dict[str, float]]
-    epochs_run: int
-    task_states: list[dict[str, Tensor]] | None = None
-    task_best_epochs: list[int] | None = None
 
 
 class TrainingMonitor(Protocol):
@@ -212,9 +199,7 @@ def evaluate_loss(
     batch_size: int = 4096,
 ) -> float:
     """Validation loss over a whole set (same weighting as training)."""
-    per_task = evaluate_task_losses(net, inputs, targets, is_class, batch_size)
-    present = ~torch.isnan(per_task)
-    return float(per_task[present].mean()) if present.any() else 0.0
+    return _mean_labelled(evaluate_task_losses(net, inputs, targets, is_class, batch_size))
 
 
 def evaluate_task_losses(
@@ -278,144 +263,153 @@ def train_network(
     val_inputs = tuple(x.to(device) for x in val_inputs)
     train_targets, val_targets = train_targets.to(device), val_targets.to(device)
     is_class = is_class.to(device)
-    params = [p for p in net.parameters() if p.requires_grad]
-    balancer = TaskBalancer(config.task_weighting, int(is_class.shape[0])).to(device)
-    if config.early_stopping not in EARLY_STOPPING:
-        raise InvalidParameterError(
-            f"early_stopping={config.early_stopping!r}; expected 'mean' or 'per_task'"
-        )
-    per_task_stopping = config.early_stopping == "per_task"
-    if config.task_weighting == "pcgrad" and getattr(net, "variational", False):
-        raise InvalidParameterError(
-            "task_weighting='pcgrad' does not support a variational bottleneck"
-        )
-    optimizer = torch.optim.AdamW(
-        [{"params": params}, *balancer.parameter_groups(config.lr)],
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-    )
-    n = len(train_targets)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    scheduler = _schedule(optimizer, config, steps_per_epoch * config.epochs)
-    start_epoch, best_val, best_epoch, bad_epochs = 0, math.inf, -1, 0
-    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    history: list[dict[str, float]] = []
     n_tasks = int(is_class.shape[0])
-    task_best_val = [math.inf] * n_tasks
-    task_best_epoch = [-1] * n_tasks
-    snapshots: dict[int, dict[str, Tensor]] = {}  # epoch -> weights, for per-task stopping
+    run = _Optimisation.start(net, config, device, n_tasks, len(train_targets), generator)
+    stopping = EarlyStopping.start(net, n_tasks, config.early_stopping == "per_task")
     if resume and checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=True)
-        net.load_state_dict(state["model"])
-        if "balancer" in state:  # checkpoints written before task weighting existed lack it
-            balancer.load_state_dict(state["balancer"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        best_state = state["best_model"]
-        start_epoch, best_val = int(state["epoch"]) + 1, float(state["best_val"])
-        best_epoch, bad_epochs = int(state["best_epoch"]), int(state["bad_epochs"])
-        history = list(state["history"])
-        if per_task_stopping and "task_best_epoch" in state:
-            task_best_val = [float(v) for v in state["task_best_val"]]
-            task_best_epoch = [int(e) for e in state["task_best_epoch"]]
-            snapshots = {int(e): w for e, w in state["snapshots"].items()}
-        log.info("resumed from %s at epoch %d", checkpoint, start_epoch)
+        run.restore(net, state)
+        stopping.restore(state)
+        log.info("resumed from %s at epoch %d", checkpoint, stopping.start_epoch)
     net.train()
-    for epoch in range(start_epoch, config.epochs):
-        if bad_epochs >= config.patience:
+    for epoch in range(stopping.start_epoch, config.epochs):
+        if stopping.bad_epochs >= config.patience:
             break
-        total, count = 0.0, 0
-        for idx in _batches(n, config.batch_size, generator, lengths):
-            idx = idx.to(device)
-            pred, embedding = _forward(net, tuple(x[idx] for x in train_inputs))
-            per_task, present = masked_task_losses(
-                pred, train_targets[idx], is_class, getattr(net, "log_var", None)
-            )
-            extra = config.kl_weight * net.kl if getattr(net, "variational", False) else None
-            optimizer.zero_grad(set_to_none=True)
-            balancer.backward(per_task, present, net, embedding, extra)
-            loss = per_task[present].mean() if present.any() else per_task.sum()
-            nn.utils.clip_grad_norm_(params, config.clip_norm)
-            optimizer.step()
-            scheduler.step()
-            total += float(loss.detach()) * len(idx)
-            count += len(idx)
+        batches = _batches(len(train_targets), config.batch_size, generator, lengths)
+        train_loss = _train_epoch(net, train_inputs, train_targets, is_class, batches, run, config)
         task_val = evaluate_task_losses(net, val_inputs, val_targets, is_class)
-        labelled = ~torch.isnan(task_val)
-        val_loss = float(task_val[labelled].mean()) if labelled.any() else 0.0
-        record = {
-            "epoch": float(epoch),
-            "train_loss": total / max(count, 1),
-            "val_loss": val_loss,
-            "lr": float(optimizer.param_groups[0]["lr"]),
-        }
-        if config.task_weighting != "equal":
-            record.update({f"weight_{t}": float(w) for t, w in enumerate(balancer.weights().cpu())})
-        if per_task_stopping:
-            record.update({f"val_loss_{t}": float(v) for t, v in enumerate(task_val)})
-        history.append(record)
+        val_loss = _mean_labelled(task_val)
+        record = _epoch_record(epoch, train_loss, val_loss, task_val, run, config)
+        stopping.history.append(record)
         if on_epoch is not None:
             on_epoch(epoch, net)
             net.train()
-        improved = [
-            t
-            for t in range(n_tasks)
-            if per_task_stopping and labelled[t] and float(task_val[t]) < task_best_val[t] - 1e-7
-        ]
-        mean_improved = val_loss < best_val - 1e-7
-        current = None
-        if mean_improved or improved:  # one copy serves every tracker
-            current = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        if mean_improved:
-            best_val, best_epoch, best_state = val_loss, epoch, current
-        if not per_task_stopping:
-            bad_epochs = 0 if mean_improved else bad_epochs + 1
-        else:
-            for t in improved:
-                task_best_val[t], task_best_epoch[t] = float(task_val[t]), epoch
-            if improved:
-                snapshots[epoch] = current
-            snapshots = {e: w for e, w in snapshots.items() if e in task_best_epoch}
-            bad_epochs = 0 if improved or mean_improved else bad_epochs + 1
+        stopping.update(epoch, val_loss, task_val, net)
         if checkpoint is not None:
-            _save_checkpoint(
-                Path(checkpoint),
-                {
-                    "model": net.state_dict(),
-                    "balancer": balancer.state_dict(),
-                    "best_model": best_state,
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "generator": generator.get_state(),
-                    "torch_rng": torch.get_rng_state(),
-                    "epoch": epoch,
-                    "best_val": best_val,
-                    "best_epoch": best_epoch,
-                    "bad_epochs": bad_epochs,
-                    "history": history,
-                    "task_best_val": task_best_val,
-                    "task_best_epoch": task_best_epoch,
-                    "snapshots": snapshots,
-                },
-            )
+            _save_checkpoint(Path(checkpoint), {**run.state(net), **stopping.state(epoch)})
         if progress is not None:
             progress(record)
+    return stopping.result()
 
-    def to_cpu(state: dict[str, Tensor]) -> dict[str, Tensor]:
-        return {k: v.detach().cpu() for k, v in state.items()}
 
-    cpu_state = to_cpu(best_state)
-    if not per_task_stopping:
-        return TrainResult(cpu_state, best_epoch, best_val, history, len(history))
-    # a task never labelled in the val part keeps the best-mean weights
-    task_epochs = [e if e in snapshots else best_epoch for e in task_best_epoch]
-    cpu_snapshots = {e: to_cpu(w) for e, w in snapshots.items()}
-    task_states = [cpu_snapshots.get(e, cpu_state) for e in task_epochs]
-    return TrainResult(
-        cpu_state, best_epoch, best_val, history, len(history), task_states, task_epochs
-    )
+@dataclass
+class _Optimisation:
+    """What a training step updates besides the net: the trainable ``params``, the task
+    ``balancer``, AdamW, its learning-rate ``scheduler`` and the shuffling ``generator``."""
+
+    params: list[nn.Parameter]
+    balancer: TaskBalancer
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    generator: torch.Generator
+
+    @classmethod
+    def start(
+        cls,
+        net: nn.Module,
+        config: TrainConfig,
+        device: torch.device,
+        n_tasks: int,
+        n_train: int,
+        generator: torch.Generator,
+    ) -> _Optimisation:
+        params = [p for p in net.parameters() if p.requires_grad]
+        balancer = TaskBalancer(config.task_weighting, n_tasks).to(device)
+        if config.early_stopping not in EARLY_STOPPING:
+            raise InvalidParameterError(
+                f"early_stopping={config.early_stopping!r}; expected 'mean' or 'per_task'"
+            )
+        if config.task_weighting == "pcgrad" and getattr(net, "variational", False):
+            raise InvalidParameterError(
+                "task_weighting='pcgrad' does not support a variational bottleneck"
+            )
+        optimizer = torch.optim.AdamW(
+            [{"params": params}, *balancer.parameter_groups(config.lr)],
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+        )
+        steps_per_epoch = math.ceil(n_train / config.batch_size)
+        scheduler = _schedule(optimizer, config, steps_per_epoch * config.epochs)
+        return cls(params, balancer, optimizer, scheduler, generator)
+
+    def restore(self, net: nn.Module, state: dict) -> None:
+        """Load the net, the optimiser state and the random state from a checkpoint."""
+        net.load_state_dict(state["model"])
+        if "balancer" in state:  # checkpoints written before task weighting existed lack it
+            self.balancer.load_state_dict(state["balancer"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+
+    def state(self, net: nn.Module) -> dict:
+        """The checkpoint fields that :meth:`restore` reads."""
+        return {
+            "model": net.state_dict(),
+            "balancer": self.balancer.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+
+def _train_epoch(
+    net: nn.Module,
+    inputs: tuple[Tensor, ...],
+    targets: Tensor,
+    is_class: Tensor,
+    batches: Iterator[Tensor],
+    run: _Optimisation,
+    config: TrainConfig,
+) -> float:
+    """One pass over ``batches`` of the training rows; the mean training loss per sample."""
+    device = targets.device
+    total, count = 0.0, 0
+    for idx in batches:
+        idx = idx.to(device)
+        pred, embedding = _forward(net, tuple(x[idx] for x in inputs))
+        per_task, present = masked_task_losses(
+            pred, targets[idx], is_class, getattr(net, "log_var", None)
+        )
+        extra = config.kl_weight * net.kl if getattr(net, "variational", False) else None
+        run.optimizer.zero_grad(set_to_none=True)
+        run.balancer.backward(per_task, present, net, embedding, extra)
+        loss = per_task[present].mean() if present.any() else per_task.sum()
+        nn.utils.clip_grad_norm_(run.params, config.clip_norm)
+        run.optimizer.step()
+        run.scheduler.step()
+        total += float(loss.detach()) * len(idx)
+        count += len(idx)
+    return total / max(count, 1)
+
+
+def _epoch_record(
+    epoch: int,
+    train_loss: float,
+    val_loss: float,
+    task_val: Tensor,
+    run: _Optimisation,
+    config: TrainConfig,
+) -> dict[str, float]:
+    """The history line of one epoch: losses, learning rate, task weights, per-task losses."""
+    record = {
+        "epoch": float(epoch),
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "lr": float(run.optimizer.param_groups[0]["lr"]),
+    }
+    if config.task_weighting != "equal":
+        record.update({f"weight_{t}": float(w) for t, w in enumerate(run.balancer.weights().cpu())})
+    if config.early_stopping == "per_task":
+        record.update({f"val_loss_{t}": float(v) for t, v in enumerate(task_val)})
+    return record
+
+
+def _mean_labelled(task_losses: Tensor) -> float:
+    """Mean of the ``(n_tasks,)`` losses over the tasks with a label (0 if none has)."""
+    labelled = ~torch.isnan(task_losses)
+    return float(task_losses[labelled].mean()) if labelled.any() else 0.0
 
 
 def _forward(net: nn.Module, inputs: tuple[Tensor, ...]) -> tuple[Tensor, Tensor | None]:

@@ -1,0 +1,132 @@
+"""Risk gates of the entanglement lattice: the evidence that a pair of properties should not
+share an encoder, or that a coupling is an artefact of the data.
+
+Every threshold is in :data:`GATES` (those of the lattice's communities and steering too):
+
+- ``negative_transfer``: ``t`` trained with ``s`` is worse than alone by more than
+  ``negative_transfer_tol`` (relative validation MAE);
+- ``gradient_conflict``: mean gradient cosine below ``conflict_cosine`` and negative in at
+  least ``conflict_persistence`` of the epochs;
+- ``duplicate`` (pathological): at least ``duplicate_identical`` of the co-labelled rows carry
+  equal labels;
+- ``trivial_transform`` (pathological): ``|rho| >= trivial_rho`` on at least
+  ``artefact_min_count`` co-labelled rows, not a duplicate;
+- ``dominant_source`` (pathological, needs a ``source`` column): at least ``source_dominance``
+  of the co-labelled rows come from one source while the data hold several;
+- ``asymmetric`` (a node): with transfer gains measured, a property whose incoming gain
+  outweighs its outgoing gain, ``(in - out) / (in + out) >= asymmetry``, with ``in`` at least
+  ``asymmetry_min_gain``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matlattice.entangle.measures import CouplingMeasures
+
+__all__ = ["CUT", "GATES", "PATHOLOGICAL", "cut_mask", "find_risk_gates"]
+
+GATES = {
+    "negative_transfer_tol": 0.05,
+    "conflict_cosine": -0.05,
+    "conflict_persistence": 0.6,
+    "duplicate_identical": 0.99,
+    "trivial_rho": 0.98,
+    "artefact_min_count": 20,
+    "source_dominance": 0.95,
+    "asymmetry": 0.5,
+    "asymmetry_min_gain": 0.05,
+    "strong_edge_floor": 0.1,
+    "strong_edge_ratio": 2.0,
+    "helper_min_gain": 0.01,
+    "max_helpers": 1,
+}
+
+# the gates that mark a coupling as an artefact of the data, and those that cut an edge
+PATHOLOGICAL = {"duplicate", "trivial_transform", "dominant_source"}
+CUT = PATHOLOGICAL | {"negative_transfer", "gradient_conflict"}
+
+
+def find_risk_gates(m: CouplingMeasures) -> list[dict]:
+    """Every risk gate that fires, as ``{"kind", "tasks", "evidence"}``: the gates of each
+    unordered pair first, then (with transfer gains measured) the directed ones."""
+    return [*_pair_gates(m), *_transfer_gates(m)]
+
+
+def _pair_gates(m: CouplingMeasures) -> list[dict]:
+    """Duplicate, trivial transform, dominant source and gradient conflict, pair by pair."""
+    tasks, n = m.tasks, len(m.tasks)
+    out: list[dict] = []
+    for s in range(n):
+        for t in range(s + 1, n):
+            pair = [tasks[s], tasks[t]]
+            count = int(m.data_count[s, t])
+            if count >= GATES["artefact_min_count"]:
+                out.extend(_artefact_gates(m, s, t, pair, count))
+            cos, neg = m.gradient_cosine[s, t], m.gradient_negative_fraction[s, t]
+            if cos < GATES["conflict_cosine"] and neg >= GATES["conflict_persistence"]:
+                evidence = {"mean_cosine": float(cos), "negative_fraction": float(neg)}
+                out.append({"kind": "gradient_conflict", "tasks": pair, "evidence": evidence})
+    return out
+
+
+def _artefact_gates(m: CouplingMeasures, s: int, t: int, pair: list[str], count: int) -> list:
+    """The pathological gates of a pair with enough co-labelled rows (``count``)."""
+    out = []
+    same, rho = m.identical_fraction[s, t], m.data_coupling[s, t]
+    if same >= GATES["duplicate_identical"]:
+        evidence = {"identical_fraction": float(same), "count": count}
+        out.append({"kind": "duplicate", "tasks": pair, "evidence": evidence})
+    elif np.isfinite(rho) and abs(rho) >= GATES["trivial_rho"]:
+        evidence = {"spearman": float(rho), "count": count}
+        out.append({"kind": "trivial_transform", "tasks": pair, "evidence": evidence})
+    if m.source_share is not None:
+        share = m.source_share[s, t]
+        if share >= GATES["source_dominance"] and m.extra.get("n_sources", 1) > 1:
+            evidence = {"source_share": float(share), "count": count}
+            out.append({"kind": "dominant_source", "tasks": pair, "evidence": evidence})
+    return out
+
+
+def _transfer_gates(m: CouplingMeasures) -> list[dict]:
+    """Negative transfer per ordered pair, then asymmetric properties (needs transfer gains)."""
+    if m.transfer_gain is None:
+        return []
+    tasks, n, gain = m.tasks, len(m.tasks), m.transfer_gain
+    out: list[dict] = []
+    for s in range(n):
+        for t in range(n):
+            if s != t and gain[s, t] < -GATES["negative_transfer_tol"]:
+                out.append(
+                    {
+                        "kind": "negative_transfer",
+                        "tasks": [tasks[s], tasks[t]],
+                        "evidence": {"transfer_gain": float(gain[s, t])},
+                    }
+                )
+    positive = np.clip(np.nan_to_num(gain, nan=0.0), 0.0, None)
+    incoming, outgoing = positive.sum(axis=0), positive.sum(axis=1)
+    for t in range(n):
+        total = incoming[t] + outgoing[t]
+        imbalance = (incoming[t] - outgoing[t]) / total if total > 0 else 0.0
+        if imbalance >= GATES["asymmetry"] and incoming[t] >= GATES["asymmetry_min_gain"]:
+            evidence = {
+                "incoming_gain": float(incoming[t]),
+                "outgoing_gain": float(outgoing[t]),
+                "imbalance": float(imbalance),
+                "label_count": int(m.label_counts[t]),
+            }
+            out.append({"kind": "asymmetric", "tasks": [tasks[t]], "evidence": evidence})
+    return out
+
+
+def cut_mask(tasks: list[str], gates: list[dict], kinds: set[str] = CUT) -> np.ndarray:
+    """``(T, T)`` True for pairs under a gate of one of ``kinds`` (both directions); by
+    default the gates that cut an edge."""
+    index = {t: i for i, t in enumerate(tasks)}
+    cut = np.zeros((len(tasks), len(tasks)), dtype=bool)
+    for gate in gates:
+        if gate["kind"] in kinds and len(gate["tasks"]) == 2:
+            s, t = (index[x] for x in gate["tasks"])
+            cut[s, t] = cut[t, s] = True
+    return cut
