@@ -68,5 +68,9 @@ class MissingElementError(MatlatticeError, ValueError):
     """An element table has no vector for an element present in a composition."""
 
 
+class CheckpointMismatchError(MatlatticeError, RuntimeError):
+    """A checkpoint to resume from was written by a run with other settings or data."""
+
+
 class NotFittedError(MatlatticeError, AttributeError):
     """An estimator was used before ``fit``."""

@@ -53,6 +53,11 @@ def files(tmp_path_factory) -> dict[str, str]:
     )
     assert result.exit_code == 0, result.output
     paths["run"] = run
+    neural = root / "run_mlp"
+    args = ["fit", str(paths["good.csv"]), *NEURAL, "--latent-dim", "8", "--out", str(neural)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    paths["run_mlp"] = neural
     bad_run = root / "run_badcfg"
     bad_run.mkdir()
     (bad_run / "config.json").write_text("{not json")
@@ -113,6 +118,11 @@ CASES = [
     ("fit-task-weighting", [*FIT, "--task-weighting", "nope"], "nope"),
     ("fit-gate-folds-1", [*FIT, *NEURAL, "--gate", "--gate-folds", "1"], "gate_folds=1"),
     ("fit-init-from-not-a-run", [*FIT, *NEURAL, "--init-from", "{notarun}"], "notarun"),
+    (
+        "fit-resume-other-latent-dim",
+        ["fit", "{good_csv}", *NEURAL, "--latent-dim", "16", "--resume", "--out", "{run_mlp}"],
+        "latent_dim",
+    ),
     ("fit-config-malformed", ["fit", "x", "--config", "{bad_config_json}"], "bad_config.json"),
     ("fit-config-unknown-key", ["fit", "x", "--config", "{unknown_key_json}"], "bogus_key"),
     ("predict-not-a-run", ["predict", "{notarun}", "{good_csv}", "-o", "{out}/p.csv"], "notarun"),

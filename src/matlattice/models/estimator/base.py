@@ -30,10 +30,10 @@ from matlattice.models.estimator.members import (
 )
 from matlattice.models.estimator.persistence import load_lattice, save_lattice
 from matlattice.models.estimator.scaling import SPREADS, TargetScaler
-from matlattice.models.networks.encoders import AttentionEncoder, MLPEncoder, MultiTaskNet
+from matlattice.models.networks.encoders import ENCODERS, AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.networks.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.networks.task_weighting import WEIGHTINGS
-from matlattice.models.networks.training import TrainConfig, TrainingMonitor
+from matlattice.models.networks.training import EARLY_STOPPING, TrainConfig, TrainingMonitor
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.uncertainty.domain import ApplicabilityDomain
 
@@ -115,8 +115,8 @@ class _LatticeBase(BaseEstimator):
 
     # --- building blocks ---------------------------------------------------------------------
     def _validate_params(self) -> None:
-        if self.encoder not in ("attention", "mlp"):
-            raise InvalidParameterError(f"encoder={self.encoder!r}; expected 'attention' or 'mlp'")
+        if self.encoder not in ENCODERS:
+            raise InvalidParameterError(f"encoder={self.encoder!r}; expected one of {ENCODERS}")
         if int(self.latent_dim) < 1:
             raise InvalidParameterError(
                 f"latent_dim={self.latent_dim!r}; must be a positive integer"
@@ -133,9 +133,9 @@ class _LatticeBase(BaseEstimator):
             raise InvalidParameterError(
                 f"target_scale={self.target_scale!r}; expected one of {SPREADS}"
             )
-        if self.early_stopping not in ("mean", "per_task"):
+        if self.early_stopping not in EARLY_STOPPING:
             raise InvalidParameterError(
-                f"early_stopping={self.early_stopping!r}; expected 'mean' or 'per_task'"
+                f"early_stopping={self.early_stopping!r}; expected one of {EARLY_STOPPING}"
             )
         if int(self.adapter_dim) < 0:
             raise InvalidParameterError(

@@ -18,7 +18,7 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
-from matlattice.errors import InvalidParameterError
+from matlattice.errors import CheckpointMismatchError, InvalidParameterError
 from matlattice.models.networks.early_stopping import EarlyStopping, TrainResult
 from matlattice.models.networks.task_weighting import TaskBalancer
 
@@ -334,7 +334,15 @@ class _Optimisation:
 
     def restore(self, net: nn.Module, state: dict) -> None:
         """Load the net, the optimiser state and the random state from a checkpoint."""
-        net.load_state_dict(state["model"])
+        try:
+            net.load_state_dict(state["model"])
+        except RuntimeError as exc:  # missing, unexpected or differently shaped weights
+            first = str(exc).strip().splitlines()[-1].strip()
+            raise CheckpointMismatchError(
+                f"the checkpoint holds a network of another shape ({first}); it was written "
+                "with other settings (latent_dim, encoder, tasks, ...): resume with the "
+                "settings it was written with, or start without --resume in a new folder"
+            ) from exc
         if "balancer" in state:  # checkpoints written before task weighting existed lack it
             self.balancer.load_state_dict(state["balancer"])
         self.optimizer.load_state_dict(state["optimizer"])
