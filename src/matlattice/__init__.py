@@ -5,26 +5,33 @@ diagnostics, and AI-guided discovery on real materials data.
 >>> ds = load_dataset("mp", clean=True)                       # doctest: +SKIP
 >>> model = LatticeRegressor("mlp", epochs=50).fit(ds.frame[["formula", "e_hull"]])  # +SKIP
 
-Importing matlattice does no work: no directories, no network, no global settings. The
-estimators, the campaign engine and the diagnostics load on first use, so ``import
-matlattice`` does not import torch.
+Importing matlattice does no work: no directories, no network, no global settings. Every
+public name but the errors loads on first use (PEP 562), so ``import matlattice`` imports
+neither torch nor scikit-learn, pandas or scipy, and ``matlattice --help`` starts quickly.
 """
 
-from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from matlattice.composition import InvalidFormulaError, parse_formula, parse_formulas
-from matlattice.data import list_datasets, load_dataset
-from matlattice.errors import MatlatticeError
-from matlattice.represent import ElementStatsFeaturizer
+from matlattice.errors import InvalidFormulaError, MatlatticeError
 
-try:
-    __version__ = version("matlattice")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from matlattice.composition import parse_formula, parse_formulas
+    from matlattice.compression import fidelity_sweep
+    from matlattice.data import list_datasets, load_dataset
+    from matlattice.discovery import Campaign
+    from matlattice.entangle import entanglement_lattice
+    from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
+    from matlattice.represent import ElementStatsFeaturizer
 
-# public name -> the module that defines it, imported on first access (PEP 562)
+    __version__: str
+
+# public name -> the module that defines it, imported on first access
 _LAZY = {
+    "parse_formula": "matlattice.composition",
+    "parse_formulas": "matlattice.composition",
+    "list_datasets": "matlattice.data",
+    "load_dataset": "matlattice.data",
+    "ElementStatsFeaturizer": "matlattice.represent",
     "LatticeRegressor": "matlattice.models",
     "LatticeClassifier": "matlattice.models",
     "MultiTaskForest": "matlattice.models",
@@ -53,10 +60,20 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
+        from importlib import import_module
+
         value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'matlattice' has no attribute {name!r}")
+    elif name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("matlattice")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0+unknown"
+    else:
+        raise AttributeError(f"module 'matlattice' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -139,19 +139,40 @@ def featurize(
         "features.parquet"
     ),
 ):
-    """Composition-weighted element statistics for every formula of DATA."""
-    from matlattice.represent import ElementStatsFeaturizer
+    """Composition-weighted element statistics for every formula of DATA.
+
+    Prints the time of each step: featurisation (parsing the formulas and computing the
+    statistics), loading the element table, reading DATA and writing the features.
+    """
+    from itertools import pairwise
+
+    from matlattice.represent import (
+        element_table_stat_names,
+        element_table_stats,
+        load_element_table,
+    )
+    from matlattice.represent.composition_stats import check_stats_options
     from matlattice.runtime.files import atomic_write_table
 
-    frame = read_formulas(data)
-    start = time.perf_counter()
-    featurizer = ElementStatsFeaturizer(table, stats=comma_names(stats, "--stats"), missing=missing)
-    X = featurizer.fit_transform(frame["formula"].tolist())
-    elapsed = time.perf_counter() - start
-    out = pd.DataFrame(X, columns=featurizer.get_feature_names_out())
-    out.insert(0, "formula", frame["formula"].to_numpy())
+    stat_names = comma_names(stats, "--stats")
+    check_stats_options(stat_names, missing)  # before reading DATA
+    ticks = [time.perf_counter()]
+    formulas = read_formulas(data)["formula"]
+    ticks.append(time.perf_counter())
+    element_table = load_element_table(table)
+    ticks.append(time.perf_counter())
+    X = element_table_stats(formulas.tolist(), element_table, stat_names, missing=missing)
+    ticks.append(time.perf_counter())
+    out = pd.DataFrame(X, columns=element_table_stat_names(element_table, stat_names))
+    out.insert(0, "formula", formulas.to_numpy())
     atomic_write_table(output, out)
+    ticks.append(time.perf_counter())
+    reading, loading, featurising, writing = (b - a for a, b in pairwise(ticks))
     console.print(
-        f"{X.shape[0]} formulas x {X.shape[1]} features in {elapsed:.2f} s "
-        f"({X.shape[0] / max(elapsed, 1e-9):,.0f} formulas/s) -> {output}"
+        f"{X.shape[0]:,} formulas x {X.shape[1]} features: featurisation {featurising:.2f} s "
+        f"({X.shape[0] / max(featurising, 1e-9):,.0f} formulas/s, parse + statistics), "
+        f"element table {loading:.2f} s, reading {reading:.2f} s, writing {writing:.2f} s "
+        f"-> {output}",
+        highlight=False,
+        soft_wrap=True,
     )

@@ -1,14 +1,30 @@
-"""Datasets: registry, fetch and cache, loaders, audit, splits."""
+"""Datasets: registry, fetch and cache, loaders, audit, splits.
 
-from matlattice.data.dataset import DUPLICATE_RULES, Dataset, LoadReport, load_dataset
-from matlattice.data.fetch import SOURCES, cache_root, fetch_source, is_cached
-from matlattice.data.registry import (
-    REGISTRY,
-    DatasetInfo,
-    PropertyInfo,
-    dataset_info,
-    list_datasets,
-)
+The public names load on first use (PEP 562): ``from matlattice.data import REGISTRY`` reads
+the registry without importing pandas, scipy or the loaders.
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from matlattice.data.dataset import DUPLICATE_RULES, Dataset, LoadReport, load_dataset
+    from matlattice.data.fetch import SOURCES, cache_root, fetch_source, is_cached
+    from matlattice.data.registry import (
+        REGISTRY,
+        DatasetInfo,
+        PropertyInfo,
+        dataset_info,
+        list_datasets,
+    )
+
+# public name -> the module that defines it, imported on first access
+_LAZY = {
+    **dict.fromkeys(("DUPLICATE_RULES", "Dataset", "LoadReport", "load_dataset"), "dataset"),
+    **dict.fromkeys(("SOURCES", "cache_root", "fetch_source", "is_cached"), "fetch"),
+    **dict.fromkeys(
+        ("REGISTRY", "DatasetInfo", "PropertyInfo", "dataset_info", "list_datasets"), "registry"
+    ),
+}
 
 __all__ = [
     "DUPLICATE_RULES",
@@ -25,3 +41,17 @@ __all__ = [
     "list_datasets",
     "load_dataset",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'matlattice.data' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"matlattice.data.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

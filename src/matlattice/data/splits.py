@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.preprocessing import StandardScaler
 
 from matlattice.errors import InvalidParameterError
 
@@ -107,6 +105,9 @@ def cluster_split(
         Composition features (e.g. Magpie statistics); NaN is replaced by the column mean.
     n_clusters : int, default 10
     """
+    from sklearn.cluster import KMeans  # ~1 s of imports (scipy.stats): only when clustering
+    from sklearn.preprocessing import StandardScaler
+
     x = np.asarray(features, dtype=float)
     if x.ndim != 2 or len(x) < n_clusters:
         raise InvalidParameterError(

@@ -10,6 +10,9 @@ For a composition with atomic fractions ``w_i`` and element values ``x_i``:
 - ``min``, ``max``, ``range`` = max - min       (over the elements present)
 - ``mode``    = x of the element with the largest fraction (ties, within ``np.isclose``
   tolerances as in matminer: the smallest x)
+
+Pure functions, without scikit-learn (whose import costs ~0.7 s of CPU); the scikit-learn
+transformers that wrap them live in :mod:`matlattice.represent.featurizers`.
 """
 
 from __future__ import annotations
@@ -19,21 +22,20 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from matlattice.composition import SYMBOLS, parse_formulas
 from matlattice.composition.elements import N_ELEMENTS
-from matlattice.errors import InvalidParameterError, MissingElementError, NotFittedError
-from matlattice.represent.element_tables import load_element_table
+from matlattice.errors import InvalidParameterError, MissingElementError
+from matlattice.represent.element_tables import ElementTable
 
 __all__ = [
     "MAGPIE_STATS",
     "MISSING_RULES",
     "STATS",
-    "ElementStatsFeaturizer",
-    "FractionFeaturizer",
     "as_fractions",
     "element_stats",
+    "element_table_stat_names",
+    "element_table_stats",
 ]
 
 STATS = ("mean", "avg_dev", "std", "min", "max", "range", "mode")
@@ -147,123 +149,85 @@ def _segment_reduce(
     return result
 
 
-class ElementStatsFeaturizer(TransformerMixin, BaseEstimator):
-    """Composition-weighted statistics of an element table (Magpie-style features).
+def element_table_stats(
+    X: object,
+    table: ElementTable,
+    stats: Sequence[str] = MAGPIE_STATS,
+    *,
+    missing: str = "raise",
+) -> np.ndarray:
+    """Composition-weighted statistics of an element table, for formulas (parse + statistics).
+
+    The function behind :class:`~matlattice.represent.ElementStatsFeaturizer`.
 
     Parameters
     ----------
-    table : str, default "magpie"
-        An ``elementembeddings`` table (see :data:`~matlattice.represent.ELEMENT_TABLES`).
-    stats : tuple of str, default ("min", "max", "range", "mean", "avg_dev", "mode")
-        Statistics to compute, any of :data:`STATS`; the default is matminer's Magpie preset.
+    X : sequence of str of shape (n,), DataFrame with a ``formula`` column, or sparse (n, 103)
+        Formulas, or their atomic fractions.
+    table : ElementTable
+        From :func:`~matlattice.represent.load_element_table`.
+    stats : sequence of str, default ("min", "max", "range", "mean", "avg_dev", "mode")
+        Any of :data:`STATS`; the default is matminer's Magpie preset.
     missing : {"raise", "nan", "mean"}, default "raise"
-        What to do with an element the table lacks: raise :class:`MissingElementError`
-        naming it, give NaN features for that formula, or use the table's mean vector.
+        What to do with an element the table lacks: raise :class:`MissingElementError` naming
+        it, give NaN features for that formula, or use the table's mean vector.
 
-    Attributes
-    ----------
-    table_values_ : ndarray of shape (103, p)
-    feature_names_out_ : ndarray of str, shape (p * len(stats),)
+    Returns
+    -------
+    ndarray of shape (n, p * len(stats)), float64
+        For each table column all statistics; names from :func:`element_table_stat_names`.
 
     Examples
     --------
-    >>> X = ElementStatsFeaturizer("magpie").fit_transform(["NaCl", "Fe2O3"])
-    >>> X.shape
+    >>> from matlattice.represent import load_element_table
+    >>> element_table_stats(["NaCl", "Fe2O3"], load_element_table("magpie")).shape
     (2, 132)
     """
-
-    def __init__(
-        self,
-        table: str = "magpie",
-        *,
-        stats: tuple[str, ...] = MAGPIE_STATS,
-        missing: str = "raise",
-    ) -> None:
-        self.table = table
-        self.stats = stats
-        self.missing = missing
-
-    def fit(self, X: object = None, y: object = None) -> ElementStatsFeaturizer:
-        """Load the element table (``X`` is not used; featurisation needs no fitting)."""
-        if self.missing not in MISSING_RULES:
-            raise InvalidParameterError(
-                f"missing={self.missing!r}; expected 'raise', 'nan' or 'mean'"
-            )
-        unknown = [s for s in self.stats if s not in STATS]
-        if unknown or not self.stats:
-            raise InvalidParameterError(
-                f"stats={self.stats!r}; choose a non-empty subset of {STATS}"
-            )
-        element_table = load_element_table(self.table)
-        values = element_table.values.copy()
-        self.available_ = element_table.available
-        if self.missing == "mean":
-            values[~self.available_] = np.nanmean(values[self.available_], axis=0)
-        self.table_values_ = values
-        self.feature_names_out_ = np.array(
-            [
-                f"{self.table}_{stat}_{label}"
-                for label in element_table.labels
-                for stat in self.stats
-            ],
-            dtype=object,
+    check_stats_options(stats, missing)
+    fractions = as_fractions(X)
+    values = table_values(table, missing)
+    present = np.zeros(N_ELEMENTS, dtype=bool)
+    present[np.unique(fractions.indices)] = True
+    lacking = present & ~table.available if missing != "mean" else np.zeros_like(present)
+    features = element_stats(fractions, values, stats)
+    if lacking.any():
+        bad_rows = np.flatnonzero(
+            np.asarray(fractions[:, np.flatnonzero(lacking)].sum(axis=1)).ravel() > 0
         )
-        self.n_features_in_ = 1
-        return self
-
-    def transform(self, X: object) -> np.ndarray:
-        """Features of shape (n, p * len(stats)) for n formulas (list, Series or frame)."""
-        if not hasattr(self, "table_values_"):
-            raise NotFittedError("ElementStatsFeaturizer is not fitted; call fit first")
-        fractions = as_fractions(X)
-        present = np.zeros(N_ELEMENTS, dtype=bool)
-        present[np.unique(fractions.indices)] = True
-        lacking = present & ~self.available_ if self.missing != "mean" else np.zeros_like(present)
-        features = element_stats(fractions, self.table_values_, self.stats)
-        if lacking.any():
-            bad_rows = np.flatnonzero(
-                np.asarray(fractions[:, np.flatnonzero(lacking)].sum(axis=1)).ravel() > 0
+        if missing == "raise":
+            row = int(bad_rows[0])
+            symbols = [SYMBOLS[z] for z in fractions[row].indices if lacking[z]]
+            raise MissingElementError(
+                f"element table {table.name!r} has no vector for {', '.join(symbols)} "
+                f"(row {row}; {len(bad_rows)} formulas affected); choose another table or "
+                "missing='nan' or 'mean'"
             )
-            if self.missing == "raise":
-                row = int(bad_rows[0])
-                symbols = [SYMBOLS[z] for z in fractions[row].indices if lacking[z]]
-                raise MissingElementError(
-                    f"element table {self.table!r} has no vector for {', '.join(symbols)} "
-                    f"(row {row}; {len(bad_rows)} formulas affected); choose another table or "
-                    "missing='nan' or 'mean'"
-                )
-            features[bad_rows] = np.nan
-        return features
-
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        if not hasattr(self, "feature_names_out_"):
-            raise NotFittedError("ElementStatsFeaturizer is not fitted; call fit first")
-        return self.feature_names_out_.copy()
+        features[bad_rows] = np.nan
+    return features
 
 
-class FractionFeaturizer(TransformerMixin, BaseEstimator):
-    """Fractional one-hot encoding: the atomic fraction of each element Z = 1..103.
+def element_table_stat_names(
+    table: ElementTable, stats: Sequence[str] = MAGPIE_STATS
+) -> np.ndarray:
+    """Names of :func:`element_table_stats`' columns, ``"{table}_{stat}_{label}"``, (p * s,)."""
+    return np.array(
+        [f"{table.name}_{stat}_{label}" for label in table.labels for stat in stats],
+        dtype=object,
+    )
 
-    Examples
-    --------
-    >>> FractionFeaturizer().fit_transform(["NaCl"])[0, [10, 16]]
-    array([0.5, 0.5])
-    """
 
-    def __init__(self, *, sparse_output: bool = False) -> None:
-        self.sparse_output = sparse_output
+def table_values(table: ElementTable, missing: str = "raise") -> np.ndarray:
+    """The table's values (103, p) with ``missing="mean"`` applied: absent rows = column means."""
+    values = table.values.copy()
+    if missing == "mean":
+        values[~table.available] = np.nanmean(values[table.available], axis=0)
+    return values
 
-    def fit(self, X: object = None, y: object = None) -> FractionFeaturizer:
-        self.n_features_in_ = 1
-        self.feature_names_out_ = np.array([f"frac_{s}" for s in SYMBOLS], dtype=object)
-        return self
 
-    def transform(self, X: object):
-        """Fractions of shape (n, 103), dense unless ``sparse_output``."""
-        if not hasattr(self, "feature_names_out_"):
-            raise NotFittedError("FractionFeaturizer is not fitted; call fit first")
-        fractions = as_fractions(X)
-        return fractions if self.sparse_output else fractions.toarray()
-
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.array([f"frac_{s}" for s in SYMBOLS], dtype=object)
+def check_stats_options(stats: Sequence[str], missing: str) -> None:
+    """Raise :class:`InvalidParameterError` for unknown ``stats`` or ``missing`` values."""
+    if missing not in MISSING_RULES:
+        raise InvalidParameterError(f"missing={missing!r}; expected 'raise', 'nan' or 'mean'")
+    unknown = [s for s in stats if s not in STATS]
+    if unknown or not stats:
+        raise InvalidParameterError(f"stats={stats!r}; choose a non-empty subset of {STATS}")
