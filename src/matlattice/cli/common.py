@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["err_console", "progress_bar", "read_formulas"]
 
@@ -50,6 +53,8 @@ def progress_bar(description: str, *, every: float = 10.0):
 
 def read_formulas(path_or_name: str) -> pd.DataFrame:
     """A frame with a ``formula`` column: from a dataset name or a CSV/parquet/text file."""
+    import pandas as pd
+
     from matlattice.data import load_dataset
     from matlattice.data.user_files import read_table
 

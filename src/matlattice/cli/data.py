@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -145,6 +144,8 @@ def featurize(
     statistics), loading the element table, reading DATA and writing the features.
     """
     from itertools import pairwise
+
+    import pandas as pd
 
     from matlattice.represent import (
         element_table_stat_names,

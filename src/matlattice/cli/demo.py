@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from matlattice.cli.common import progress_bar
@@ -86,6 +85,8 @@ def _audit(settings: dict, results: dict, progress):
 
 
 def _featurize(settings: dict, results: dict, progress) -> None:
+    import pandas as pd
+
     from matlattice.data import load_dataset
     from matlattice.represent import ElementStatsFeaturizer
     from matlattice.runtime.files import atomic_write_table
