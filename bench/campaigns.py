@@ -36,13 +36,11 @@ Run: ``.venv/bin/python bench/campaigns.py --tasks aflow_bulk_max --seeds 10``
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from provenance import provenance
 
 from matlattice.discovery.benchmark import campaign_benchmark, cheap_source
 from matlattice.discovery.entangled import coupled_property
@@ -117,9 +115,7 @@ def run_task(name: str, args: argparse.Namespace) -> dict:
         {
             "benchmark": name,
             "wall_seconds": time.perf_counter() - start,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-            "command": " ".join(["python", "bench/campaigns.py", *sys.argv[1:]]),
+            **provenance(),
         }
     )
     FOLDER.mkdir(parents=True, exist_ok=True)

@@ -25,11 +25,8 @@ for _var in THREAD_VARS:  # before numpy/scipy are imported, and inherited by th
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import re  # noqa: E402
-import shlex  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -37,13 +34,14 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from importlib.metadata import version  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from provenance import REPO, provenance  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+from matlattice.runtime.files import atomic_write_text  # noqa: E402
+
 PEER_VENV = REPO / "bench" / ".peers" / "matminer"
 PEER_PYTHON = PEER_VENV / "bin" / "python"
 PEER_SCRIPT = REPO / "bench" / "peers" / "matminer_featurize.py"
@@ -409,58 +407,6 @@ def accuracy(
 # --------------------------------------------------------------------------- reporting
 
 
-def machine_info() -> dict[str, Any]:
-    """uname, CPU model, core counts and the thread settings of this run."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "uname": subprocess.run(
-            ["uname", "-a"], capture_output=True, text=True, check=False
-        ).stdout.strip(),
-        "cpu_model": model,
-        "nproc": os.cpu_count(),
-        "thread_env": {
-            k: os.environ.get(k) for k in (*THREAD_VARS, "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-        },
-    }
-
-
-def git_state() -> dict[str, Any]:
-    """Commit of the checkout and whether src/ has uncommitted changes."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "src_dirty": bool(git("status", "--porcelain", "--", "src")),
-    }
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the results private
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def markdown(result: dict[str, Any]) -> str:
     """Short human-readable summary of ``result``."""
     m, ours, mm = result["machine"], result["ours"], result["matminer"]
@@ -470,9 +416,9 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| | |",
         "| --- | --- |",
-        f"| machine | {m['cpu_model']}, nproc {m['nproc']}, pinned to CPU {result['cpu']}, "
+        f"| machine | {m['cpu_model']}, nproc {m['cpus']}, pinned to CPU {result['cpu']}, "
         f"1 thread |",
-        f"| uname | `{m['uname']}` |",
+        f"| platform | `{m['platform']}` |",
         f"| date | {result['date']} |",
         f"| command | `{result['command']}` |",
         f"| formulas | {result['n_formulas']:,} (seed {result['seed']}; "
@@ -587,34 +533,15 @@ def main(argv: list[str] | None = None) -> int:
     sample["with_table_diff_elements"] = sum(
         bool(odd & set(re.findall(r"[A-Z][a-z]?", f))) for f in formulas
     )
+    stamp = provenance(
+        packages=("matlattice", "numpy", "scipy", "pandas", "elementembeddings", "pymatgen")
+    )
     result: dict[str, Any] = {
         "benchmark": "magpie featurisation (132 features), matlattice vs matminer",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": shlex.join(
-            [
-                os.path.relpath(sys.executable, REPO),
-                os.path.relpath(Path(sys.argv[0]).resolve(), REPO),
-                *sys.argv[1:],
-            ]
-        ),
-        "machine": machine_info(),
+        **stamp,
         "cpu": args.cpu,
-        "git": git_state(),
         "versions": {
-            "ours": {
-                "python": sys.version.split()[0],
-                **{
-                    p: version(p)
-                    for p in (
-                        "matlattice",
-                        "numpy",
-                        "scipy",
-                        "pandas",
-                        "elementembeddings",
-                        "pymatgen",
-                    )
-                },
-            },
+            "ours": {"python": stamp["machine"]["python"], **stamp["versions"]},
             "matminer_side": {"python": mm["python"], **mm["versions"]},
         },
         "n_formulas": len(formulas),
@@ -631,8 +558,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     result["accuracy_all"].pop("per_feature")
     args.out.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out / "featurize.json", json.dumps(result, indent=2) + "\n")
-    write_atomic(args.out / "featurize.md", markdown(result))
+    atomic_write_text(args.out / "featurize.json", json.dumps(result, indent=2) + "\n")
+    atomic_write_text(args.out / "featurize.md", markdown(result))
     print(
         f"ratio {result['speedup_best']:,.1f}x; wrote {args.out / 'featurize.json'} and "
         f"{args.out / 'featurize.md'}",

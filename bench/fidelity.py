@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from provenance import provenance
+
+from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 FOLDER = RESULTS / "fidelity"
@@ -60,13 +60,7 @@ def run(name: str, args: argparse.Namespace) -> None:
     for item in (WORK / name).iterdir():
         if item.is_file():
             shutil.copy2(item, out / item.name)
-    meta = {
-        "seconds": seconds,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["python", *sys.argv]),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-    }
-    (out / "bench.json").write_text(json.dumps(meta, indent=2) + "\n")
+    atomic_write_json(out / "bench.json", {"seconds": seconds, **provenance()})
     print(f"{name}: recommended d = {summary['recommended_dim']} in {seconds / 60:.1f} min")
 
 
@@ -118,7 +112,7 @@ def build_table() -> None:
         "(widths and KL weights) of their training time, ensembles included, on 2 CPU cores.",
         "",
     ]
-    (RESULTS / "fidelity.md").write_text("\n".join(lines))
+    atomic_write_text(RESULTS / "fidelity.md", "\n".join(lines))
 
 
 def main() -> None:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from provenance import machine, provenance
 
 from matlattice.jobs.fit import FitConfig, fit_run
 from matlattice.runtime.files import atomic_write_json, atomic_write_text
@@ -87,22 +86,17 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
     best = board[0][1]
     ours = record["ours"][metric]
     record["beats_top_entry"] = ours < best if metric == "mae" else ours > best
-    record["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-    return record
+    return {**record, **provenance()}
 
 
 def build_table() -> None:
     records = [json.loads(p.read_text()) for p in sorted(PER_TASK.glob("*.json"))]
-    machine = {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-    atomic_write_json(RESULTS / "matbench.json", {"machine": machine, "tasks": records})
+    here = machine()
+    atomic_write_json(RESULTS / "matbench.json", {"machine": here, "tasks": records})
     lines = [
         "# Matbench v0.1 composition tasks, official 5 folds",
         "",
-        f"Machine: {machine['platform']}, {machine['cpus']} cores, CPU only. Command: "
+        f"Machine: {here['platform']}, {here['cpus']} cores, CPU only. Command: "
         "`python bench/matbench.py` (settings per task in `bench/results/matbench/`).",
         "Classification: the leaderboard's 'ROC-AUC' is computed from hard labels (matbench "
         "issue #137) and equals balanced accuracy; ours is reported the same way, with the "

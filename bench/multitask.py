@@ -35,24 +35,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from guard_migration import predates_guards, rescore
+from provenance import provenance
 
 from matlattice.data import load_dataset
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.fit import fit_run
-from matlattice.jobs.parts import split_labels, train_val
-from matlattice.jobs.predict import load_run_models
-from matlattice.jobs.scoring import score_task
-from matlattice.models import TargetScaler
-from matlattice.models.networks.inputs import FeatureStandardizer
-from matlattice.represent.composition_stats import as_fractions
 from matlattice.runtime.files import atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
@@ -102,55 +94,6 @@ def _config(args: argparse.Namespace, data: str, seed: int, **extra) -> FitConfi
     )
 
 
-def _with_guards(model, fit_rows: pd.DataFrame, all_tasks: list[str]):
-    """``model`` (saved before the extrapolation guards) with the guards it would have got:
-    recomputed from the rows it was fitted on, checked against its saved statistics. A
-    fine-tuned model's input scaling is its shared model's (fitted on rows with any label)."""
-    rows = fit_rows[["formula", *model.tasks_]].dropna(subset=model.tasks_, how="all")
-    shared_rows = fit_rows.dropna(subset=all_tasks, how="all")
-    for candidate in (rows, shared_rows):
-        fractions = as_fractions(candidate["formula"].tolist())
-        standardizer = FeatureStandardizer.fit(fractions, "magpie")
-        saved = model.standardizer_
-        if (standardizer.mean, standardizer.std) == (saved.mean, saved.std):
-            break
-    else:
-        raise RuntimeError(f"no fit rows of {model.tasks_} reproduce the saved input scaling")
-    scalers = [TargetScaler.fit(rows[t].to_numpy(float)) for t in model.tasks_]
-    if [(s.center, s.scale) for s in scalers] != [(s.center, s.scale) for s in model.scalers_]:
-        raise RuntimeError(f"the fit rows of {model.tasks_} do not reproduce the target scaling")
-    model.standardizer_, model.scalers_ = standardizer, scalers
-    return model
-
-
-def rescore(config: FitConfig, out: Path) -> dict:
-    """Re-predict the test part with the run's saved models, given the extrapolation guards
-    (MLP inputs clipped to the training box, predictions to the widened training range) that
-    they would have got had they been trained after the guards were added, and rewrite the
-    run's test metrics. Training is unchanged by the guards: only predictions for materials
-    outside the training box move.
-    """
-    metrics = json.loads((out / "metrics.json").read_text())
-    ds = load_dataset(config.data, clean=config.clean, split_seed=config.seed)
-    frame = split_labels(ds, metrics["split"], config.seed)
-    test = frame[frame["_part"] == "test"]
-    fit_rows, _ = train_val(frame[frame["_part"] != "test"])
-    tasks = list(metrics["tasks"])
-    formulas = test["formula"].tolist()
-    for model in load_run_models(out):
-        pred = _with_guards(model, fit_rows, tasks).predict(formulas).reshape(len(test), -1)
-        for j, task in enumerate(model.tasks_):
-            labelled = test[task].notna().to_numpy()
-            new = score_task("regression", test[task].to_numpy(float)[labelled], pred[labelled, j])
-            metrics["tasks"][task] = {**metrics["tasks"][task], **new}
-    metrics["rescored"] = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "why": "extrapolation guards added after training; the training is unchanged",
-    }
-    atomic_write_json(out / "metrics.json", metrics)
-    return metrics
-
-
 def _fit(config: FitConfig, out: Path, *, rescore_old: bool = False) -> tuple[dict, float]:
     """Metrics of a finished run folder (reused; with ``rescore_old`` re-predicted first if it
     predates the extrapolation guards), or of a fresh fit, and its seconds."""
@@ -158,7 +101,7 @@ def _fit(config: FitConfig, out: Path, *, rescore_old: bool = False) -> tuple[di
     timing = out / "bench_seconds.json"
     if done.is_file() and timing.is_file():
         metrics = json.loads(done.read_text())
-        if rescore_old and "rescored" not in metrics and _predates_guards(out):
+        if rescore_old and "rescored" not in metrics and predates_guards(out):
             metrics = rescore(config, out)
         return metrics, json.loads(timing.read_text())["seconds"]
     start = time.perf_counter()
@@ -168,15 +111,6 @@ def _fit(config: FitConfig, out: Path, *, rescore_old: bool = False) -> tuple[di
         seconds += json.loads(timing.read_text())["seconds"]
     atomic_write_json(timing, {"seconds": seconds})
     return metrics, seconds
-
-
-def _predates_guards(out: Path) -> bool:
-    """Whether a run folder's saved models lack the extrapolation guards."""
-    for folder in out.glob("model*"):
-        standardizer = json.loads((folder / "config.json").read_text()).get("standardizer")
-        if standardizer is not None and standardizer.get("low") is None:
-            return True
-    return False
 
 
 def run_dataset(data: str, args: argparse.Namespace) -> dict:
@@ -264,9 +198,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict:
         },
         "borrow": list(_borrow_specs(data, args)) if "borrowed" in args.variants else None,
         "schemes": schemes,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "command": " ".join(["python", "bench/multitask.py", *args.argv]),
+        **provenance(),
     }
 
 
@@ -481,8 +413,6 @@ def build_table() -> None:
 
 
 def main() -> None:
-    import sys
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["aflow", "mp"])
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
@@ -540,10 +470,10 @@ def main() -> None:
     parser.add_argument(
         "--rescore",
         action="store_true",
-        help="re-predict finished runs trained before the extrapolation guards",
+        help="re-predict finished runs trained before the extrapolation guards "
+        "(bench/guard_migration.py; a no-op for runs that have them)",
     )
     args = parser.parse_args()
-    args.argv = sys.argv[1:]
     FOLDER.mkdir(parents=True, exist_ok=True)
     for data in args.datasets:
         atomic_write_json(FOLDER / f"{_file_name(data, args)}.json", run_dataset(data, args))

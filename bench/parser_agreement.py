@@ -8,14 +8,13 @@ Run: ``.venv/bin/python bench/parser_agreement.py``
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import platform
 import time
-from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
+from provenance import provenance
 from pymatgen.core import Composition
 
 from matlattice.composition import SYMBOLS, parse_formulas
@@ -41,6 +40,9 @@ def bundled_formulas() -> tuple[list[str], dict[str, int]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     formulas, counts = bundled_formulas()
     start = time.perf_counter()
@@ -65,15 +67,7 @@ def main() -> None:
         if diff > 1e-9:
             disagreements.append({"formula": formulas[i], "max_abs_diff": diff})
     result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python bench/parser_agreement.py",
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "versions": {"matlattice": version("matlattice"), "pymatgen": version("pymatgen")},
+        **provenance(packages=("matlattice", "pymatgen")),
         "n_formulas": len(formulas),
         "distinct_strings_per_dataset": counts,
         "n_invalid_ours": batch.n_invalid,
@@ -85,8 +79,7 @@ def main() -> None:
         "formulas_per_s": {"matlattice": len(formulas) / ours_s, "pymatgen": len(formulas) / pmg_s},
         "speedup_vs_pymatgen": pmg_s / ours_s,
     }
-    RESULTS.mkdir(exist_ok=True)
-    atomic_write_json(RESULTS / "parser_agreement.json", result)
+    atomic_write_json(args.out / "parser_agreement.json", result)
     table = "\n".join(
         [
             "| parser | formulas/s |",
@@ -96,7 +89,7 @@ def main() -> None:
         ]
     )
     atomic_write_text(
-        RESULTS / "parser_agreement.md",
+        args.out / "parser_agreement.md",
         "\n".join(
             [
                 "# Formula parsing: agreement with pymatgen and speed",

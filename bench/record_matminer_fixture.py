@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from featurize import REPO, allowed_elements, draw, load_pool, matminer_table, run_peer
+
+from matlattice.runtime.files import atomic_write
 
 FIXTURE = REPO / "tests" / "fixtures" / "matminer_magpie_200.csv"
 
@@ -55,10 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         versions = json.loads((workdir / "timing.json").read_text())["versions"]
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        partial = args.out.with_name(f".{args.out.name}.tmp")
-        shutil.copyfile(staged, partial)
-        os.replace(partial, args.out)
+        atomic_write(args.out, lambda path: shutil.copyfile(staged, path))
     print(
         f"wrote {args.out} ({args.out.stat().st_size:,} bytes, {len(formulas)} formulas) "
         f"on {dt.datetime.now(dt.UTC).date()} with "

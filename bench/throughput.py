@@ -9,14 +9,13 @@ Run: ``.venv/bin/python bench/throughput.py``
 
 from __future__ import annotations
 
-import os
-import platform
+import argparse
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
+from provenance import provenance
 
 from matlattice.data import load_dataset
 from matlattice.models import LatticeRegressor, MultiTaskForest
@@ -26,6 +25,9 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args()
     ds = load_dataset("crabnet:OQMD_Bandgap")
     train = ds.train.sample(20_000, random_state=0)[["formula", "band_gap"]]
     val = ds.val.sample(2_000, random_state=0)[["formula", "band_gap"]]
@@ -71,25 +73,17 @@ def main() -> None:
             "note": "one fit (all trees) on 20,000 rows",
         }
     )
-    result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "torch_threads": threads,
-            "device": "cpu",
-        },
-        "command": "python bench/throughput.py",
-        "rows": rows,
-    }
-    atomic_write_json(RESULTS / "throughput.json", result)
+    result = {**provenance(), "rows": rows}
+    result["machine"].update(torch_threads=threads, device="cpu")
+    atomic_write_json(args.out / "throughput.json", result)
     atomic_write_text(
-        RESULTS / "throughput.md",
+        args.out / "throughput.md",
         "\n".join(
             [
                 "# Throughput per encoder (CPU)",
                 "",
-                f"{result['date']}; {result['machine']['platform']}, {os.cpu_count()} cores, "
+                f"{result['date']}; {result['machine']['platform']}, "
+                f"{result['machine']['cpus']} cores, "
                 f"{threads} torch threads; command `{result['command']}`",
                 "",
                 "| model | train samples/s | predict formulas/s | note |",

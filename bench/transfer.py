@@ -14,13 +14,11 @@ Run: ``.venv/bin/python bench/transfer.py --source-rows 60000``
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from provenance import provenance
 
 from matlattice.composition import composition_keys, parse_formulas
 from matlattice.data import load_dataset
@@ -82,10 +80,7 @@ def main() -> None:
     }
     gain = summary["scratch"]["mae"] - summary["transfer"]["mae"]
     result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "command": "python bench/transfer.py "
-        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "folds"),
+        **provenance(),
         "source": {
             "data": "crabnet:OQMD_Bandgap (DFT)",
             "train_rows": len(train),

@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from provenance import provenance
 
 from matlattice.data import load_dataset
 from matlattice.jobs.calibrate import task_intervals
@@ -159,9 +156,7 @@ def run_one(data: str, split: str, args: argparse.Namespace) -> dict:
             k: getattr(args, k)
             for k in ("ensemble", "epochs", "latent_dim", "mc", "trees", "max_rows")
         },
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "command": " ".join(["python", "bench/uncertainty.py", *sys.argv[1:]]),
+        **provenance(packages=("matlattice", "torch", "scikit-learn", "forestci")),
     }
 
 

@@ -9,29 +9,21 @@ noisier validation curves make their chosen epochs look better than they are, th
 joint model is lower on ``stop`` than on ``gate`` and test.
 
 Writes ``bench/results/multitask_probe_gate_<dataset>_seed<seed>_<scale>.json``. Run:
-``OMP_NUM_THREADS=1 .venv/bin/python bench/multitask_probe_gate.py --seed 0``.
+``OMP_NUM_THREADS=1 .venv/bin/python bench/probes/multitask_probe_gate.py --seed 0``.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
 import torch
-from multitask_probe_colabelled import SETTINGS, fit_per_task
+from common import RESULTS, SETTINGS, fit_per_task, provenance, seed_parts
 
-from matlattice.composition import composition_keys
-from matlattice.data import load_dataset
+from matlattice.composition import formula_keys
 from matlattice.data.splits import random_split
-from matlattice.jobs.parts import split_labels, train_val
 from matlattice.multitask.gate import validation_mae
-from matlattice.represent.composition_stats import as_fractions
 from matlattice.runtime.files import atomic_write_json
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def main() -> None:
@@ -41,14 +33,9 @@ def main() -> None:
     parser.add_argument("--target-scale", default="mean_abs_dev", choices=("iqr", "mean_abs_dev"))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    ds = load_dataset(args.dataset, clean=True, split_seed=args.seed)
+    ds, fit_part, val, test = seed_parts(args.dataset, args.seed)
     tasks = list(ds.properties)
-    frame = split_labels(ds, "random", args.seed)
-    test = frame[frame["_part"] == "test"]
-    fit_part, val = train_val(frame[frame["_part"] != "test"])
-    halves = random_split(
-        composition_keys(as_fractions(val["formula"].tolist())), (0.5, 0.5, 0.0), seed=args.seed
-    )
+    halves = random_split(formula_keys(val["formula"]), (0.5, 0.5, 0.0), seed=args.seed)
     parts = {"stop": val[halves == "train"], "gate": val[halves == "val"], "test": test}
     runs: dict[str, dict] = {}
     for columns in [[t] for t in tasks] + [tasks]:
@@ -75,10 +62,7 @@ def main() -> None:
             "joint_gain": gains,
             "rows": {p: len(f) for p, f in parts.items()},
             "settings": {**SETTINGS, "encoder": "mlp", "target_scale": args.target_scale},
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform(), "threads": 1},
-            "command": "OMP_NUM_THREADS=1 python bench/multitask_probe_gate.py --dataset "
-            f"{args.dataset} --seed {args.seed} --target-scale {args.target_scale}",
+            **provenance(),
         },
     )
 

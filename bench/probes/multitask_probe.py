@@ -8,42 +8,38 @@ records the validation and test MAE of e_hull and mu_b. The single-task test MAE
 benchmark's single-task column (training is deterministic on CPU).
 
 Writes ``bench/results/multitask_probe_mp.json``. Run:
-``OMP_NUM_THREADS=1 .venv/bin/python bench/multitask_probe.py`` (about 36 minutes on one core).
+``OMP_NUM_THREADS=1 .venv/bin/python bench/probes/multitask_probe.py`` (about 36 minutes on
+one core).
 """
 
 from __future__ import annotations
 
-import platform
+import argparse
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
+from common import RESULTS, SETTINGS, fit_per_task, provenance, seed_parts
 
-from matlattice.data import load_dataset
-from matlattice.jobs.parts import split_labels, train_val
-from matlattice.models import LatticeRegressor
 from matlattice.multitask.gate import validation_mae
 from matlattice.runtime.files import atomic_write_json
 
-OUT = Path(__file__).parent / "results" / "multitask_probe_mp.json"
-SETTINGS = dict(latent_dim=32, epochs=200, patience=30, batch_size=256, lr=1e-3, random_state=0)
+TARGETS = ("e_hull", "mu_b")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=RESULTS / "multitask_probe_mp.json")
+    args = parser.parse_args()
     torch.set_num_threads(1)
-    ds = load_dataset("mp", clean=True, split_seed=0)
-    frame = split_labels(ds, "random", 0)
-    train, test = frame[frame["_part"] != "test"], frame[frame["_part"] == "test"]
-    fit_part, val_part = train_val(train)
+    ds, fit_part, val_part, test = seed_parts("mp", 0)
     runs = {}
     for columns in (["e_hull"], ["mu_b"], ["e_hull", "mu_b"], list(ds.properties)):
         start = time.perf_counter()
         rows = [
             p[["formula", *columns]].dropna(subset=columns, how="all") for p in (fit_part, val_part)
         ]
-        model = LatticeRegressor("mlp", early_stopping="per_task", **SETTINGS)
-        model.fit(rows[0], X_val=rows[1])
+        model = fit_per_task(*rows, seed=0)
         runs["+".join(columns)] = {
             "mae": {
                 t: {
@@ -51,20 +47,23 @@ def main() -> None:
                     "test": validation_mae(model, test, t),
                 }
                 for t in columns
-                if t in ("e_hull", "mu_b")
+                if t in TARGETS
             },
             "seconds": time.perf_counter() - start,
             "train_info": model.train_info_,
         }
         print(runs["+".join(columns)]["mae"], flush=True)
     atomic_write_json(
-        OUT,
+        args.out,
         {
             "runs": runs,
-            "settings": {**SETTINGS, "encoder": "mlp", "early_stopping": "per_task"},
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform(), "threads": 1},
-            "command": "OMP_NUM_THREADS=1 python bench/multitask_probe.py",
+            "settings": {
+                **SETTINGS,
+                "random_state": 0,
+                "encoder": "mlp",
+                "early_stopping": "per_task",
+            },
+            **provenance(),
         },
     )
 

@@ -10,42 +10,19 @@ its own best validation epoch. Records the target's validation and test MAE. The
 MAEs equal the benchmark's single-task column (training is deterministic on CPU).
 
 Writes ``bench/results/multitask_probe_colabelled_<dataset>_seed<seed>[_<scale>].json``. Run:
-``OMP_NUM_THREADS=1 .venv/bin/python bench/multitask_probe_colabelled.py --seed 0``.
+``OMP_NUM_THREADS=1 .venv/bin/python bench/probes/multitask_probe_colabelled.py --seed 0``.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
-import pandas as pd
 import torch
+from common import RESULTS, SETTINGS, fit_per_task, provenance, seed_parts
 
-from matlattice.data import load_dataset
-from matlattice.jobs.parts import split_labels, train_val
-from matlattice.models import LatticeRegressor
 from matlattice.multitask.gate import validation_mae
 from matlattice.runtime.files import atomic_write_json
-
-RESULTS = Path(__file__).parent / "results"
-SETTINGS = dict(latent_dim=32, epochs=200, patience=30, batch_size=256, lr=1e-3)
-
-
-def fit_per_task(
-    fit_rows: pd.DataFrame, val_rows: pd.DataFrame, *, seed: int, target_scale: str
-) -> LatticeRegressor:
-    """The probes' model: the benchmark's MLP settings, each task stopped at its own best
-    validation epoch (``fit_rows`` and ``val_rows``: ``formula`` and the task columns)."""
-    return LatticeRegressor(
-        "mlp",
-        early_stopping="per_task",
-        target_scale=target_scale,
-        random_state=seed,
-        **SETTINGS,
-    ).fit(fit_rows, X_val=val_rows)
 
 
 def partner_sets(target: str, tasks: list[str], peers: list[str]) -> dict[str, list[str]]:
@@ -67,10 +44,7 @@ def main() -> None:
     parser.add_argument("--target-scale", default="iqr", choices=("iqr", "mean_abs_dev"))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    ds = load_dataset(args.dataset, clean=True, split_seed=args.seed)
-    frame = split_labels(ds, "random", args.seed)
-    train, test = frame[frame["_part"] != "test"], frame[frame["_part"] == "test"]
-    fit_part, val_part = train_val(train)
+    ds, fit_part, val_part, test = seed_parts(args.dataset, args.seed)
     suffix = "" if args.target_scale == "iqr" else f"_{args.target_scale}"
     out = RESULTS / f"multitask_probe_colabelled_{args.dataset}_seed{args.seed}{suffix}.json"
     runs: dict[str, dict] = {}
@@ -99,10 +73,7 @@ def main() -> None:
                 "early_stopping": "per_task",
                 "target_scale": args.target_scale,
             },
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform(), "threads": 1},
-            "command": f"OMP_NUM_THREADS=1 python bench/multitask_probe_colabelled.py "
-            f"--dataset {args.dataset} --seed {args.seed} --target-scale {args.target_scale}",
+            **provenance(),
         },
     )
 

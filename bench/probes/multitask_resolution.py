@@ -8,27 +8,22 @@ on both parts. A gain whose interval spans zero is not resolved by that part; a 
 interval that misses the test one says the gate read a part that disagrees with the test.
 
 Writes ``bench/results/multitask_resolution_<dataset>_<scheme>[_<scale>].json``. Run (after
-the benchmark): ``.venv/bin/python bench/multitask_resolution.py --dataset mp --scheme
-per_task --seeds 0 1 --target-scale mean_abs_dev``.
+the benchmark): ``.venv/bin/python bench/probes/multitask_resolution.py --dataset mp
+--scheme per_task --seeds 0 1 --target-scale mean_abs_dev``.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from common import RESULTS, RUNS, provenance, seed_parts
 
-from matlattice.data import load_dataset
-from matlattice.jobs.parts import split_labels, train_val
 from matlattice.models import LatticeRegressor
 from matlattice.multitask.gate import paired_gain_interval
 from matlattice.runtime.files import atomic_write_json
 
-RUNS = Path(__file__).parent / ".runs" / "multitask"
-RESULTS = Path(__file__).parent / "results"
 N_BOOT = 1000
 
 
@@ -62,10 +57,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     for seed in args.seeds:
         base = RUNS / scaled / f"seed{seed}"
-        ds = load_dataset(args.dataset, clean=True, split_seed=seed)
-        frame = split_labels(ds, "random", seed)
-        test = frame[frame["_part"] == "test"]
-        _, val = train_val(frame[frame["_part"] != "test"])
+        ds, _, val, test = seed_parts(args.dataset, seed)
         for task in ds.properties:
             single = LatticeRegressor.load(base / f"single_{task}" / "model")
             model = scheme_model(base / args.scheme, task)
@@ -91,11 +83,7 @@ def main() -> None:
             "seeds": args.seeds,
             "bootstrap": {"resamples": N_BOOT, "interval": "5-95 %", "paired": True},
             "gains": results,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform()},
-            "command": "python bench/multitask_resolution.py --dataset "
-            f"{args.dataset} --scheme {args.scheme} --seeds "
-            f"{' '.join(map(str, args.seeds))} --target-scale {args.target_scale}",
+            **provenance(),
         },
     )
 

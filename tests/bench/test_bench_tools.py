@@ -1,0 +1,92 @@
+"""The shared tools of ``bench/``: the provenance stamp, the one queue script and its job
+files, and that every script answers ``--help`` without running anything."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench"
+QUEUES = sorted((BENCH / "queues").glob("*.txt"))
+#: Modules the scripts import, not scripts.
+HELPERS = {"provenance.py", "guard_migration.py", "common.py"}
+SCRIPTS = sorted(
+    p for p in [*BENCH.glob("*.py"), *BENCH.glob("probes/*.py")] if p.name not in HELPERS
+)
+
+
+def _provenance():
+    spec = importlib.util.spec_from_file_location("bench_provenance", BENCH / "provenance.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_provenance_stamps_date_command_machine_commit_and_versions():
+    provenance = _provenance()
+    stamp = provenance.provenance(
+        packages=("numpy", "not-a-package"),
+        argv=[str(BENCH / "matbench.py"), "--tasks", "matbench steels"],
+    )
+    assert stamp["command"] == "python bench/matbench.py --tasks 'matbench steels'"
+    assert {"platform", "cpus", "python"} <= set(stamp["machine"])
+    assert stamp["versions"]["numpy"] and stamp["versions"]["not-a-package"] is None
+    assert stamp["date"].endswith("+00:00")
+    assert set(stamp["git"]) == {"commit", "uncommitted"}
+
+
+def _queue(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(BENCH / "run_queue.sh"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+
+
+@pytest.mark.parametrize("queue", QUEUES, ids=[q.stem for q in QUEUES])
+def test_every_queued_job_names_an_existing_script(queue):
+    jobs = [
+        line for line in queue.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
+    done = _queue("--dry-run", str(queue))
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    assert len(printed) == len(jobs)
+    assert all(".venv/bin/python bench/" in line for line in printed)
+
+
+def test_the_queue_runs_its_jobs_in_order_and_counts_failures():
+    done = _queue("--job", "- A=1 printenv A", "--job", "- false", "--job", "- printenv A")
+    assert done.returncode == 2  # false, and printenv A: A is set for its own job only
+    assert done.stdout.splitlines()[1] == "1"
+    assert [line.split("] ")[1] for line in done.stdout.splitlines() if "] " in line] == [
+        "A=1 printenv A",
+        "false",
+        "printenv A",
+    ]
+    missing = _queue("--job", "- bench/no_such_script.py")
+    assert missing.returncode == 2 and "no script" in missing.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_every_script_answers_help_without_running(script):
+    done = subprocess.run(
+        [sys.executable, str(script), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("usage:")
