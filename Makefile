@@ -23,7 +23,7 @@ demo: fetch
 test: fetch
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: fetch
 	$(PY) -m pytest -q -m "not slow"
 
 lint: $(STAMP)

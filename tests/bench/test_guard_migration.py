@@ -85,6 +85,7 @@ def _make_old(run: Path) -> None:
     (run / "metrics.json").write_text(json.dumps(metrics))
 
 
+@pytest.mark.slow
 def test_a_run_saved_before_the_guards_is_rescored_to_the_guarded_metrics(guarded_run):
     config, run, metrics = guarded_run
     assert not migration.predates_guards(run)

@@ -3,6 +3,7 @@
 import re
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from matlattice.cli import app
@@ -20,6 +21,7 @@ def _pool_csv(tmp_path, **columns):
     return path
 
 
+@pytest.mark.slow
 def test_ask_tell_from_the_shell(tmp_path):
     pool = _pool_csv(tmp_path)
     store = tmp_path / "c.sqlite"
@@ -82,6 +84,7 @@ def test_two_fidelity_campaign_from_the_shell(tmp_path):
     assert told.exit_code == 0 and "4 new results" in told.output
 
 
+@pytest.mark.slow
 def test_benchmark_mode_on_a_user_csv_refuses_to_mix_without_resume(tmp_path):
     import json
 

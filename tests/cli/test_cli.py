@@ -93,6 +93,7 @@ def test_fit_official_folds_of_matbench(tmp_path):
     assert 40 < task["mae"] < 300  # MPa; RF-SCM/Magpie reaches ~104 on all 5 folds
 
 
+@pytest.mark.slow
 def test_fit_attention_ensemble_predicts_mean_and_std(tmp_path):
     data = _toy_csv(tmp_path)
     run = tmp_path / "att"

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from matlattice.cli import app
@@ -31,6 +32,7 @@ def _planted_csv(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_calibrate_then_predict_intervals(tmp_path):
     data, run = _planted_csv(tmp_path), tmp_path / "run"
     fit = ["fit", str(data), "--model", "mlp", "--split", "random", "--ensemble", "3"]
@@ -67,6 +69,7 @@ def test_calibrate_then_predict_intervals(tmp_path):
     assert bad.exit_code == 2 and "platt" in bad.output
 
 
+@pytest.mark.slow
 def test_fit_cv_members_predicts_cv_plus_intervals(tmp_path):
     data, run = _planted_csv(tmp_path), tmp_path / "cv"
     args = ["fit", str(data), "--model", "mlp", "--split", "random", "--ensemble", "3"]

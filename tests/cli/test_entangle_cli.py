@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from matlattice.cli import app
@@ -22,6 +23,7 @@ CONTRACT_EDGE = {
 }
 
 
+@pytest.mark.slow
 def test_entangle_writes_the_contract(aflow, tmp_path):
     formulas = aflow.frame["formula"].drop_duplicates().sample(1500, random_state=5).tolist()
     planted = planted_tasks(formulas, n_groups=1, group_size=2, seed=5)

@@ -10,6 +10,7 @@ from matlattice.data import list_datasets
 from matlattice.data.dataset import load_records
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in list_datasets() if not n.startswith("crabnet:")])
 def test_sample_agrees_with_pymatgen(name):
     _, records = load_records(name)

@@ -21,6 +21,7 @@ def formulas():
     return load_dataset("crabnet:aflow__Egap").frame["formula"].tolist()[:3000]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [2, 4, 8])
 def test_recommended_width_and_knee_find_the_planted_dimension(formulas, k):
     planted = planted_properties(formulas, k, seed=k)
@@ -45,6 +46,7 @@ def test_recommended_width_and_knee_find_the_planted_dimension(formulas, k):
     assert abs(DIMS.index(summary["adaptive"]["chosen"]) - step) <= 1
 
 
+@pytest.mark.slow
 def test_run_folder_contract_figures_resume_and_rate_axis(formulas, tmp_path):
     planted = planted_properties(formulas[:900], 3, n_properties=4, seed=0)
     data = tmp_path / "planted.csv"

@@ -1,10 +1,12 @@
 import json
 
 import pandas as pd
+import pytest
 
 from matlattice.data.audit import audit_dataset
 
 
+@pytest.mark.slow
 def test_audit_finds_oqmd_energy_faults(tmp_path):
     result = audit_dataset("oqmd")
     assert result.count("implausible_value", "energy_per_atom") >= 40

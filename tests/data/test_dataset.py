@@ -18,6 +18,7 @@ def _assert_no_leak(frame):
         assert not set(keys[parts == a]) & set(keys[parts == b])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["oqmd", "aflow", "mp", "critexam", "transport"])
 def test_merged_datasets_one_row_per_composition_and_no_leak(name):
     ds = load_dataset(name)
@@ -37,6 +38,7 @@ def test_merged_sizes_match_the_files(aflow, mp):
     assert 56_500 < len(mp) < 56_800
 
 
+@pytest.mark.slow
 def test_transport_has_ten_properties_and_keeps_mp_ids():
     ds = load_dataset("transport")
     assert len(ds.properties) == 10

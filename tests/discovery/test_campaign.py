@@ -33,6 +33,7 @@ def _forest():
     return MultiTaskForest(n_estimators=30, random_state=0)
 
 
+@pytest.mark.slow
 def test_ucb_campaign_beats_random_on_the_planted_top(pool, tmp_path):
     oracle = HiddenLabelOracle(pool, "y")
     best = top_set(dict(zip(pool["formula"], pool["y"], strict=True)), top=0.05)
@@ -104,6 +105,7 @@ def test_top_set_keeps_ties_instead_of_an_arbitrary_pick():
     assert top_set(values, "max", 0.02) == {"m99", "m98"}
 
 
+@pytest.mark.slow
 def test_benchmark_mode_writes_the_contract(tmp_path):
     from matlattice.discovery.benchmark import campaign_benchmark
 

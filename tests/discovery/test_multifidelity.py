@@ -82,6 +82,7 @@ def json_rho(campaign) -> float:
     return json.loads(campaign.store.models()["info"].iloc[-1])["rho"]
 
 
+@pytest.mark.slow
 def test_cheap_fidelity_finds_the_best_at_a_fraction_of_the_cost(fidelities, tmp_path):
     summary = campaign_benchmark(
         fidelities,

@@ -60,6 +60,7 @@ def two_objective_pool():
     )
 
 
+@pytest.mark.slow
 def test_parego_campaign_grows_the_hypervolume_faster_than_random(two_objective_pool, tmp_path):
     pool = two_objective_pool
     objectives = {"hard": "max", "light": "max"}
@@ -97,6 +98,7 @@ def test_parego_campaign_grows_the_hypervolume_faster_than_random(two_objective_
         CampaignSettings(objectives={"hard": "up"})
 
 
+@pytest.mark.slow
 def test_benchmark_reports_hypervolume_for_two_objectives(two_objective_pool, tmp_path):
     summary = campaign_benchmark(
         two_objective_pool,

@@ -31,6 +31,7 @@ def planted_run(formulas):
     return planted, result
 
 
+@pytest.mark.slow
 def test_weight_separates_planted_groups_and_beats_label_correlation(planted_run):
     planted, result = planted_run
     lattice, group_of = result.lattice, planted.group_of()
@@ -82,6 +83,7 @@ def test_duplicate_is_gated_as_pathological(planted_run):
     assert np.median(across) < 0.5
 
 
+@pytest.mark.slow
 def test_scarce_property_is_reported_asymmetric(formulas):
     planted = planted_tasks(formulas[:3000], n_groups=1, group_size=2, seed=1)
     result = entanglement_lattice(

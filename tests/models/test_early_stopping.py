@@ -42,6 +42,7 @@ def _train(stopping, x, y, epochs=120):
     return result
 
 
+@pytest.mark.slow
 def test_each_task_keeps_its_own_best_epoch_along_the_same_trajectory():
     x, y = _scarce_and_plentiful()
     mean = _train("mean", x, y)

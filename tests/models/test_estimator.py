@@ -54,6 +54,7 @@ def fitted():
     return model.fit(frame), frame
 
 
+@pytest.mark.slow
 def test_learns_the_planted_function_and_reports_spread(fitted):
     model, frame = fitted
     mean, std = model.predict(frame["formula"], return_std=True)
@@ -182,6 +183,7 @@ def test_padded_tokens():
     assert amounts[0, 2] == 0 and amounts.sum(1).tolist() == pytest.approx([1, 1])
 
 
+@pytest.mark.slow
 def test_parallel_members_match_sequential():
     frame = planted_frame(3)[["formula", "t1"]]
     kw = dict(latent_dim=3, epochs=5, hidden=(16,), ensemble=2, num_threads=1)

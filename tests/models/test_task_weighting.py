@@ -127,6 +127,7 @@ def test_every_weighting_fits_the_planted_targets(weighting):
     assert model.score(frame) > 0.7
 
 
+@pytest.mark.slow
 def test_soft_sharing_adapters_learn_and_round_trip(tmp_path):
     frame = planted_frame()
     kw = dict(latent_dim=6, hidden=(64,), dropout=0.0, epochs=60, patience=200, lr=3e-3)

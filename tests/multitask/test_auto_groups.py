@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sklearn.metrics import adjusted_rand_score
 from typer.testing import CliRunner
 
@@ -12,6 +13,7 @@ from matlattice.data.synthetic_tasks import planted_tasks
 from matlattice.jobs.predict import predict_run
 
 
+@pytest.mark.slow
 def test_fit_tasks_auto_recovers_the_planted_groups(aflow, tmp_path):
     formulas = aflow.frame["formula"].drop_duplicates().sample(6000, random_state=0).tolist()
     planted = planted_tasks(formulas, seed=0)  # two groups, a scarce mate, a copy, indep

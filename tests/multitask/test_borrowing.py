@@ -74,6 +74,7 @@ def test_a_shared_floor_is_not_a_copy_but_equal_values_above_it_are():
     assert 0.1 < evidence["gap"]["other:copy"]["identical_fraction"] < 0.3
 
 
+@pytest.mark.slow
 def test_fit_borrow_learns_a_scarce_property_beside_another_datasets_sibling(two_sources, tmp_path):
     folder, run, _ = two_sources
     out = tmp_path / "run"
@@ -104,6 +105,7 @@ def test_fit_borrow_learns_a_scarce_property_beside_another_datasets_sibling(two
     assert refused.exit_code != 0 and "not with gate" in refused.output
 
 
+@pytest.mark.slow
 def test_entangle_borrow_puts_the_other_datasets_properties_in_the_lattice(two_sources, tmp_path):
     folder, _, _ = two_sources
     out = tmp_path / "lattice"

@@ -21,6 +21,7 @@ def planted(aflow):
     return planted_tasks(formulas, n_groups=1, sparse_fraction=0.05, seed=1)
 
 
+@pytest.mark.slow
 def test_the_scarce_group_mate_gains_from_fine_tuning_and_the_gate_keeps_the_better(planted):
     tasks = ["g0_0", "g0_1", "g0_2", "g0_sparse"]
     frame = planted.frame[["formula", *tasks]]
@@ -57,6 +58,7 @@ def test_fine_tuning_refuses_what_it_cannot_do(planted):
         fit_fine_tuned(base, frame, frame, ["g0_0", "nope"])
 
 
+@pytest.mark.slow
 def test_fit_fine_tune_run_writes_one_model_per_task_and_predicts(planted, tmp_path):
     tasks = ["g0_0", "g0_1", "indep"]
     data = tmp_path / "planted.csv"

@@ -37,6 +37,7 @@ def test_a_composition_keeps_its_fold_whatever_rows_are_folded():
     assert (composition_folds(keys, 5, seed=1) == folds).mean() < 0.3  # the seed reshuffles
 
 
+@pytest.mark.slow
 def test_the_out_of_fold_gate_keeps_the_lower_out_of_fold_error(planted):
     frame = planted.frame[["formula", "g0_0", "g0_sparse", "indep"]]
     is_val = np.random.default_rng(0).random(len(frame)) < 0.15
@@ -79,6 +80,7 @@ def test_the_out_of_fold_gate_keeps_the_lower_out_of_fold_error(planted):
         out_of_fold_mae(plain, "indep")
 
 
+@pytest.mark.slow
 def test_gate_folds_judge_by_cross_validation_then_retrain_the_kept_arm(planted, tmp_path):
     frame = planted.frame[["formula", "g0_0", "g0_sparse", "indep"]]
     is_val = np.random.default_rng(0).random(len(frame)) < 0.15
@@ -115,6 +117,7 @@ def test_gate_folds_judge_by_cross_validation_then_retrain_the_kept_arm(planted,
         fit_with_helpers(base, train, val, {"indep": ["g0_0"]}, ["indep"], gate_folds=1)
 
 
+@pytest.mark.slow
 def test_fine_tuning_with_gate_folds_keeps_a_retrained_arm(planted):
     tasks = ["g0_0", "g0_sparse"]
     frame = planted.frame[["formula", *tasks]]

@@ -24,6 +24,7 @@ def planted(aflow):
     return planted_tasks(formulas, n_groups=1, sparse_fraction=0.05, seed=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("early_stopping", ["mean", "per_task"])
 def test_selected_tasks_predict_as_the_full_model_and_survive_save_load(
     planted, tmp_path, early_stopping
@@ -61,6 +62,7 @@ def test_selected_tasks_predict_as_the_full_model_and_survive_save_load(
             select_tasks(model, bad)
 
 
+@pytest.mark.slow
 def test_a_scarce_property_gains_from_a_helper_and_the_gate_keeps_the_better(planted):
     frame = planted.frame[["formula", "g0_0", "g0_sparse", "indep"]]
     rng = np.random.default_rng(0)
@@ -90,6 +92,7 @@ def test_a_scarce_property_gains_from_a_helper_and_the_gate_keeps_the_better(pla
         fit_with_helpers(base, train, val, {"g0_0": ["nope"]}, ["g0_0"])
 
 
+@pytest.mark.slow
 def test_fit_helpers_run_measures_the_lattice_and_writes_one_model_per_task(planted, tmp_path):
     tasks = ["g0_0", "g0_sparse", "indep"]
     data = tmp_path / "planted.csv"
@@ -116,6 +119,7 @@ def test_fit_helpers_run_measures_the_lattice_and_writes_one_model_per_task(plan
         assert refused.exit_code != 0
 
 
+@pytest.mark.slow
 def test_fit_gate_trains_the_group_once_and_gates_each_member(planted, tmp_path):
     tasks = ["g0_0", "g0_sparse", "indep"]
     data = tmp_path / "planted.csv"
