@@ -116,6 +116,7 @@ CASES = [
     ("fit-folds-text", [*FIT, "--folds", "a"], "a"),
     ("fit-element-table", [*FIT, "--element-table", "nope"], "nope"),
     ("fit-task-weighting", [*FIT, "--task-weighting", "nope"], "nope"),
+    ("fit-target-transform", [*FIT, "--target-transform", "sqrt"], "sqrt"),
     ("fit-gate-folds-1", [*FIT, *NEURAL, "--gate", "--gate-folds", "1"], "gate_folds=1"),
     ("fit-init-from-not-a-run", [*FIT, *NEURAL, "--init-from", "{notarun}"], "notarun"),
     (

@@ -100,6 +100,14 @@ _TargetScale = Annotated[
         "when most labels share one value).",
     ),
 ]
+_TargetTransform = Annotated[
+    str,
+    typer.Option(
+        callback=choice_of("matlattice.models.estimator.scaling:TRANSFORMS"),
+        help="auto | none | log (per-task target transform; auto: log10 for positive "
+        "right-skewed tasks).",
+    ),
+]
 _AutoTransfer = Annotated[
     bool, _flag("With --tasks auto: add the pairwise transfer trainings to the lattice.")
 ]
@@ -178,6 +186,7 @@ def fit(
     adapter_dim: _AdapterDim = 0,
     early_stopping: _EarlyStopping = "mean",
     target_scale: _TargetScale = "iqr",
+    target_transform: _TargetTransform = "auto",
     auto_transfer: _AutoTransfer = False,
     heteroscedastic: _Heteroscedastic = False,
     cv_members: _CvMembers = False,
@@ -219,6 +228,7 @@ def fit(
             adapter_dim=adapter_dim,
             early_stopping=early_stopping,
             target_scale=target_scale,
+            target_transform=target_transform,
             auto_transfer=auto_transfer,
             heteroscedastic=heteroscedastic,
             cv_members=cv_members,

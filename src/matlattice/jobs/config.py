@@ -81,7 +81,9 @@ class FitConfig(JobConfig):
     ``auto_transfer`` adds the pairwise transfer trainings to that lattice, so that its
     negative-transfer gates can cut edges before grouping.
     ``task_weighting``, ``adapter_dim`` and ``early_stopping`` are the multi-task settings of
-    :class:`~matlattice.models.LatticeRegressor`; ``target_scale`` its per-task target scale.
+    :class:`~matlattice.models.LatticeRegressor`; ``target_scale`` and ``target_transform``
+    its per-task target scale and transform (``"auto"``: log10 for positive right-skewed
+    tasks).
     ``fine_tune`` (neural models, explicit tasks) pretrains one hard-sharing model on all
     regression tasks, fine-tunes one model per task from its encoder and keeps, per task, the
     fine-tuned or the single-task model, whichever validates better
@@ -128,6 +130,7 @@ class FitConfig(JobConfig):
     adapter_dim: int = 0
     early_stopping: str = "mean"
     target_scale: str = "iqr"
+    target_transform: str = "auto"
     auto_transfer: bool = False
     heteroscedastic: bool = False
     cv_members: bool = False

@@ -67,6 +67,7 @@ def build_models(
         adapter_dim=config.adapter_dim,
         early_stopping=config.early_stopping,
         target_scale=config.target_scale,
+        target_transform=config.target_transform,
         heteroscedastic=config.heteroscedastic,
         cv_members=config.cv_members,
     )
@@ -106,6 +107,7 @@ def _training_lattice(train: pd.DataFrame, tasks: list[str], config: FitConfig, 
         model_params={
             "early_stopping": config.early_stopping,
             "target_scale": config.target_scale,
+            "target_transform": config.target_transform,
         },
         transfer=transfer,
         n_jobs=config.n_jobs,

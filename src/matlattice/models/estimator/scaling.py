@@ -22,10 +22,11 @@ import numpy as np
 
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["RANGE_MARGIN", "SPREADS", "TargetScaler", "choose_transform"]
+__all__ = ["RANGE_MARGIN", "SPREADS", "TRANSFORMS", "TargetScaler", "choose_transform"]
 
 RANGE_MARGIN = 0.5  # predictions may leave the training range by half its width, no more
 SPREADS = ("iqr", "mean_abs_dev")
+TRANSFORMS = ("auto", "none", "log")  # per-task target transform; auto: log for skewed > 0
 
 
 def choose_transform(y: np.ndarray) -> str:
@@ -83,7 +84,7 @@ class TargetScaler:
             return cls(task=task)
         if transform == "auto":
             transform = choose_transform(y)
-        if transform not in ("none", "log"):
+        if transform not in TRANSFORMS[1:]:
             raise InvalidParameterError(
                 f"transform={transform!r}; expected 'auto', 'none' or 'log'"
             )
