@@ -13,6 +13,7 @@ neither torch nor scikit-learn, pandas or scipy, and ``matlattice --help`` start
 from typing import TYPE_CHECKING
 
 from matlattice.errors import InvalidFormulaError, MatlatticeError
+from matlattice.runtime.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from matlattice.composition import parse_formula, parse_formulas
@@ -57,24 +58,17 @@ __all__ = [
     "parse_formulas",
 ]
 
+_lazy_name, __dir__ = lazy_exports(__name__, _LAZY)
+
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from importlib import import_module
+    if name != "__version__":
+        return _lazy_name(name)
+    from importlib.metadata import PackageNotFoundError, version
 
-        value = getattr(import_module(_LAZY[name]), name)
-    elif name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            value = version("matlattice")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            value = "0+unknown"
-    else:
-        raise AttributeError(f"module 'matlattice' has no attribute {name!r}")
+    try:
+        value = version("matlattice")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        value = "0+unknown"
     globals()[name] = value
     return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)

@@ -67,6 +67,14 @@ def files(tmp_path_factory) -> dict[str, str]:
     (bad_model / "model" / "config.json").write_text("{not json")
     paths["run_badmodel"] = bad_model
     paths["out"] = root / "out"
+    store = root / "store.sqlite"
+    create = ["campaign", "create", str(store), "--pool", str(paths["good.csv"])]
+    result = runner.invoke(app, [*create, "--target", "band_gap"])
+    assert result.exit_code == 0, result.output
+    paths["store"] = store
+    for name, value in (("tell_text.csv", "abc"), ("tell_inf.csv", "inf")):
+        (root / name).write_text(f"formula,value\nNaCl,{value}\n")
+        paths[name] = root / name
     return {k.replace(".", "_"): str(v) for k, v in paths.items()}
 
 
@@ -74,6 +82,7 @@ NEURAL = ["--model", "mlp", "--epochs", "2", "--patience", "1", "--batch-size", 
 FIT = ["fit", "{good_csv}", "--out", "{out}/{case}"]
 FIDELITY = ["fidelity", "{good_csv}", "--dims", "2,4", "--out", "{out}/{case}", "--epochs", "2"]
 ENTANGLE = ["entangle", "{good_csv}", "--out", "{out}/{case}", "--epochs", "2", "--no-transfer"]
+RUN = ["campaign", "run", "{good_csv}", "--target", "band_gap", "--out", "{out}/{case}"]
 CREATE = [
     "campaign",
     "create",
@@ -149,6 +158,15 @@ CASES = [
     ("campaign-budget-negative", [*CREATE, "--budget", "-5"], "-5"),
     ("campaign-goal", [*CREATE, "--goal", "nope"], "nope"),
     ("campaign-empty-pool", [*CREATE[:4], "{empty_csv}", *CREATE[5:]], "empty.csv"),
+    ("data-list-kind", ["data", "list", "--kind", "nope"], "nope"),
+    ("featurize-output-xlsx", ["featurize", "{good_csv}", "-o", "{out}/f.xlsx"], "f.xlsx"),
+    ("predict-output-xlsx", ["predict", "{run}", "{good_csv}", "-o", "{out}/p.xlsx"], "p.xlsx"),
+    ("campaign-ask-n-0", ["campaign", "ask", "{out}/{case}.sqlite", "-n", "0"], "0"),
+    ("campaign-tell-text-value", ["campaign", "tell", "{store}", "{tell_text_csv}"], "abc"),
+    ("campaign-tell-inf", ["campaign", "tell", "{store}", "{tell_inf_csv}"], "inf"),
+    ("campaign-run-seeds-0", [*RUN, "--seeds", "0"], "0"),
+    ("campaign-run-top", [*RUN, "--top", "2"], "2"),
+    ("campaign-run-cheap", [*RUN, "--cheap", "x"], "'x'"),
     ("unknown-command", ["trian", "{good_csv}"], "trian"),
 ]
 

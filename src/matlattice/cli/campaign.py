@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from matlattice.cli.common import progress_bar, read_formulas
+from matlattice.cli.options import TableOutput, at_least, open_range
 from matlattice.cli.tables import console
 
 campaign_app = typer.Typer(
@@ -110,8 +111,8 @@ def _pairs(text: str, option: str, kind) -> dict:
 @campaign_app.command("ask")
 def ask(
     store: StorePath,
-    n: Annotated[int, typer.Option("-n", help="Candidates to propose.")] = 8,
-    output: Annotated[Path, typer.Option("--output", "-o")] = Path("next.csv"),
+    n: Annotated[int, typer.Option("-n", callback=at_least(1), help="Candidates to propose.")] = 8,
+    output: TableOutput = Path("next.csv"),
 ):
     """Propose the next candidates (an unanswered ask is proposed again, never duplicated)."""
     from matlattice.discovery import resume_campaign
@@ -168,7 +169,7 @@ def status(store: StorePath):
 @campaign_app.command("export")
 def export(
     store: StorePath,
-    output: Annotated[Path, typer.Option("--output", "-o")] = Path("history.csv"),
+    output: TableOutput = Path("history.csv"),
 ):
     """Write every proposal with its result (NaN where none yet)."""
     from matlattice.discovery import resume_campaign
@@ -195,12 +196,24 @@ def run(
             "(models: rf, mlp, gp; on a window goal ucb and ei run the window acquisition)."
         ),
     ] = "ucb@rf,ei@gp,random",
-    pool_size: Annotated[int, typer.Option(help="Candidates in the pool.")] = 2000,
-    initial: Annotated[int, typer.Option(help="Random measurements first.")] = 20,
-    budget: Annotated[int, typer.Option(help="Measurements per campaign.")] = 200,
-    batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 10,
-    seeds: Annotated[int, typer.Option(help="Campaigns per method.")] = 10,
-    top: Annotated[float, typer.Option(help="Share of the pool that counts as the best.")] = 0.01,
+    pool_size: Annotated[
+        int, typer.Option(callback=at_least(2), help="Candidates in the pool.")
+    ] = 2000,
+    initial: Annotated[
+        int, typer.Option(callback=at_least(1), help="Random measurements first.")
+    ] = 20,
+    budget: Annotated[
+        int, typer.Option(callback=at_least(1), help="Measurements per campaign.")
+    ] = 200,
+    batch: Annotated[int, typer.Option(callback=at_least(1), help="Candidates per ask.")] = 10,
+    seeds: Annotated[int, typer.Option(callback=at_least(1), help="Campaigns per method.")] = 10,
+    top: Annotated[
+        float,
+        typer.Option(
+            callback=open_range(0.0, 1.0, high_closed=True),
+            help="Share of the pool that counts as the best.",
+        ),
+    ] = 0.01,
     objectives: Annotated[
         str,
         typer.Option(help="Two objectives, e.g. bulk_modulus:max,debye_temperature:max (ParEGO)."),
@@ -238,7 +251,7 @@ def run(
             goal=goal,
             window=window,
             objectives=aims or None,
-            cheap=cheap_source(data, *cheap.rsplit(":", 2)) if cheap else None,
+            cheap=cheap_source(data, *_cheap_spec(cheap)) if cheap else None,
             main_cost=main_cost,
             methods=names,
             pool_size=pool_size,
@@ -260,3 +273,14 @@ def run(
             )
         )
     console.print(f"run folder: {out} (campaign.json, campaign.png)")
+
+
+def _cheap_spec(text: str) -> tuple[str, str, float]:
+    """``DATA:COLUMN:COST`` of ``--cheap`` (DATA may itself hold a colon, as in crabnet:...)."""
+    parts = text.rsplit(":", 2)
+    try:
+        if len(parts) == 3 and parts[0] and parts[1]:
+            return parts[0], parts[1], float(parts[2])
+    except ValueError:
+        pass
+    raise typer.BadParameter(f"--cheap {text!r}; expected DATA:COLUMN:COST, e.g. oqmd:band_gap:0.1")

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from matlattice.cli.common import read_formulas
-from matlattice.cli.options import choice_of, comma_names
+from matlattice.cli.options import TableOutput, choice_of, comma_names
 from matlattice.cli.tables import console, fmt
 
 __all__ = ["data_app", "featurize"]
@@ -23,6 +23,9 @@ def data_list(kind: Annotated[str | None, typer.Option(help="Only this kind.")] 
     """List the registered datasets."""
     from matlattice.data import REGISTRY
 
+    kinds = sorted({info.kind for info in REGISTRY.values()})
+    if kind is not None and kind not in kinds:
+        raise typer.BadParameter(f"--kind {kind!r}; expected one of {', '.join(kinds)}")
     table = Table("name", "kind", "properties", "title")
     for name, info in REGISTRY.items():
         if kind is None or info.kind == kind:
@@ -134,9 +137,7 @@ def featurize(
             help="raise | nan | mean",
         ),
     ] = "raise",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv")] = Path(
-        "features.parquet"
-    ),
+    output: TableOutput = Path("features.parquet"),
 ):
     """Composition-weighted element statistics for every formula of DATA.
 

@@ -19,6 +19,7 @@ from matlattice.cli.options import (
     Patience,
     RunFolder,
     Seed,
+    TableOutput,
     at_least,
     choice_of,
     comma_ints,
@@ -252,7 +253,7 @@ def predict(
             exists=True, dir_okay=False, help="CSV/parquet with 'formula', or .txt list."
         ),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o")] = Path("predictions.csv"),
+    output: TableOutput = Path("predictions.csv"),
     interval: Annotated[
         float | None,
         typer.Option(

@@ -25,6 +25,7 @@ __all__ = [
     "LearningRate",
     "Patience",
     "Seed",
+    "TableOutput",
     "at_least",
     "choice_of",
     "comma_floats",
@@ -77,6 +78,12 @@ def at_least(bound: int) -> Callable:
         return value
 
     return check
+
+
+def _table_path(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    if not ctx.resilient_parsing and Path(value).suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise typer.BadParameter(f"{str(value)!r} is not a .csv or .parquet file name")
+    return value
 
 
 def _device(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
@@ -144,4 +151,8 @@ ConfigFile = Annotated[
         dir_okay=False,
         help="Re-run the config.json of an earlier run (other options ignored).",
     ),
+]
+TableOutput = Annotated[
+    Path,
+    typer.Option("--output", "-o", callback=_table_path, help="Output table: .csv or .parquet."),
 ]

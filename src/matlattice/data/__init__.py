@@ -6,6 +6,8 @@ the registry without importing pandas, scipy or the loaders.
 
 from typing import TYPE_CHECKING
 
+from matlattice.runtime.lazy import lazy_exports
+
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from matlattice.data.dataset import DUPLICATE_RULES, Dataset, LoadReport, load_dataset
     from matlattice.data.fetch import SOURCES, cache_root, fetch_source, is_cached
@@ -42,16 +44,4 @@ __all__ = [
     "load_dataset",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'matlattice.data' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"matlattice.data.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -280,6 +280,7 @@ class Campaign:
                 f"got {list(results.columns)}"
             )
         self._check_in_pool(results)
+        results = numeric_results(results, columns)
         if results[columns].isna().any().any():
             raise InvalidParameterError(
                 f"results have missing values in {columns}; expected a number in every row"
@@ -317,3 +318,20 @@ def _random_batch(candidates: list[str], n: int, rng, reason: str) -> pd.DataFra
             "reason": reason,
         }
     )
+
+
+def numeric_results(results: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``results`` with ``columns`` as floats; a value that is not a number (``"abc"``) or
+    not finite (``inf``) is refused by formula. Empty cells stay NaN for the caller to judge."""
+    out = results.copy()
+    for column in columns:
+        values = pd.to_numeric(out[column], errors="coerce").astype(float)
+        bad = (values.isna() & out[column].notna()) | np.isinf(values)
+        if bad.any():
+            rows = out.loc[bad, ["formula", column]].head(5).to_numpy().tolist()
+            raise InvalidParameterError(
+                f"results in {column!r} that are not finite numbers: {rows}; expected a "
+                "measured value in the property's unit"
+            )
+        out[column] = values
+    return out

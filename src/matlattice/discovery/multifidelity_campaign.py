@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from matlattice.discovery.acquisition import acquisition_named, best_so_far, select_batch
-from matlattice.discovery.campaign import Campaign
+from matlattice.discovery.campaign import Campaign, numeric_results
 from matlattice.discovery.multifidelity import ar1_predict, cheap_first
 from matlattice.errors import InvalidParameterError
 
@@ -161,6 +161,7 @@ class MultiFidelityCampaign(Campaign):
                 f"fidelities {unknown_fid} not in {sorted(self.costs)}; expected one of those"
             )
         self._check_in_pool(results)
+        results = numeric_results(results, ["value"])
         main_missing = (results["fidelity"] == "main") & results["value"].isna()
         if main_missing.any():
             missing = results.loc[main_missing, "formula"].tolist()[:5]

@@ -6,6 +6,8 @@ table and computes statistics without importing scikit-learn (the transformers n
 
 from typing import TYPE_CHECKING
 
+from matlattice.runtime.lazy import lazy_exports
+
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from matlattice.represent.composition_stats import (
         MAGPIE_STATS,
@@ -50,16 +52,4 @@ __all__ = [
     "load_element_table",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'matlattice.represent' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"matlattice.represent.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

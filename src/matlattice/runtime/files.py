@@ -74,10 +74,15 @@ def atomic_write_json(path: Path, obj: object) -> Path:
 
 
 def atomic_write_table(path: Path, frame: pd.DataFrame) -> Path:
-    """Write a DataFrame as parquet (``.parquet``/``.pq``) or CSV (anything else)."""
+    """Write a DataFrame as parquet (``.parquet``/``.pq``) or CSV (``.csv``); any other suffix
+    is refused rather than written as CSV under a misleading name."""
     suffix = Path(path).suffix.lower()
     if suffix in (".parquet", ".pq"):
         return atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    if suffix != ".csv":
+        raise MatlatticeError(
+            f"cannot write a table to {path}: unknown suffix {suffix!r}; use .csv or .parquet"
+        )
     return atomic_write(path, lambda p: frame.to_csv(p, index=False))
 
 
