@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from matlattice.cli.common import read_formulas
-from matlattice.cli.options import TableOutput, choice_of, comma_names
+from matlattice.cli.options import ElementTable, TableOutput, choice_of, comma_names
 from matlattice.cli.tables import console, fmt
 
 __all__ = ["data_app", "featurize"]
@@ -120,13 +120,7 @@ def data_audit(
 
 def featurize(
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet with 'formula'.")],
-    table: Annotated[
-        str,
-        typer.Option(
-            callback=choice_of("matlattice.represent.element_tables:ELEMENT_TABLES"),
-            help="Element table (elementembeddings).",
-        ),
-    ] = "magpie",
+    table: ElementTable = "magpie",
     stats: Annotated[
         str, typer.Option(help="Comma-separated statistics.")
     ] = "min,max,range,mean,avg_dev,mode",

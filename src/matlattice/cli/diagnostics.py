@@ -13,6 +13,7 @@ from matlattice.cli.options import (
     BatchSize,
     ConfigFile,
     Device,
+    ElementTable,
     Epochs,
     Executor,
     LatentDim,
@@ -53,13 +54,7 @@ def fidelity(
     patience: Patience = 25,
     batch_size: BatchSize = 256,
     lr: LearningRate = 1e-3,
-    element_table: Annotated[
-        str,
-        typer.Option(
-            callback=choice_of("matlattice.represent.element_tables:ELEMENT_TABLES"),
-            help="Element table (attention).",
-        ),
-    ] = "mat2vec",
+    element_table: ElementTable = "mat2vec",
     kl_weights: Annotated[
         str, typer.Option(help="KL weights of a variational bottleneck to sweep, e.g. 0,1e-3,1e-2.")
     ] = "",

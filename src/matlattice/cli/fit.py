@@ -12,6 +12,7 @@ from matlattice.cli.options import (
     BatchSize,
     ConfigFile,
     Device,
+    ElementTable,
     Ensemble,
     Epochs,
     LatentDim,
@@ -53,13 +54,6 @@ _Split = Annotated[
     typer.Option(
         callback=choice_of("matlattice.jobs.parts:SPLITS"),
         help="official | random | chemsys | cluster (default: official where it exists).",
-    ),
-]
-_ElementTable = Annotated[
-    str,
-    typer.Option(
-        callback=choice_of("matlattice.represent.element_tables:ELEMENT_TABLES"),
-        help="Element table of the tokens.",
     ),
 ]
 _Jobs = Annotated[
@@ -175,7 +169,7 @@ def fit(
     patience: Patience = 40,
     batch_size: BatchSize = 256,
     lr: LearningRate = 1e-3,
-    element_table: _ElementTable = "mat2vec",
+    element_table: ElementTable = "mat2vec",
     device: Device = "cpu",
     jobs: _Jobs = 1,
     init_from: _InitFrom = None,

@@ -17,6 +17,7 @@ import typer
 __all__ = [
     "BatchSize",
     "Device",
+    "ElementTable",
     "Ensemble",
     "Epochs",
     "Executor",
@@ -155,4 +156,12 @@ ConfigFile = Annotated[
 TableOutput = Annotated[
     Path,
     typer.Option("--output", "-o", callback=_table_path, help="Output table: .csv or .parquet."),
+]
+ElementTable = Annotated[
+    str,
+    typer.Option(
+        callback=choice_of("matlattice.represent.element_tables:ELEMENT_TABLES"),
+        help="Element table (elementembeddings): element tokens of the attention encoder, or "
+        "the element properties of composition statistics.",
+    ),
 ]

@@ -14,7 +14,7 @@ __all__ = [
     "print_metrics",
 ]
 
-console = Console()
+console = Console(soft_wrap=True)  # a line in a log is never broken at 80 columns
 
 
 def fmt(value: float | None) -> str:
