@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,15 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,11 +28,16 @@ __all__ = ["err_console", "progress_bar", "read_formulas"]
 err_console = Console(stderr=True)
 
 
+_COUNT = re.compile(r"(\d+)/(\d+)")
+
+
 @contextmanager
 def progress_bar(description: str, *, every: float = 10.0):
-    """``update(text)`` shows where a long job is: a rich spinner on a terminal; off a
-    terminal (a log file, a pipe) one plain line on stderr when a new step starts and at most
-    every ``every`` seconds within a step (a step is the text before its first comma)."""
+    """``update(text)`` shows where a long job is. On a terminal: a rich bar whose total is
+    the last ``k/N`` in the text (``"member 1/2, epoch 12/40"``: 12 of 40), a spinner while
+    the text has none, with the time elapsed and left. Off a terminal (a log file, a pipe):
+    one plain line on stderr when a new step starts and at most every ``every`` seconds
+    within a step (a step is the text before its first comma)."""
     if not err_console.is_terminal:
         last = {"step": None, "time": 0.0}
 
@@ -39,14 +53,24 @@ def progress_bar(description: str, *, every: float = 10.0):
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=err_console,
         transient=True,
     ) as progress:
-        task = progress.add_task(description, total=None)
+        tasks = [progress.add_task(description, total=None)]
 
         def update(text: str) -> None:
-            progress.update(task, description=f"{description} - {text}")
+            counts, label = _COUNT.findall(text), f"{description} - {text}"
+            if counts:
+                done, total = map(int, counts[-1])
+                progress.update(tasks[-1], description=label, completed=done, total=total)
+            elif progress.tasks[-1].total is None:
+                progress.update(tasks[-1], description=label)
+            else:  # a step without a count: back to a spinner
+                progress.remove_task(tasks.pop())
+                tasks.append(progress.add_task(label, total=None))
 
         yield update
 
