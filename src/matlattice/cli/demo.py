@@ -150,7 +150,7 @@ def _fidelity(settings: dict, results: dict, progress) -> dict:
         patience=8,
         probe_size=1000,
     )
-    sweep = fidelity_run(config, folder)
+    sweep = fidelity_run(config, folder, progress=progress)
     print_fidelity(sweep)
     console.print(f"fidelity sweep -> {folder} (fidelity.json, figures)")
     return sweep
@@ -163,7 +163,7 @@ def _lattice(settings: dict, results: dict, progress) -> dict:
     config = EntangleConfig(
         data=settings["data"], model_params={"epochs": 30, "patience": 8}, transfer=False
     )
-    lattice = entangle_run(config, folder)
+    lattice = entangle_run(config, folder, progress=progress)
     print_lattice(lattice)
     console.print(f"lattice -> {folder} (lattice.json, lattice.png, edge_heatmap.png)")
     return lattice
@@ -185,6 +185,7 @@ def _campaign(settings: dict, results: dict, progress) -> dict:
         batch=10,
         seeds=(0, 1, 2),
         top=0.02,
+        progress=progress,
     )
     for name, m in campaign["acquisitions"].items():
         console.print(

@@ -115,7 +115,7 @@ def fidelity(
         )
     with progress_bar(f"fidelity sweep on {settings.data}") as progress:
         progress(f"{len(settings.dims)} widths x {len(settings.seeds)} seeds")
-        summary = fidelity_run(settings, out)
+        summary = fidelity_run(settings, out, progress=progress)
     print_fidelity(summary)
     console.print(f"run folder: {out} (fidelity.json, figures)")
 
@@ -186,6 +186,6 @@ def entangle(
         progress(
             "multi-task fit with coupling monitor" + (", transfer trainings" if transfer else "")
         )
-        summary = entangle_run(settings, out)
+        summary = entangle_run(settings, out, progress=progress)
     print_lattice(summary)
     console.print(f"run folder: {out} (lattice.json, lattice.png, edge_heatmap.png)")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -253,6 +253,7 @@ def fidelity_sweep(
     split_seed: int = 0,
     cache_dir: Path | None = None,
     num_threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> FidelityResult:
     """Measure what each bottleneck width keeps and loses, what it costs, and choose one.
 
@@ -278,6 +279,7 @@ def fidelity_sweep(
     split_seed : seed of the split (frames without one) and of the probe sample
     cache_dir : folder keeping each finished fit; a rerun with the same folder resumes
     num_threads : torch threads per fit (default: the cores shared among ``n_jobs`` workers)
+    progress : called with ``"fits k/n"`` as each fit ends
     """
     plan = _plan(
         data,
@@ -300,7 +302,8 @@ def fidelity_sweep(
         _CachedJob(job, Path(cache_dir) / _job_name(job) if cache_dir is not None else None)
         for job in jobs
     ]
-    results = get_executor(executor, n_workers).map(_run_cached, cached)
+    report = (lambda done, total: progress(f"fits {done}/{total}")) if progress else None
+    results = get_executor(executor, n_workers).map(_run_cached, cached, progress=report)
     summary = _summarise(
         plan,
         results,

@@ -7,6 +7,7 @@ statistics and (optionally) the pairwise transfer trainings.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,6 +146,7 @@ def entanglement_lattice(
     seed: int = 0,
     device: str = "cpu",
     num_threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> EntanglementResult:
     """Measure every coupling between the ``tasks`` of ``data`` and build the lattice.
 
@@ -161,6 +163,7 @@ def entanglement_lattice(
     val_fraction : validation share when ``data`` has no val part (composition-level split)
     executor, n_jobs : where the transfer trainings run (``"local"`` processes or ``"ray"``)
     seed : seeds the split, the models, the probe and the community detection
+    progress : hears the joint model's epochs and the transfer trainings (``k/n``)
     """
     from matlattice.models import LatticeRegressor
 
@@ -172,7 +175,18 @@ def entanglement_lattice(
     share, n_sources = _source_share(train, tasks)
 
     monitor = CouplingMonitor(probe_size, lookahead_lr=float(params["lr"]), seed=seed)
-    model = LatticeRegressor(**params).fit(train[["formula", *tasks]], X_val=val, monitor=monitor)
+    epochs = (
+        (
+            lambda member, record: progress(
+                f"joint model, epoch {record['epoch'] + 1}/{params['epochs']}"
+            )
+        )
+        if progress
+        else None
+    )
+    model = LatticeRegressor(**params).fit(
+        train[["formula", *tasks]], X_val=val, monitor=monitor, progress=epochs
+    )
     net = getattr(model.members_[0], "primary", model.members_[0])  # one snapshot
     alignment, dots = head_alignment(net, monitor.probe_inputs)
     cka = head_activation_cka(net, monitor.probe_inputs)
@@ -199,9 +213,19 @@ def entanglement_lattice(
     measures.error_correlation = error_correlation(model, val, tasks)
     if transfer:
         pair_params = {**params, "num_threads": 1 if n_jobs > 1 else num_threads}
+        trainings = (lambda k, n: progress(f"transfer trainings {k}/{n}")) if progress else None
         gain, alone, pair = transfer_gains(
-            train, val, tasks, pair_params, executor=executor, n_jobs=n_jobs
+            train, val, tasks, pair_params, executor=executor, n_jobs=n_jobs, progress=trainings
         )
         measures.transfer_gain, measures.alone_error, measures.pair_error = gain, alone, pair
     lattice = build_lattice(measures, seed=seed)
     return EntanglementResult(name, lattice, measures, model, len(train), len(val), val)
+
+
+def _epochs(progress: Callable[[str], None] | None, params: dict):
+    """The joint model's epoch reporter: ``"joint model, epoch e/E"``."""
+    if progress is None:
+        return None
+    return lambda member, record: progress(
+        f"joint model, epoch {int(record['epoch']) + 1}/{params['epochs']}"
+    )

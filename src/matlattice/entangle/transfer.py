@@ -8,6 +8,7 @@ are independent jobs run behind the executor interface (local processes or Ray).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -54,12 +55,14 @@ def transfer_gains(
     *,
     executor: str = "local",
     n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(gain, alone, pair)``: ``(T, T)`` gains, ``(T,)`` alone MAEs, ``(T, T)`` MAE of ``t``
-    trained with ``s`` (``pair[s, t]``). ``params`` are :class:`LatticeRegressor` settings."""
+    trained with ``s`` (``pair[s, t]``). ``params`` are :class:`LatticeRegressor` settings;
+    ``progress(done, total)`` hears each finished training."""
     subsets = [(t,) for t in tasks] + list(combinations(tasks, 2))
     jobs = [SubsetJob(tuple(s), train, val, dict(params)) for s in subsets]
-    results = get_executor(executor, n_jobs).map(fit_subset, jobs)
+    results = get_executor(executor, n_jobs).map(fit_subset, jobs, progress=progress)
     index = {t: i for i, t in enumerate(tasks)}
     n = len(tasks)
     alone = np.full(n, np.nan)

@@ -8,6 +8,7 @@ finished fit per width and seed: a rerun into the same folder skips them).
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,8 +102,11 @@ def _config_record(config: FidelityConfig) -> dict:
     }
 
 
-def fidelity_run(config: FidelityConfig, out: Path) -> dict:
-    """Run (or resume) the sweep of ``config`` into ``out``; return the summary dict."""
+def fidelity_run(
+    config: FidelityConfig, out: Path, *, progress: Callable[[str], None] | None = None
+) -> dict:
+    """Run (or resume) the sweep of ``config`` into ``out``; return the summary dict.
+    ``progress`` hears ``"fits k/n"`` as each fit ends."""
     out = Path(out)
     saved = out / "config.json"
     if saved.is_file():
@@ -142,6 +146,7 @@ def fidelity_run(config: FidelityConfig, out: Path) -> dict:
         n_jobs=config.n_jobs,
         split_seed=config.split_seed,
         cache_dir=out / "fits",
+        progress=progress,
     )
     summary = json_safe(result.to_dict())
     if config.subsample:

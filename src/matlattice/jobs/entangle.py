@@ -9,6 +9,7 @@ per-property validation MAE of the joint model and (with transfer) of single-tas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -42,7 +43,9 @@ class EntangleConfig(JobConfig):
     borrow: tuple[str, ...] = ()
 
 
-def entangle_run(config: EntangleConfig, out: Path) -> dict:
+def entangle_run(
+    config: EntangleConfig, out: Path, *, progress: Callable[[str], None] | None = None
+) -> dict:
     """Measure the lattice of ``config`` and write the run folder ``out``; returns the summary.
 
     A folder that holds a different ``config.json`` is refused (nothing is overwritten).
@@ -75,6 +78,7 @@ def entangle_run(config: EntangleConfig, out: Path) -> dict:
         n_jobs=config.n_jobs,
         seed=config.seed,
         device=config.device,
+        progress=progress,
     )
     if config.borrow:
         result.dataset = config.data

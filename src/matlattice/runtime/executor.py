@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Protocol
 
 from matlattice.errors import InvalidParameterError
@@ -19,8 +19,13 @@ __all__ = ["EXECUTORS", "Executor", "LocalExecutor", "RayExecutor", "get_executo
 EXECUTORS = ("local", "ray")  # spawned local processes, or Ray tasks
 
 
+Progress = Callable[[int, int], None] | None  # (jobs done, jobs in all), after each job
+
+
 class Executor(Protocol):
-    def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]: ...
+    def map(
+        self, fn: Callable[[Any], Any], jobs: Sequence[Any], progress: Progress = None
+    ) -> list[Any]: ...
 
 
 class LocalExecutor:
@@ -31,13 +36,23 @@ class LocalExecutor:
             raise InvalidParameterError(f"n_jobs={n_jobs!r}; must be >= 1")
         self.n_jobs = int(n_jobs)
 
-    def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]:
-        jobs = list(jobs)
+    def map(
+        self, fn: Callable[[Any], Any], jobs: Sequence[Any], progress: Progress = None
+    ) -> list[Any]:
+        """``[fn(job) for job in jobs]``, in order; ``progress(done, total)`` after each."""
+        jobs, report = list(jobs), progress or (lambda done, total: None)
         if self.n_jobs == 1 or len(jobs) <= 1:
-            return [fn(job) for job in jobs]
+            results = []
+            for job in jobs:
+                results.append(fn(job))
+                report(len(results), len(jobs))
+            return results
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(self.n_jobs, len(jobs)), mp_context=context) as pool:
-            return list(pool.map(fn, jobs))
+            futures = [pool.submit(fn, job) for job in jobs]
+            for done, _ in enumerate(as_completed(futures), start=1):
+                report(done, len(jobs))
+            return [future.result() for future in futures]
 
 
 class RayExecutor:
@@ -48,7 +63,9 @@ class RayExecutor:
         self.address = address
         self.num_cpus = num_cpus
 
-    def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], jobs: Sequence[Any], progress: Progress = None
+    ) -> list[Any]:
         try:
             import ray
         except ImportError as err:  # pragma: no cover - depends on the environment
@@ -56,7 +73,12 @@ class RayExecutor:
         if not ray.is_initialized():
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
         task = ray.remote(num_cpus=self.num_cpus)(_apply)
-        return ray.get([task.remote(fn, job) for job in jobs])
+        refs = [task.remote(fn, job) for job in jobs]
+        waiting = list(refs)
+        while waiting and progress is not None:
+            _, waiting = ray.wait(waiting, num_returns=1)
+            progress(len(refs) - len(waiting), len(refs))
+        return ray.get(refs)
 
 
 def _apply(fn: Callable[[Any], Any], job: Any) -> Any:
