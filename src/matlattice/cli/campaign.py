@@ -13,13 +13,14 @@ from typing import Annotated
 import typer
 
 from matlattice.cli.common import progress_bar, read_formulas
-from matlattice.cli.options import TableOutput, at_least, open_range
+from matlattice.cli.options import TableOutput, at_least, choice_of, open_range
 from matlattice.cli.tables import console
 
 campaign_app = typer.Typer(
     help="Closed-loop discovery campaigns (ask/tell, resumable).", no_args_is_help=True
 )
 
+_SETTINGS = "matlattice.discovery.settings"
 StorePath = Annotated[Path, typer.Argument(help="Campaign database (.sqlite).")]
 
 
@@ -28,17 +29,35 @@ def create(
     store: StorePath,
     pool: Annotated[str, typer.Option(help="Candidates: CSV/parquet with 'formula', or dataset.")],
     target: Annotated[str, typer.Option(help="Property name (used in messages and results).")],
-    goal: Annotated[str, typer.Option(help="max | min")] = "max",
+    goal: Annotated[
+        str, typer.Option(callback=choice_of(f"{_SETTINGS}:GOALS"), help="max | min")
+    ] = "max",
     acquisition: Annotated[
-        str, typer.Option(help="random | greedy | ucb | ei | pi | thompson | explore | window")
+        str,
+        typer.Option(
+            callback=choice_of("matlattice.discovery.acquisition:ACQUISITIONS"),
+            help="random | greedy | ucb | ei | pi | thompson | explore | window",
+        ),
     ] = "ucb",
     window: Annotated[str, typer.Option(help="LO,HI for the window acquisition.")] = "",
-    model: Annotated[str, typer.Option(help="rf | mlp | gp surrogate.")] = "rf",
-    batch: Annotated[int, typer.Option(help="Candidates per ask.")] = 8,
-    budget: Annotated[int, typer.Option(help="Measurements in all.")] = 100,
-    initial: Annotated[int, typer.Option(help="Random measurements before the model.")] = 16,
-    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
-    retrain_every: Annotated[int, typer.Option(help="Refit the surrogate every K-th ask.")] = 1,
+    model: Annotated[
+        str,
+        typer.Option(
+            callback=choice_of("matlattice.discovery.surrogates:SURROGATES"),
+            help="rf | mlp | gp surrogate.",
+        ),
+    ] = "rf",
+    batch: Annotated[int, typer.Option(callback=at_least(1), help="Candidates per ask.")] = 8,
+    budget: Annotated[int, typer.Option(callback=at_least(1), help="Measurements in all.")] = 100,
+    initial: Annotated[
+        int, typer.Option(callback=at_least(1), help="Random measurements before the model.")
+    ] = 16,
+    seed: Annotated[
+        int, typer.Option(callback=at_least(0), help="Seed of the random choices.")
+    ] = 0,
+    retrain_every: Annotated[
+        int, typer.Option(callback=at_least(1), help="Refit the surrogate every K-th ask.")
+    ] = 1,
     reticulum_gamma: Annotated[
         float | None,
         typer.Option(help="Feedback reticulum between refits: sensitivity 0..1 (off if unset)."),
@@ -54,7 +73,10 @@ def create(
         typer.Option(help="CHEAP:COST,main:COST: a two-fidelity campaign, budget in cost units."),
     ] = "",
     generate: Annotated[
-        int, typer.Option(help="Open-ended: new compositions added to the pool per ask.")
+        int,
+        typer.Option(
+            callback=at_least(0), help="Open-ended: new compositions added to the pool per ask."
+        ),
     ] = 0,
 ):
     """Create a campaign over a pool of candidates."""

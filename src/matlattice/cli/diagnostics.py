@@ -90,7 +90,7 @@ def fidelity(
         weights = comma_floats(kl_weights, "--kl-weights")
         settings = FidelityConfig(
             data=data,
-            dims=comma_ints(dims, "--dims"),
+            dims=_widths(dims),
             encoder=model,
             tasks=comma_names(tasks, "--tasks"),
             seeds=comma_ints(seeds, "--seeds"),
@@ -189,3 +189,11 @@ def entangle(
         summary = entangle_run(settings, out, progress=progress)
     print_lattice(summary)
     console.print(f"run folder: {out} (lattice.json, lattice.png, edge_heatmap.png)")
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    """``--dims``: one or more bottleneck widths, each at least 1."""
+    widths = comma_ints(text, "--dims")
+    if not widths or min(widths) < 1:
+        raise typer.BadParameter(f"--dims {text!r}; expected widths >= 1, e.g. 2,4,8")
+    return widths

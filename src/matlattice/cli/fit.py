@@ -137,10 +137,18 @@ _Gate = Annotated[
         "as well, and keep per task whichever validates better."
     ),
 ]
+
+
+def _gate_folds(ctx: typer.Context, param: typer.CallbackParam, value: int) -> int:
+    if not ctx.resilient_parsing and (value < 0 or value == 1):
+        raise typer.BadParameter(f"{value!r}: expected 0 (the validation gate) or K >= 2")
+    return value
+
+
 _GateFolds = Annotated[
     int,
     typer.Option(
-        callback=at_least(0),
+        callback=_gate_folds,
         help="With --fine-tune, --helpers, --gate or --borrow: K >= 2 judges each arm by the "
         "out-of-fold error of K cross-validation models (K times the training), then "
         "retrains the chosen arm on the whole training part; 0: the validation gate.",
