@@ -115,14 +115,14 @@ def test_bad_values_are_named_without_a_traceback(tmp_path):
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"no database here" * 64)
     cases = [
-        ([*create, "--goal", "up"], "goal='up'"),
-        ([*create, "--acquisition", "qei"], "unknown acquisition 'qei'"),
+        ([*create, "--goal", "up"], "'--goal': 'up'"),
+        ([*create, "--acquisition", "qei"], "'--acquisition': 'qei'"),
         ([*create, "--acquisition", "window"], "needs window=(lo, hi)"),
         ([*create, "--window", "2,1", "--acquisition", "window"], "window=(2.0, 1.0)"),
         ([*create, "--window", "low,high"], "--window 'low,high'"),
-        ([*create, "--batch", "0"], "batch_size=0"),
-        ([*create, "--budget", "-1"], "budget=-1"),
-        ([*create, "--model", "xgb"], "model='xgb'"),
+        ([*create, "--batch", "0"], "'--batch': 0"),
+        ([*create, "--budget", "-1"], "'--budget': -1"),
+        ([*create, "--model", "xgb"], "'--model': 'xgb'"),
         ([*create, "--objectives", "a:max,b:up"], "'b': 'up'"),
         (["campaign", "ask", str(garbage)], "is not a campaign database"),
         (["campaign", "status", str(tmp_path / "none.sqlite")], "no campaign at"),
