@@ -123,6 +123,17 @@ CASES = [
     ("fit-model", [*FIT, "--model", "nope"], "nope"),
     ("fit-split", [*FIT, "--split", "nope"], "nope"),
     ("fit-folds-text", [*FIT, "--folds", "a"], "a"),
+    ("fit-folds-without-folds", [*FIT, "--folds", "0", "--n-estimators", "5"], "folds=[0]"),
+    (
+        "fit-folds-unknown",
+        ["fit", "matbench_steels", "--folds", "7", "--out", "{out}/{case}"],
+        "[7]",
+    ),
+    (
+        "campaign-random-cheap",
+        [*RUN, "--methods", "random+cheap", "--cheap", "mp:e_hull:1"],
+        "random+cheap",
+    ),
     ("fit-element-table", [*FIT, "--element-table", "nope"], "nope"),
     ("fit-task-weighting", [*FIT, "--task-weighting", "nope"], "nope"),
     ("fit-target-transform", [*FIT, "--target-transform", "sqrt"], "sqrt"),

@@ -24,7 +24,9 @@ def test_merged_datasets_one_row_per_composition_and_no_leak(name):
     ds = load_dataset(name)
     keys = _keys(ds.frame)
     assert len(set(keys)) == len(keys)
-    assert (ds.frame["key"].to_numpy() == keys).all()  # computed once at load, travels along
+    assert (
+        ds.frame["composition_key"].to_numpy() == keys
+    ).all()  # computed once at load, travels along
     _assert_no_leak(ds.frame)
     assert set(ds.frame["split"]) == {"train", "val", "test"}
     assert 0.75 < (ds.frame["split"] == "train").mean() < 0.85
@@ -72,7 +74,7 @@ def test_official_matbench_fold_sizes():
 def test_official_folds_keep_official_rows_and_report_their_leaks():
     ds = load_dataset("matbench_expt_gap")
     assert ds.frame["entry_id"].iloc[7] == "mb-expt-gap-0008"
-    assert (ds.frame["key"].to_numpy() == _keys(ds.frame)).all()
+    assert (ds.frame["composition_key"].to_numpy() == _keys(ds.frame)).all()
     assert len(ds.report.split_leaks) == 2  # the official folds put 2 compositions in two folds
     with pytest.raises(ValueError, match="duplicates='keep'"):
         load_dataset("matbench_expt_gap", duplicates="mean")
@@ -122,8 +124,8 @@ def test_user_file_errors(tmp_path):
     with pytest.raises(DataFormatError, match="no such data file"):
         load_dataset(tmp_path / "missing.csv")
     clash = tmp_path / "clash.csv"
-    pd.DataFrame({"formula": ["NaCl"], "key": [1.0]}).to_csv(clash, index=False)
-    with pytest.raises(DataFormatError, match="named 'key'"):
+    pd.DataFrame({"formula": ["NaCl"], "composition_key": [1.0]}).to_csv(clash, index=False)
+    with pytest.raises(DataFormatError, match="named 'composition_key'"):
         load_dataset(clash)
 
 

@@ -133,7 +133,7 @@ def test_the_key_column_travels_and_is_reused(planted, planted_ds):
     assert list(frame.columns) == ["formula", "a", "b", "split", KEY]
     assert frame[KEY].iloc[0] == "Na0.5 Cl0.5"
     # keys come from the column, not from the formulas; only missing ones are parsed
-    fake = planted.assign(key=[f"k{i % 3}" for i in range(24)])
+    fake = planted.assign(**{KEY: [f"k{i % 3}" for i in range(24)]})
     fake.loc[5, KEY] = None
     keys = frame_keys(fake)
     assert keys[0] == "k0" and keys[5] == "O0.6 Fe0.4"

@@ -93,7 +93,7 @@ def fidelity(
             dims=_widths(dims),
             encoder=model,
             tasks=comma_names(tasks, "--tasks"),
-            seeds=comma_ints(seeds, "--seeds"),
+            seeds=_seeds(seeds),
             ensemble=ensemble,
             epochs=epochs,
             patience=patience,
@@ -197,3 +197,11 @@ def _widths(text: str) -> tuple[int, ...]:
     if not widths or min(widths) < 1:
         raise typer.BadParameter(f"--dims {text!r}; expected widths >= 1, e.g. 2,4,8")
     return widths
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    """``--seeds``: one model per width and seed, so at least one seed >= 0."""
+    seeds = comma_ints(text, "--seeds")
+    if not seeds or min(seeds) < 0:
+        raise typer.BadParameter(f"--seeds {text!r}; expected seeds >= 0, e.g. 0,1,2")
+    return seeds

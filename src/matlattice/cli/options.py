@@ -1,8 +1,8 @@
 """Options shared by the commands, validated where they are parsed.
 
-A bad value is refused before any work starts, by click, as one line that names the option
-and the value: ranges by ``min``/``max``, choices by a callback that reads the library's own
-list of names (imported only when the option is used, so ``--help`` stays fast).
+A bad value is refused before any work starts, by click, as one message that names the option
+and the value: ranges and choices by callbacks, the choices read from the library's own lists
+of names (imported while a command parses its options, never for ``--help``).
 """
 
 from __future__ import annotations

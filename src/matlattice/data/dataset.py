@@ -4,7 +4,7 @@ Loading goes: raw records (as in the files) -> formula validation (invalid rows 
 never silently dropped) -> optional cleaning (documented rules, every removal listed) ->
 duplicate resolution per composition (configurable rule, every duplicate listed) -> one wide
 frame -> split labels. Each row's composition key is computed once here and travels with the
-frame as its ``key`` column, so that later splits group by it without parsing again.
+frame as its ``composition_key`` column, so that later splits group by it without parsing again.
 
 Duplicate rules (``duplicates=``):
 
@@ -96,14 +96,14 @@ class Dataset:
     frame : DataFrame
         ``formula``, one float column per property (NaN = unlabelled), then ``split``
         (``"train"/"val"/"test"``) or ``fold`` (official test fold 0-4), ``entry_id``
-        where the source has ids, and ``key``, the composition key of the row
+        where the source has ids, and ``composition_key``, the composition key of the row
         (:func:`~matlattice.composition.composition_keys`, e.g. ``"Na0.5 Cl0.5"``).
     report : LoadReport
 
     Examples
     --------
     >>> ds = load_dataset("aflow")                                    # doctest: +SKIP
-    >>> ds.train[["formula", "key"]].iloc[0].tolist()                 # doctest: +SKIP
+    >>> ds.train[["formula", "composition_key"]].iloc[0].tolist()                 # doctest: +SKIP
     ['Ba1I2O6', 'O0.66666667 I0.22222222 Ba0.11111111']
     """
 

@@ -3,7 +3,7 @@
 Every job (``fit``, ``calibrate``, ``fidelity``, ``entangle``, an estimator's early stopping)
 asks this function for its parts: the rows' own parts (a dataset's ``split`` column) when they
 have them, else a seeded split at the composition level, by composition, chemical system or
-feature cluster. The composition keys it groups by are the ``key`` column that
+feature cluster. The composition keys it groups by are the ``composition_key`` column that
 :func:`~matlattice.data.load_dataset` computes once per dataset; a formula is parsed here only
 for rows that arrived without one (a user's frame, a borrowed row).
 
@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_FRACTIONS", "KEY", "SPLITS", "frame_keys", "key_systems", "r
 
 #: The column of :attr:`Dataset.frame <matlattice.data.Dataset.frame>` that holds each row's
 #: composition key (:func:`~matlattice.composition.composition_keys`).
-KEY = "key"
+KEY = "composition_key"
 #: The ways to split rows into parts (``None`` asks for the rows' own parts, else random).
 SPLITS = ("official", "random", "chemsys", "cluster")
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -39,8 +39,8 @@ _ELEMENT = re.compile(r"[A-Z][a-z]*")
 def frame_keys(frame: pd.DataFrame) -> np.ndarray:
     """Composition key per row of ``frame``, shape ``(n,)``.
 
-    The frame's ``key`` column where it has one; formulas are parsed (strictly: an invalid one
-    raises) only for rows without a key.
+    The frame's ``composition_key`` column where it has one; formulas are parsed (strictly:
+    an invalid one raises) only for rows without a key.
     """
     if KEY not in frame.columns:
         return formula_keys(frame["formula"])
@@ -77,8 +77,8 @@ def resolve_parts(
     Parameters
     ----------
     rows : DataFrame or array of shape (n,)
-        A frame with a ``formula`` column (its ``key`` and ``column`` columns are used where
-        present), or the composition keys of the rows.
+        A frame with a ``formula`` column (its ``composition_key`` and ``column`` columns are
+        used where present), or the composition keys of the rows.
     split : {None, "official", "random", "chemsys", "cluster"}, default None
         ``None``: the rows' own parts (``column``) when they hold a train and a val part, else
         ``"random"``. ``"official"``: the rows' own parts; an error where there are none.

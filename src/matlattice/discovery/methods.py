@@ -78,6 +78,11 @@ def parse_method(
         if option == "cheap":
             if fidelities is None:
                 raise InvalidParameterError(f"method {method!r} needs a cheap fidelity (cheap=...)")
+            if not model:
+                raise InvalidParameterError(
+                    f"method {method!r}: +cheap needs a surrogate to link the fidelities, "
+                    "e.g. ucb@rf+cheap"
+                )
             options["fidelities"] = dict(fidelities)
             continue
         key, _, value = option.partition("=")

@@ -108,6 +108,9 @@ class MultiFidelityCampaign(Campaign):
         pred = ar1_predict(self.model_factory, main, cheap, candidates)
         fit_seconds = time.perf_counter() - start
         best = best_so_far(main["value"].to_numpy(), s.goal)
+        # one posterior draw, unused: earlier versions made it here, and keeping the random
+        # stream means a stored campaign asks exactly what it asked before
+        rng.normal(pred.mean, np.maximum(pred.std, 1e-12), size=(1, len(pred.mean)))
         scores = acquisition_named(s.acquisition).score(
             pred.mean, pred.std, goal=s.goal, best=best, window=s.window, alpha=s.alpha, rng=rng
         )

@@ -175,17 +175,8 @@ def entanglement_lattice(
     share, n_sources = _source_share(train, tasks)
 
     monitor = CouplingMonitor(probe_size, lookahead_lr=float(params["lr"]), seed=seed)
-    epochs = (
-        (
-            lambda member, record: progress(
-                f"joint model, epoch {record['epoch'] + 1}/{params['epochs']}"
-            )
-        )
-        if progress
-        else None
-    )
     model = LatticeRegressor(**params).fit(
-        train[["formula", *tasks]], X_val=val, monitor=monitor, progress=epochs
+        train[["formula", *tasks]], X_val=val, monitor=monitor, progress=_epochs(progress, params)
     )
     net = getattr(model.members_[0], "primary", model.members_[0])  # one snapshot
     alignment, dots = head_alignment(net, monitor.probe_inputs)

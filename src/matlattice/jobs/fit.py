@@ -7,7 +7,6 @@ A run folder holds everything needed to reproduce and reuse the job:
 
 from __future__ import annotations
 
-import logging
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import pandas as pd
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.borrowed import borrow_properties
 from matlattice.data.fetch import SOURCES
-from matlattice.errors import MatlatticeError, UnknownPropertyError
+from matlattice.errors import InvalidParameterError, MatlatticeError, UnknownPropertyError
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.fit_models import (
     MODELS,
@@ -39,7 +38,6 @@ from matlattice.runtime.files import atomic_write_json, atomic_write_table, json
 
 __all__ = ["MODELS", "SPLITS", "FitConfig", "fit_run"]
 
-log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None] | None
 MODEL_LABELS = {
@@ -171,8 +169,19 @@ def _schemes(config: FitConfig, auto: bool) -> list[str]:
 def _test_parts(frame: pd.DataFrame, config: FitConfig) -> list[tuple[str, pd.Series, pd.Series]]:
     """``(name, training rows, test rows)``: the test part, or each official fold."""
     if "fold" not in frame.columns:
+        if config.folds:
+            raise InvalidParameterError(
+                f"folds={list(config.folds)}: {config.data} has no official folds; leave "
+                "--folds out"
+            )
         return [("test", frame["_part"] != "test", frame["_part"] == "test")]
-    folds = list(config.folds) or list(range(int(frame["fold"].max()) + 1))
+    official = list(range(int(frame["fold"].max()) + 1))
+    unknown = [k for k in config.folds if k not in official]
+    if unknown:
+        raise InvalidParameterError(
+            f"folds={unknown} are not official folds of {config.data}; it has {official}"
+        )
+    folds = list(config.folds) or official
     return [(f"fold{k}", frame["fold"] != k, frame["fold"] == k) for k in folds]
 
 

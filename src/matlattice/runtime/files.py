@@ -6,6 +6,7 @@ A reader never sees a half-written file, and a crash leaves the old file (or non
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -33,7 +34,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode
+        with contextlib.suppress(OSError):  # mkstemp makes 0600; give the usual mode
+            os.chmod(tmp, 0o666 & ~_umask())
         write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
@@ -94,6 +96,8 @@ def read_json(path: Path) -> object:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MatlatticeError(f"{path} does not exist") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise MatlatticeError(f"{path} cannot be read: {exc.strerror or exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MatlatticeError(
             f"{path} is not valid JSON ({exc}); restore it or write the folder again"

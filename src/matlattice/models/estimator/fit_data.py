@@ -44,7 +44,7 @@ def training_data(
     stops on its val part; without ``X_val`` a composition-level ``val_fraction`` of the
     training rows (seeded by ``seed``) is held out; ``X_val``'s target columns are matched to
     the training ones by name. The parts come from :func:`~matlattice.data.parts.resolve_parts`
-    (grouped by a frame's ``key`` column where it has one).
+    (grouped by a frame's ``composition_key`` column where it has one).
     """
     if isinstance(X, Dataset) and y is None and X_val is None:
         frame = X.frame
