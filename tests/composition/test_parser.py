@@ -30,7 +30,6 @@ from matlattice.composition import (
         ("Fe2 O3", {"Fe": 0.4, "O": 0.6}),
         ("  NaCl ", {"Na": 0.5, "Cl": 0.5}),
         ("H2O(H)2", {"H": 0.8, "O": 0.2}),
-        ("Fe0Ni1", {"Ni": 1.0}),
         ("Fe.5Ni.5", {"Fe": 0.5, "Ni": 0.5}),
         ("Lr{No}", {"Lr": 0.5, "No": 0.5}),
     ],
@@ -70,7 +69,11 @@ def test_steels_style_decimals():
         ("(Fe]2", "mismatched brackets"),
         ("Fe()", "empty brackets"),
         ("Fe-1O", "unexpected character '-'"),
-        ("Fe0", "total amount is zero"),
+        ("Fe0", "element 'Fe' has amount zero"),
+        ("Fe0O3", "element 'Fe' has amount zero"),  # never silently {'O': 1}
+        ("(FeO)0.0Ni", "element 'Fe' has amount zero"),
+        ("H" + "9" * 400, "element 'H' is too large"),  # never an empty composition
+        ("(NaCl1e3)", "lowercase letter 'e'"),
         ("Fe2.5.1", "malformed number '2.5.1'"),
         ("2Fe", "amount '2' does not follow"),
         ("fe", "lowercase letter 'f'"),

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from matlattice.composition.elements import N_ELEMENTS, symbol_lookup_table
+from matlattice.composition.elements import N_ELEMENTS, SYMBOLS, symbol_lookup_table
 
 __all__ = ["FAULTS", "fault_message", "parse_texts"]
 
 _SYMBOL_TABLE = symbol_lookup_table()
+_SYMBOL_LENGTHS = np.array([len(s) for s in SYMBOLS])  # to quote a whole symbol
 
 # token kinds
 _ELEMENT, _NUMBER, _OPEN, _CLOSE, _BAD = 0, 1, 2, 3, 4
@@ -44,6 +45,8 @@ FAULTS = (
     "no element symbol",
     "total amount is zero",
     "contains a line break",
+    "element {tok!r} has amount zero; leave it out of the formula",
+    "the amount of element {tok!r} is too large to represent",
 )
 (
     F_MISSING,
@@ -62,6 +65,8 @@ FAULTS = (
     F_NO_ELEMENT,
     F_ZERO_TOTAL,
     F_NEWLINE,
+    F_ZERO_AMOUNT,
+    F_HUGE_AMOUNT,
 ) = range(len(FAULTS))
 
 
@@ -94,7 +99,9 @@ def parse_texts(
     _flag_orphan_numbers(tokens, neighbours, num_tokens, run_len, faults)
     depth, final_depth = _bracket_depth(tokens, neighbours, n, faults)
     group_factor = _group_factors(chars, tokens, neighbours, depth, final_depth, n, faults)
-    amount = neighbours.next_value[el_tokens] * group_factor[el_tokens]
+    with np.errstate(over="ignore", invalid="ignore"):  # overflows are flagged just below
+        amount = neighbours.next_value[el_tokens] * group_factor[el_tokens]
+    _flag_amounts(el_tokens, el_index, unknown, amount, faults)
     matrix = _fractions(classes, tokens, el_tokens, el_index, unknown, amount, n, faults)
     return faults.code, faults.token, matrix
 
@@ -184,6 +191,10 @@ class _Faults:
         self.token = np.array([""] * n, dtype=object)
         self._joined = joined
         self._tokens = tokens
+
+    def line_of(self, token_index: np.ndarray) -> np.ndarray:
+        """The formula of each token."""
+        return self._tokens.line[token_index]
 
     def flag(self, token_index: np.ndarray, code: int, length: np.ndarray | int = 1) -> None:
         """Record ``code`` at these tokens unless their formula has an earlier fault."""
@@ -342,6 +353,19 @@ def _group_factors(chars, t: _Tokens, nb: _Neighbours, depth, final_depth, n, fa
         np.add.at(zero_mult, opens[~positive], 1)
         np.add.at(zero_mult, closes[~positive], -1)
     return np.exp(np.cumsum(log_mult)[:-1]) * (np.cumsum(zero_mult)[:-1] == 0)
+
+
+def _flag_amounts(el_tokens, el_index, unknown, amount, faults: _Faults) -> None:
+    """Elements written with amount zero (``Fe0O3``) or an amount that overflows a float
+    (``H`` followed by 400 nines): a formula never loses an element or its whole content
+    silently."""
+    known = ~unknown & (faults.code[faults.line_of(el_tokens)] < 0)  # an earlier fault wins
+    symbol_length = _SYMBOL_LENGTHS[np.where(known, el_index, 0)]
+    for code, bad in (
+        (F_ZERO_AMOUNT, known & (amount == 0)),
+        (F_HUGE_AMOUNT, known & ~np.isfinite(amount)),
+    ):
+        faults.flag(el_tokens[bad], code, symbol_length[bad])
 
 
 def _fractions(c: _CharClasses, t: _Tokens, el_tokens, el_index, unknown, amount, n, faults):
