@@ -26,10 +26,7 @@ def read_table(path: Path) -> pd.DataFrame:
     if suffix not in (".csv", ".parquet", ".pq"):
         raise DataFormatError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path, keep_default_na=True)
-        else:
-            frame = pd.read_parquet(path)
+        frame = _read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise DataFormatError(f"{path} is empty; expected a header line and rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -37,6 +34,17 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataFormatError(f"{path} is not a readable {kind} file: {exc}") from exc
     if frame.empty:
         raise DataFormatError(f"{path} has columns {list(frame.columns)} but no rows")
+    return frame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV with its ``formula`` column read as written: ``NaN`` (sodium nitride), ``None``,
+    ``NA`` or ``null`` stay formulas (pandas would make them missing); an empty cell stays
+    an empty string, which the parser reports as a bad row. Other columns keep pandas' rules."""
+    frame = pd.read_csv(path, keep_default_na=True)
+    if "formula" in frame.columns:
+        formulas = pd.read_csv(path, usecols=["formula"], dtype=str, keep_default_na=False)
+        frame["formula"] = formulas["formula"].to_numpy(dtype=object)
     return frame
 
 
