@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from matlattice.cli.common import progress_bar, read_formulas
-from matlattice.cli.options import TableOutput, at_least, choice_of, open_range
+from matlattice.cli.options import Seed, TableOutput, at_least, choice_of, open_range
 from matlattice.cli.tables import console
 
 campaign_app = typer.Typer(
@@ -21,6 +21,12 @@ campaign_app = typer.Typer(
 )
 
 _SETTINGS = "matlattice.discovery.settings"
+# the loop sizes shared by create (one campaign) and run (the benchmark's campaigns)
+Batch = Annotated[int, typer.Option(callback=at_least(1), help="Candidates per ask.")]
+Budget = Annotated[int, typer.Option(callback=at_least(1), help="Measurements per campaign.")]
+Initial = Annotated[
+    int, typer.Option(callback=at_least(1), help="Random measurements before the model.")
+]
 StorePath = Annotated[Path, typer.Argument(help="Campaign database (.sqlite).")]
 
 
@@ -47,14 +53,10 @@ def create(
             help="rf | mlp | gp surrogate.",
         ),
     ] = "rf",
-    batch: Annotated[int, typer.Option(callback=at_least(1), help="Candidates per ask.")] = 8,
-    budget: Annotated[int, typer.Option(callback=at_least(1), help="Measurements in all.")] = 100,
-    initial: Annotated[
-        int, typer.Option(callback=at_least(1), help="Random measurements before the model.")
-    ] = 16,
-    seed: Annotated[
-        int, typer.Option(callback=at_least(0), help="Seed of the random choices.")
-    ] = 0,
+    batch: Batch = 8,
+    budget: Budget = 100,
+    initial: Initial = 16,
+    seed: Seed = 0,
     retrain_every: Annotated[
         int, typer.Option(callback=at_least(1), help="Refit the surrogate every K-th ask.")
     ] = 1,
@@ -221,13 +223,9 @@ def run(
     pool_size: Annotated[
         int, typer.Option(callback=at_least(2), help="Candidates in the pool.")
     ] = 2000,
-    initial: Annotated[
-        int, typer.Option(callback=at_least(1), help="Random measurements first.")
-    ] = 20,
-    budget: Annotated[
-        int, typer.Option(callback=at_least(1), help="Measurements per campaign.")
-    ] = 200,
-    batch: Annotated[int, typer.Option(callback=at_least(1), help="Candidates per ask.")] = 10,
+    initial: Initial = 20,
+    budget: Budget = 200,
+    batch: Batch = 10,
     seeds: Annotated[int, typer.Option(callback=at_least(1), help="Campaigns per method.")] = 10,
     top: Annotated[
         float,
