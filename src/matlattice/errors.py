@@ -61,7 +61,7 @@ class DataNotAvailableError(MatlatticeError, RuntimeError):
 
 
 class ChecksumError(MatlatticeError, RuntimeError):
-    """A downloaded file does not have its pinned sha256."""
+    """A file (a download, a cached data file, saved weights) does not have its recorded sha256."""
 
 
 class MissingElementError(MatlatticeError, ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ def files(tmp_path_factory) -> dict[str, str]:
     (bad_run / "config.json").write_text("{not json")
     paths["run_badcfg"] = bad_run
     bad_model = root / "run_badmodel"
-    (bad_model / "model").mkdir(parents=True)
+    shutil.copytree(run, bad_model)
     (bad_model / "model" / "config.json").write_text("{not json")
     paths["run_badmodel"] = bad_model
     paths["out"] = root / "out"

@@ -1,4 +1,4 @@
-"""``matlattice data list|info|fetch|audit`` and ``matlattice featurize``."""
+"""``matlattice data list|info|fetch|verify|audit`` and ``matlattice featurize``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ from matlattice.cli.tables import console, fmt
 
 __all__ = ["data_app", "featurize"]
 
-data_app = typer.Typer(help="Datasets: list, info, fetch, audit.", no_args_is_help=True)
+data_app = typer.Typer(help="Datasets: list, info, fetch, verify, audit.", no_args_is_help=True)
+_Sources = Annotated[
+    list[str] | None,
+    typer.Argument(
+        callback=choice_of("matlattice.data.fetch:SOURCES"), help="crabnet, matbench, matminer"
+    ),
+]
 
 
 @data_app.command("list")
@@ -65,22 +71,57 @@ def data_info(name: str):
 
 @data_app.command("fetch")
 def data_fetch(
-    sources: Annotated[list[str] | None, typer.Argument(help="crabnet, matbench, matminer")] = None,
+    sources: _Sources = None,
     wheel: Annotated[
         Path | None, typer.Option(help="Use this wheel file (still verified).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if cached.")] = False,
 ):
-    """Download the pinned wheels with pip, verify their sha256 and cache their data."""
-    from matlattice.data.fetch import SOURCES, fetch_source
+    """Download the pinned wheels with pip, verify their sha256 and cache their data; a
+    source already cached is re-verified file by file and fetched again if damaged."""
+    from matlattice.data.fetch import SOURCES, fetch_source, is_cached, source_dir
+    from matlattice.data.integrity import damaged_files
 
     names = sources or list(SOURCES)
     if wheel is not None and len(names) != 1:
         raise typer.BadParameter("--wheel needs exactly one source name")
     for name in names:
         start = time.perf_counter()
-        path = fetch_source(name, wheel=wheel, force=force)
-        console.print(f"{name}: {path} ({time.perf_counter() - start:.1f} s)")
+        again = force
+        if is_cached(name) and not force:
+            damaged = damaged_files(source_dir(name))
+            if damaged:
+                console.print(f"{name}: {_damage(damaged)}; fetching it again")
+                again = True
+        path = fetch_source(name, wheel=wheel, force=again)
+        console.print(f"{name}: {path} verified ({time.perf_counter() - start:.1f} s)")
+
+
+@data_app.command("verify")
+def data_verify(sources: _Sources = None):
+    """Re-hash every cached data file against the record made when it was fetched; exits 2
+    naming each missing, truncated or edited file."""
+    from matlattice.data.fetch import SOURCES, is_cached, source_dir
+    from matlattice.data.integrity import damaged_files
+    from matlattice.errors import ChecksumError
+
+    faults = []
+    for name in sources or list(SOURCES):
+        if not is_cached(name):
+            console.print(f"{name}: not fetched (run `matlattice data fetch {name}`)")
+            continue
+        damaged = damaged_files(source_dir(name))
+        console.print(f"{name}: " + (_damage(damaged) if damaged else "every file as fetched"))
+        faults += [f"{name}: {d}" for d in damaged]
+    if faults:
+        raise ChecksumError(
+            f"{len(faults)} damaged data files; repair with `matlattice data fetch --force`"
+        )
+
+
+def _damage(damaged: list[str]) -> str:
+    shown = "; ".join(damaged[:3]) + (f"; and {len(damaged) - 3} more" if len(damaged) > 3 else "")
+    return f"{len(damaged)} damaged files ({shown})"
 
 
 @data_app.command("audit")

@@ -181,7 +181,12 @@ def fit(
     device: Device = "cpu",
     jobs: _Jobs = 1,
     init_from: _InitFrom = None,
-    resume: Annotated[bool, _flag("Resume from the run's checkpoints.")] = False,
+    resume: Annotated[
+        bool, _flag("Continue the unfinished run in --out (refused if it is another run's).")
+    ] = False,
+    overwrite: Annotated[
+        bool, _flag("Replace the run in --out; the old one stays until the new one is complete.")
+    ] = False,
     n_estimators: _NEstimators = 500,
     clean: Annotated[bool, _flag("Apply the documented cleaning rules.")] = False,
     folds: Annotated[str, typer.Option(help="Official folds to run, e.g. 0,1 (default all).")] = "",
@@ -205,7 +210,7 @@ def fit(
     from matlattice.jobs.fit import fit_run
 
     if config is not None:
-        settings = FitConfig.from_json(config)
+        settings = FitConfig.from_json(config).replace(resume=resume, overwrite=overwrite)
     else:
         settings = FitConfig(
             data=data,
@@ -226,6 +231,7 @@ def fit(
             n_jobs=jobs,
             init_from=str(init_from) if init_from else None,
             resume=resume,
+            overwrite=overwrite,
             folds=comma_ints(folds, "--folds"),
             task_weighting=task_weighting,
             adapter_dim=adapter_dim,

@@ -36,16 +36,18 @@ __all__ = [
 ]
 
 
-def choice_of(reference: str) -> Callable[[str | None], str | None]:
-    """A callback that accepts only the names in ``reference`` (``"module:CONSTANT"``)."""
+def choice_of(reference: str) -> Callable:
+    """A callback that accepts only the names in ``reference`` (``"module:CONSTANT"``), one
+    value or each of a list of them."""
     module, constant = reference.split(":")
 
-    def check(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    def check(ctx: typer.Context, param: typer.CallbackParam, value):
         if value is None or ctx.resilient_parsing:
             return value
         allowed = tuple(getattr(import_module(module), constant))
-        if value not in allowed:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
+        for one in value if isinstance(value, list) else [value]:
+            if one not in allowed:
+                raise typer.BadParameter(f"{one!r} is not one of {', '.join(allowed)}")
         return value
 
     return check

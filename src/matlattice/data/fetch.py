@@ -10,7 +10,6 @@ tampered or interrupted fetch leaves the cache exactly as it was.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,7 +22,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from matlattice.data.integrity import FILES, record_files
 from matlattice.errors import ChecksumError, DataNotAvailableError, UnknownDatasetError
+from matlattice.runtime.files import file_sha256
 
 __all__ = [
     "SOURCES",
@@ -140,17 +141,15 @@ def source_dir(name: str | WheelSource, cache_dir: Path | None = None) -> Path:
 
 
 def is_cached(name: str | WheelSource, cache_dir: Path | None = None) -> bool:
-    """Whether source ``name`` has been fetched and verified into the cache."""
-    return (source_dir(name, cache_dir) / _COMPLETE).is_file()
+    """Whether source ``name`` has been fetched and verified into the cache, with the record
+    of its files (a cache fetched before files were recorded counts as not fetched)."""
+    folder = source_dir(name, cache_dir)
+    return (folder / _COMPLETE).is_file() and (folder / FILES).is_file()
 
 
 def verify_sha256(path: Path, expected: str) -> str:
     """Return the sha256 of ``path``; raise :class:`ChecksumError` if it is not ``expected``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    got = digest.hexdigest()
+    got = file_sha256(path)
     if got != expected:
         raise ChecksumError(
             f"{Path(path).name} has sha256 {got}, but {expected} is pinned: the file is "
@@ -203,6 +202,7 @@ def fetch_source(
         digest = verify_sha256(wheel_path, source.sha256)
         staging = tmp_path / "staging"
         _extract(source, wheel_path, staging)
+        record_files(staging)
         (staging / _COMPLETE).write_text(
             json.dumps({"requirement": source.requirement, "sha256": digest}, indent=1)
         )

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from matlattice.data.fetch import require_source
+from matlattice.data.integrity import checked_file
 from matlattice.data.registry import CRABNET_PROPERTIES, MATBENCH_TASKS, TRANSPORT_PROPERTIES
 from matlattice.errors import DataFormatError
 
@@ -38,12 +39,13 @@ def _read_formula_target(path: Path) -> pd.DataFrame:
 
 def read_crabnet_files(files: tuple[str, ...], cache_dir: Path | None = None) -> pd.DataFrame:
     """Records of CrabNet ``benchmark_data/<file>/{train,val,test}.csv``, one per row."""
-    root = require_source("crabnet", cache_dir) / "benchmark_data"
+    root = require_source("crabnet", cache_dir)
     pieces = []
     for file in files:
         prop = CRABNET_PROPERTIES[file].name
         for part in ("train", "val", "test"):
-            frame = _read_formula_target(root / file / f"{part}.csv")
+            path = checked_file(root, f"benchmark_data/{file}/{part}.csv", "crabnet")
+            frame = _read_formula_target(path)
             pieces.append(
                 pd.DataFrame(
                     {
@@ -58,9 +60,16 @@ def read_crabnet_files(files: tuple[str, ...], cache_dir: Path | None = None) ->
     return pd.concat(pieces, ignore_index=True)
 
 
+def _official_folds(cache_dir: Path | None) -> dict:
+    root = require_source("matbench", cache_dir)
+    path = checked_file(root, "matbench_v0.1_validation.json", "matbench")
+    stat = path.stat()
+    return _read_folds(str(path), stat.st_size, stat.st_mtime_ns)
+
+
 @lru_cache(maxsize=2)
-def _official_folds(cache_root_key: str) -> dict:
-    path = Path(cache_root_key) / "matbench_v0.1_validation.json"
+def _read_folds(path: str, size: int, mtime_ns: int) -> dict:
+    """The folds of the checked file (size and mtime key the cache: a changed file rereads)."""
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)["splits"]
 
@@ -70,7 +79,7 @@ def official_test_folds(task: str, n_rows: int, cache_dir: Path | None = None) -
 
     Row ``i`` of the task has id ``mb-<task>-<i+1>``; every row is in exactly one test fold.
     """
-    splits = _official_folds(str(require_source("matbench", cache_dir)))[task]
+    splits = _official_folds(cache_dir)[task]
     fold_of_row = np.full(n_rows, -1, dtype=np.int64)
     for k in range(5):
         ids = splits[f"fold_{k}"]["test"]
@@ -85,7 +94,8 @@ def official_test_folds(task: str, n_rows: int, cache_dir: Path | None = None) -
 
 def read_matbench_task(name: str, prop: str, cache_dir: Path | None = None) -> pd.DataFrame:
     """Records of a Matbench task in official row order, ``part`` = official test fold."""
-    path = require_source("crabnet", cache_dir) / "matbench" / f"{MATBENCH_TASKS[name]}.csv"
+    root = require_source("crabnet", cache_dir)
+    path = checked_file(root, f"matbench/{MATBENCH_TASKS[name]}.csv", "crabnet")
     frame = _read_formula_target(path)
     folds = official_test_folds(name, len(frame), cache_dir)
     width = len(str(len(frame)))
@@ -103,7 +113,8 @@ def read_matbench_task(name: str, prop: str, cache_dir: Path | None = None) -> p
 
 def read_transport(cache_dir: Path | None = None) -> pd.DataFrame:
     """Records of the Ricci et al. transport database (10 properties per MP entry)."""
-    path = require_source("matminer", cache_dir) / "mp_transport" / "transport_database.csv"
+    root = require_source("matminer", cache_dir)
+    path = checked_file(root, "mp_transport/transport_database.csv", "matminer")
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
     columns = [p.file for p in TRANSPORT_PROPERTIES]
     missing = [c for c in ["mp_id", "pretty_formula", *columns] if c not in frame.columns]

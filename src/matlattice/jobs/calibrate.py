@@ -18,10 +18,11 @@ from matlattice.data import load_dataset
 from matlattice.errors import MatlatticeError
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.parts import split_labels
-from matlattice.jobs.predict import load_run_models
+from matlattice.jobs.predict import load_model
+from matlattice.jobs.run_folder import run_model_folders, write_manifest
 from matlattice.models import LatticeRegressor
 from matlattice.report.uncertainty_plots import binned_means, save_calibration_figure
-from matlattice.runtime.files import atomic_write_json, json_safe, read_json
+from matlattice.runtime.files import atomic_write_json, json_safe
 from matlattice.uncertainty import (
     COVERAGE_LEVELS,
     calibration_curve,
@@ -68,13 +69,14 @@ def calibrate_run(run: Path, method: str = "isotonic") -> dict:
             f"{run} was fitted on folds; calibrate needs a run with train/val/test parts"
         )
     cal, test = frame[frame["_part"] == "val"], frame[frame["_part"] == "test"]
-    models = [m for m in load_run_models(run) if isinstance(m, LatticeRegressor)]
+    loaded = [(folder, load_model(folder)) for folder in run_model_folders(run)]
+    models = [(f, m) for f, m in loaded if isinstance(m, LatticeRegressor)]
     if not models:
         raise MatlatticeError(f"{run} holds no neural regression model to calibrate")
     summary: dict = {"method": method, "n_calibration": len(cal), "n_test": len(test), "tasks": {}}
     panels = []
     formulas = test["formula"].tolist()
-    for model in models:
+    for folder, model in models:
         mean, raw_std = model.predict(formulas, return_std=True, calibrated=False)
         mean, raw_std = mean.reshape(len(test), -1), raw_std.reshape(len(test), -1)
         model.calibrate(cal[["formula", *model.tasks_]], method=method)
@@ -102,14 +104,10 @@ def calibrate_run(run: Path, method: str = "isotonic") -> dict:
                 panel["domain"] = {"distance": d, "abs_error": e, "spread": spread}
                 summary["tasks"][task]["error_vs_domain_distance"] = panel["domain"]
             panels.append(panel)
-        folder = next(p for p in sorted(run.glob("model*")) if set(model.tasks_) <= _tasks(p))
         model.save(folder)
+    write_manifest(run, [folder.name for folder, _ in loaded])
     atomic_write_json(run / "calibration.json", json_safe(summary))
     save_calibration_figure(
         run / "calibration.png", panels, title=f"{ds.name}: {method} calibration, test part"
     )
     return summary
-
-
-def _tasks(folder: Path) -> set[str]:
-    return set(read_json(folder / "config.json").get("tasks", []))

@@ -125,6 +125,7 @@ class FitConfig(JobConfig):
     n_jobs: int = 1
     init_from: str | None = None
     resume: bool = False
+    overwrite: bool = False
     folds: tuple[int, ...] = ()
     task_weighting: str = "equal"
     adapter_dim: int = 0

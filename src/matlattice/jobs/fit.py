@@ -31,6 +31,13 @@ from matlattice.jobs.fit_models import (
 )
 from matlattice.jobs.parts import SPLITS, default_split, split_labels, train_val
 from matlattice.jobs.predict import predict_group
+from matlattice.jobs.run_folder import (
+    check_fingerprint,
+    finish_run_folder,
+    frame_fingerprint,
+    open_run_folder,
+    write_manifest,
+)
 from matlattice.jobs.scoring import aggregate_parts, score_task
 from matlattice.models import MultiTaskForest
 from matlattice.report.parity import save_parity_plot
@@ -91,6 +98,7 @@ def fit_run(config: FitConfig, out: Path, *, progress: Progress = None) -> dict:
         ``{"roc_auc", "accuracy", "balanced_accuracy", ...}`` for classification.
     """
     out = Path(out)
+    work = open_run_folder(out, resume=config.resume, overwrite=config.overwrite)
     ds = load_dataset(config.data, clean=config.clean, split_seed=config.seed)
     plan = _plan(config, ds)
     frame = split_labels(ds, plan.config.split, plan.config.seed)
@@ -105,14 +113,18 @@ def fit_run(config: FitConfig, out: Path, *, progress: Progress = None) -> dict:
             seed=plan.config.seed,
             clean=plan.config.clean,
         )
+    check_fingerprint(
+        work, frame_fingerprint(frame, [*plan.tasks, *borrowed], plan.config.to_dict())
+    )
     results = [
         _run_part(
-            plan, name, frame[train.to_numpy()], frame[test.to_numpy()], borrowed, out, progress
+            plan, name, frame[train.to_numpy()], frame[test.to_numpy()], borrowed, work, progress
         )
         for name, train, test in _test_parts(frame, plan.config)
     ]
     metrics = _metrics(plan, results, borrow_report)
-    _write_run(out, plan, results, metrics)
+    _write_run(work, plan, results, metrics)
+    finish_run_folder(work, out)
     return metrics
 
 
@@ -312,9 +324,11 @@ def _write_run(out: Path, plan: _Plan, results: list[_PartResult], metrics: dict
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_json(out / "config.json", _config_record(plan.config, plan.ds))
     groups = results[-1].groups  # the last part's models (for folds: the last fold's)
-    for _, model, label in groups:
-        model.save(out / ("model" if len(groups) == 1 else f"model_{label}"))
+    names = ["model" if len(groups) == 1 else f"model_{label}" for _, _, label in groups]
+    for (_, model, _), name in zip(groups, names, strict=True):
+        model.save(out / name)
     _parity_plot(out, plan, preds)
+    write_manifest(out, names)
 
 
 def _parity_plot(out: Path, plan: _Plan, preds: pd.DataFrame) -> None:

@@ -11,10 +11,11 @@ import pandas as pd
 
 from matlattice.composition import parse_formulas
 from matlattice.errors import MatlatticeError
+from matlattice.jobs.run_folder import run_model_folders
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
 from matlattice.runtime.files import read_json
 
-__all__ = ["load_run_models", "predict_group", "predict_run"]
+__all__ = ["load_model", "load_run_models", "predict_group", "predict_run"]
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +32,25 @@ def predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.nd
     return mean.reshape(len(mean), -1), std.reshape(len(std), -1), None
 
 
+_LOADERS = {
+    "MultiTaskForest": MultiTaskForest,
+    "LatticeRegressor": LatticeRegressor,
+    "LatticeClassifier": LatticeClassifier,
+}
+
+
+def load_model(folder: Path):
+    """The model saved in ``folder`` (any family), weights verified, without pickle."""
+    name = read_json(Path(folder) / "config.json").get("class")
+    if name not in _LOADERS:
+        raise MatlatticeError(f"{folder} holds an unknown model class {name!r}")
+    return _LOADERS[name].load(folder)
+
+
 def load_run_models(run: Path) -> list:
-    """The models saved in a run folder (``model/`` or ``model_<kind>/``), without pickle."""
-    folders = sorted(p for p in Path(run).glob("model*") if (p / "config.json").is_file())
-    if not folders:
-        raise MatlatticeError(f"no saved model in {run}; is it a run folder of `matlattice fit`?")
-    loaders = {
-        "MultiTaskForest": MultiTaskForest,
-        "LatticeRegressor": LatticeRegressor,
-        "LatticeClassifier": LatticeClassifier,
-    }
-    models = []
-    for folder in folders:
-        name = read_json(folder / "config.json").get("class")
-        if name not in loaders:
-            raise MatlatticeError(f"{folder} holds an unknown model class {name!r}")
-        models.append(loaders[name].load(folder))
-    return models
+    """The models a run folder's manifest lists (``model/`` or ``model_<label>/``), their
+    weights verified against the recorded sha256, without pickle."""
+    return [load_model(folder) for folder in run_model_folders(run)]
 
 
 def _interval_columns(out: pd.DataFrame, valid, model, fractions, coverage: float) -> None:

@@ -1,14 +1,15 @@
-"""A saved model is a folder: ``config.json`` (class, format version, settings) beside its
-``*.safetensors`` weights. Shared by every model family; nothing is ever unpickled."""
+"""A saved model is a folder: ``config.json`` (class, format version, settings, and the sha256
+of each weight file) beside its ``*.safetensors`` weights. Shared by every model family;
+nothing is ever unpickled, and a weight file whose bytes changed since it was saved is refused."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from matlattice.errors import MatlatticeError
-from matlattice.runtime.files import read_json
+from matlattice.errors import ChecksumError, MatlatticeError
+from matlattice.runtime.files import file_sha256, read_json
 
-__all__ = ["read_model_config"]
+__all__ = ["read_model_config", "verified_weights"]
 
 
 def read_model_config(folder: Path, class_name: str, format_version: int) -> dict:
@@ -30,3 +31,24 @@ def read_model_config(folder: Path, class_name: str, format_version: int) -> dic
             f"reads version {format_version}"
         )
     return config
+
+
+def verified_weights(folder: Path, config: dict, name: str) -> Path:
+    """The path of weight file ``name`` in ``folder`` once its sha256 matches the one its
+    ``config.json`` recorded at saving; a missing, changed or unrecorded file is refused."""
+    path = Path(folder) / name
+    recorded = (config.get("weights_sha256") or {}).get(name)
+    if recorded is None:
+        raise ChecksumError(
+            f"{folder}/config.json records no sha256 for {name} (saved by an older "
+            "matlattice?); refit the model so that its weights can be verified"
+        )
+    if not path.is_file():
+        raise MatlatticeError(f"{path} is missing; the saved model is incomplete, refit it")
+    actual = file_sha256(path)
+    if actual != recorded:
+        raise ChecksumError(
+            f"{path} has changed since it was saved (sha256 {actual[:12]}..., recorded "
+            f"{recorded[:12]}...); the weights are damaged: refit the model or restore the file"
+        )
+    return path

@@ -1,13 +1,15 @@
 """Atomic writes: write to a temporary file beside the target, then rename over it.
 
 A reader never sees a half-written file, and a crash leaves the old file (or none).
-``read_json`` reads one back and refuses, by path, a file that is missing or not JSON.
+``read_json`` reads one back and refuses, by path, a file that is missing or not JSON;
+``file_sha256`` is the checksum every integrity check compares.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -23,6 +25,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_table",
     "atomic_write_text",
+    "file_sha256",
     "read_json",
 ]
 
@@ -102,3 +105,12 @@ def read_json(path: Path) -> object:
         raise MatlatticeError(
             f"{path} is not valid JSON ({exc}); restore it or write the folder again"
         ) from exc
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of the file at ``path``, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

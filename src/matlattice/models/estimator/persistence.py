@@ -12,8 +12,8 @@ from safetensors.torch import load_file, save_file
 from matlattice.models.estimator.scaling import TargetScaler
 from matlattice.models.networks.inputs import FeatureStandardizer
 from matlattice.models.networks.routing import TaskRoutedNet
-from matlattice.models.saving import read_model_config
-from matlattice.runtime.files import atomic_write, atomic_write_json
+from matlattice.models.saving import read_model_config, verified_weights
+from matlattice.runtime.files import atomic_write, atomic_write_json, file_sha256
 from matlattice.uncertainty.calibrators import calibrator_from_dict
 from matlattice.uncertainty.domain import ApplicabilityDomain
 
@@ -40,7 +40,7 @@ def save_lattice(model, folder: Path, format_version: int) -> Path:
                 for k, v in model.domain_.arrays().items()
             }
         )
-    atomic_write(folder / "weights.safetensors", lambda p: save_file(tensors, str(p)))
+    weights = atomic_write(folder / "weights.safetensors", lambda p: save_file(tensors, str(p)))
     params = model.get_params()
     params["hidden"] = list(params["hidden"])
     standardizer = getattr(model, "standardizer_", None)
@@ -49,6 +49,7 @@ def save_lattice(model, folder: Path, format_version: int) -> Path:
         {
             "class": type(model).__name__,
             "format_version": format_version,
+            "weights_sha256": {weights.name: file_sha256(weights)},
             "params": params,
             "tasks": model.tasks_,
             "scalers": [s.to_dict() for s in model.scalers_],
@@ -81,7 +82,7 @@ def load_lattice(cls, folder: Path, format_version: int):
         model.standardizer_ = FeatureStandardizer(
             s["table"], tuple(s["mean"]), tuple(s["std"]), **box
         )
-    tensors = load_file(str(folder / "weights.safetensors"))
+    tensors = load_file(str(verified_weights(folder, config, "weights.safetensors")))
     model.cv_fold_, model.cv_residuals_ = None, None
     if "cv.fold" in tensors:
         model.cv_fold_ = tensors["cv.fold"].numpy()

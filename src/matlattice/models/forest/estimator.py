@@ -17,9 +17,9 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from matlattice.errors import InvalidParameterError, NotFittedError
 from matlattice.models.forest.arrays import ForestArrays, forest_to_arrays
-from matlattice.models.saving import read_model_config
+from matlattice.models.saving import read_model_config, verified_weights
 from matlattice.represent import ElementStatsFeaturizer
-from matlattice.runtime.files import atomic_write, atomic_write_json
+from matlattice.runtime.files import atomic_write, atomic_write_json, file_sha256
 
 __all__ = ["FORMAT_VERSION", "MultiTaskForest"]
 
@@ -191,12 +191,13 @@ class MultiTaskForest(BaseEstimator):
         tensors: dict[str, np.ndarray] = {}
         for j, forest in enumerate(self.forests_):
             tensors.update(forest.to_tensors(f"task{j}"))
-        atomic_write(folder / "forests.safetensors", lambda p: save_file(tensors, str(p)))
+        weights = atomic_write(folder / "forests.safetensors", lambda p: save_file(tensors, str(p)))
         atomic_write_json(
             folder / "config.json",
             {
                 "class": "MultiTaskForest",
                 "format_version": FORMAT_VERSION,
+                "weights_sha256": {weights.name: file_sha256(weights)},
                 "params": self.get_params(),
                 "tasks": self.tasks_,
                 "task_types": self.task_types_,
@@ -215,7 +216,7 @@ class MultiTaskForest(BaseEstimator):
         if params.get("task_types") is not None:
             params["task_types"] = tuple(params["task_types"])
         model = cls(**params)
-        tensors = load_file(str(folder / "forests.safetensors"))
+        tensors = load_file(str(verified_weights(folder, config, "forests.safetensors")))
         model.tasks_ = list(config["tasks"])
         model.task_types_ = list(config["task_types"])
         model.classes_ = list(config["classes"])
