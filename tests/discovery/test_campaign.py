@@ -73,6 +73,9 @@ def test_a_killed_campaign_resumes_without_loss_or_duplicates(pool, tmp_path):
     proposals = again.store.proposals()
     assert not proposals.duplicated(["formula"]).any()
     assert len(again.store.models()) >= 3  # one model version per model-driven ask
+    with pytest.raises(MatlatticeError, match="in use by PID"):  # one writer at a time
+        open_campaign(path, pool, CampaignSettings(**kw))
+    again.close()
     with pytest.raises(MatlatticeError, match="another config"):
         open_campaign(path, pool, CampaignSettings(**{**kw, "budget": 40}))
 

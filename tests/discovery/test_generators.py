@@ -39,6 +39,7 @@ def test_open_ended_campaign_climbs_beyond_its_seed_pool(tmp_path):
     assert len(grown) > len(set(seed_pool)) + 30
     assert results["value"].max() > _planted(seed_pool)["value"].max() + 0.1
     assert not set(results["formula"]) <= set(seed_pool)  # it measured generated ones
+    campaign.close()
     again = open_campaign(path, seed_pool, settings, model_factory=_forest)
     assert again.pool["formula"].tolist() == grown  # the grown pool comes back
     fresh = open_campaign(tmp_path / "fresh.sqlite", seed_pool, settings, model_factory=_forest)

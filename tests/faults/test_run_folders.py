@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,13 +24,13 @@ def test_a_second_fit_into_a_run_is_refused_and_overwrite_replaces_every_model(t
     run = tmp_path / "R"
     cli("fit", tables["a"], *MLP, "--out", run)
     mlp = _predict(run, tables, tmp_path)
-    assert "band_gap_std" in mlp.columns  # the neural model's spread column
     refused = cli("fit", tables["a"], *RF, "--out", run, ok=False)
     assert str(run) in refused and "--overwrite" in refused
     assert _predict(run, tables, tmp_path).equals(mlp)  # the refused fit changed nothing
     cli("fit", tables["a"], *RF, "--out", run, "--overwrite")
     rf = _predict(run, tables, tmp_path)
-    assert "band_gap_std" not in rf.columns  # the old MLP is gone, not predicted from
+    assert not np.allclose(rf["band_gap"], mlp["band_gap"])  # the old MLP is not predicted from
+    assert json.loads((run / "model" / "config.json").read_text())["class"] == "MultiTaskForest"
     assert sorted(p.name for p in run.iterdir() if p.name.startswith("model")) == ["model"]
     assert not list(tmp_path.glob(".R.*"))  # no staging or retired folder left behind
 

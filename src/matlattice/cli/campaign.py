@@ -104,9 +104,12 @@ def create(
         fidelities=costs or None,
         generate=generate,
     )
-    frame = read_formulas(pool).drop_duplicates("formula")
-    with open_campaign(store, frame[["formula"]], settings) as campaign:
+    frame = read_formulas(pool)
+    repeats = int(frame["formula"].duplicated().sum())
+    with open_campaign(store, frame[["formula"]].drop_duplicates(), settings) as campaign:
         size = len(campaign.pool)
+    if repeats:
+        console.print(f"{repeats} repeated formulas of the pool were taken once")
     console.print(f"campaign {store}: {size} candidates, budget {budget}")
 
 
@@ -153,15 +156,25 @@ def ask(
 def tell(
     store: StorePath,
     results: Annotated[Path, typer.Argument(help="CSV/parquet with 'formula' and 'value'.")],
+    amend: Annotated[
+        bool,
+        typer.Option(
+            "--amend", help="Correct results told before; the old values stay in the history."
+        ),
+    ] = False,
 ):
-    """Record measured results (repeats are ignored)."""
+    """Record measured results (a repeat of a told value is ignored; another value for a
+    told material is refused unless --amend)."""
     from matlattice.data.user_files import read_table
     from matlattice.discovery import resume_campaign
 
     with resume_campaign(store) as campaign:
-        new = campaign.tell(read_table(results))
+        before = len(campaign.amendments())
+        stored = campaign.tell(read_table(results), amend=amend)
+        amended = len(campaign.amendments()) - before
         measured, budget = campaign.n_measured, campaign.settings.budget
-    console.print(f"{new} new results; {measured} of {budget}")
+    corrected = f", {amended} corrected (old values kept in the history)" if amended else ""
+    console.print(f"{stored - amended} new results{corrected}; {measured} of {budget}")
 
 
 @campaign_app.command("status")
@@ -169,7 +182,7 @@ def status(store: StorePath):
     """Progress: measurements, best so far, pending proposals, model versions."""
     from matlattice.discovery import resume_campaign
 
-    with resume_campaign(store) as campaign:
+    with resume_campaign(store, read_only=True) as campaign:
         s, measured, pending = campaign.settings, campaign.n_measured, len(campaign.pending())
         best, stability = campaign.best(), campaign.stability()
     objectives = s.objectives
@@ -199,7 +212,7 @@ def export(
     from matlattice.discovery import resume_campaign
     from matlattice.runtime.files import atomic_write_table
 
-    with resume_campaign(store) as campaign:
+    with resume_campaign(store, read_only=True) as campaign:
         history = campaign.proposals()
     atomic_write_table(output, history)
     console.print(f"{len(history)} proposals -> {output}")

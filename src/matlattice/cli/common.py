@@ -23,7 +23,7 @@ from rich.progress import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["err_console", "progress_bar", "read_formulas"]
+__all__ = ["err_console", "print_rejected", "progress_bar", "read_formulas"]
 
 err_console = Console(stderr=True)
 
@@ -91,3 +91,25 @@ def read_formulas(path_or_name: str) -> pd.DataFrame:
     if path.suffix.lower() == ".txt":
         return pd.DataFrame({"formula": path.read_text().split()})
     return load_dataset(path_or_name).frame
+
+
+def print_rejected(folder: Path) -> None:
+    """One line saying how many labelled values a job's load removed and why, when it wrote
+    ``folder/rejected.csv``."""
+    import pandas as pd
+
+    from matlattice.cli.tables import console
+    from matlattice.data.rejections import REJECTED
+
+    path = Path(folder) / REJECTED
+    if not path.is_file():
+        return
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    reasons = rows["reason"].str.split(":").str[0].value_counts()
+    console.print(
+        f"{len(rows):,} labelled values were removed while loading ("
+        + ", ".join(f"{n:,} {reason}" for reason, n in reasons.items())
+        + f"); each is listed in {path}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import progress_bar
+from matlattice.cli.common import print_rejected, progress_bar
 from matlattice.cli.options import at_least
 from matlattice.cli.tables import (
     console,
@@ -112,7 +112,7 @@ def _fit(settings: dict, results: dict, progress) -> dict:
     from matlattice.jobs.config import FitConfig
     from matlattice.jobs.fit import fit_run
 
-    out = settings["out"]
+    out = settings["out"] / "fit"
     config = FitConfig(
         data=settings["data"],
         model="attention",
@@ -121,9 +121,11 @@ def _fit(settings: dict, results: dict, progress) -> dict:
         latent_dim=settings["latent_dim"],
         ensemble=2,
         clean=True,
+        overwrite=True,  # a rerun of the demo fits afresh; the old run stays until then
     )
     metrics = fit_run(config, out, progress=progress)
     print_metrics(metrics)
+    print_rejected(out)
     console.print(f"metrics -> {out / 'metrics.json'}; parity plot -> {out / 'parity.png'}")
     return metrics
 
@@ -131,7 +133,7 @@ def _fit(settings: dict, results: dict, progress) -> dict:
 def _calibrate(settings: dict, results: dict, progress) -> dict:
     from matlattice.jobs.calibrate import calibrate_run
 
-    out = settings["out"]
+    out = settings["out"] / "fit"
     calibration = calibrate_run(out, "isotonic")
     print_calibration(calibration)
     console.print(f"calibration -> {out / 'calibration.json'}, {out / 'calibration.png'}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import progress_bar
+from matlattice.cli.common import print_rejected, progress_bar
 from matlattice.cli.options import (
     BatchSize,
     ConfigFile,
@@ -117,6 +117,7 @@ def fidelity(
         progress(f"{len(settings.dims)} widths x {len(settings.seeds)} seeds")
         summary = fidelity_run(settings, out, progress=progress)
     print_fidelity(summary)
+    print_rejected(out)
     console.print(f"run folder: {out} (fidelity.json, figures)")
 
 
@@ -188,6 +189,7 @@ def entangle(
         )
         summary = entangle_run(settings, out, progress=progress)
     print_lattice(summary)
+    print_rejected(out)
     console.print(f"run folder: {out} (lattice.json, lattice.png, edge_heatmap.png)")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import progress_bar, read_formulas
+from matlattice.cli.common import print_rejected, progress_bar, read_formulas
 from matlattice.cli.options import (
     BatchSize,
     ConfigFile,
@@ -250,6 +250,7 @@ def fit(
     with progress_bar(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)
     print_metrics(metrics)
+    print_rejected(out)
     console.print(f"run folder: {out}")
 
 
@@ -278,6 +279,8 @@ def predict(
     frame = read_formulas(str(formulas))
     preds = predict_run(run, frame["formula"].tolist(), interval=interval)
     atomic_write_table(output, preds)
+    for task, source in preds.attrs.get("interval_sources", {}).items():
+        console.print(f"{task} intervals: {source}", highlight=False, soft_wrap=True)
     console.print(f"{len(preds)} predictions -> {output}")
 
 

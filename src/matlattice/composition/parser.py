@@ -70,9 +70,15 @@ class FormulaBatch:
         return pd.DataFrame(list(self.faults), columns=["row", "formula", "fault"])
 
     def raise_first(self) -> None:
-        """Raise :class:`InvalidFormulaError` for the first invalid formula, if any."""
+        """Raise :class:`InvalidFormulaError` for the first invalid formula, if any; in a
+        batch of several, the message gives its row (from 0) and how many are invalid."""
         if self.faults:
-            _, formula, fault = self.faults[0]
+            row, formula, fault = self.faults[0]
+            if len(self.valid) > 1:
+                fault += (
+                    f" (row {row} of {len(self.valid)}, counting from 0; "
+                    f"{self.n_invalid} invalid in all)"
+                )
             raise InvalidFormulaError(formula, fault)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,8 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataFormatError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     try:
         frame = _read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except DataFormatError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataFormatError(f"{path} is empty; expected a header line and rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -40,12 +43,41 @@ def read_table(path: Path) -> pd.DataFrame:
 def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV with its ``formula`` column read as written: ``NaN`` (sodium nitride), ``None``,
     ``NA`` or ``null`` stay formulas (pandas would make them missing); an empty cell stays
-    an empty string, which the parser reports as a bad row. Other columns keep pandas' rules."""
-    frame = pd.read_csv(path, keep_default_na=True)
+    an empty string, which the parser reports as a bad row. Other columns keep pandas' rules.
+    A row with more or fewer fields than the header is refused by line number (pandas would
+    shift the columns of every row, or fill the missing fields with blanks)."""
+    _check_field_counts(path)
+    frame = pd.read_csv(path, keep_default_na=True, index_col=False)
     if "formula" in frame.columns:
-        formulas = pd.read_csv(path, usecols=["formula"], dtype=str, keep_default_na=False)
+        formulas = pd.read_csv(
+            path, usecols=["formula"], dtype=str, keep_default_na=False, index_col=False
+        )
         frame["formula"] = formulas["formula"].to_numpy(dtype=object)
     return frame
+
+
+def _check_field_counts(path: Path, shown: int = 5) -> None:
+    """Refuse a CSV whose rows do not all have as many fields as its header, naming the lines
+    (blank lines are skipped, as pandas skips them)."""
+    ragged: list[str] = []
+    n_ragged = 0
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            width = len(next(reader, []))
+            for row in reader:
+                if row and len(row) != width:
+                    n_ragged += 1
+                    if len(ragged) < shown:
+                        ragged.append(f"line {reader.line_num} has {len(row)}")
+    except csv.Error as exc:
+        raise DataFormatError(f"{path} is not a readable CSV file: {exc}") from exc
+    if n_ragged:
+        more = f" and {n_ragged - shown} more" if n_ragged > shown else ""
+        raise DataFormatError(
+            f"{path}: the header has {width} fields but {', '.join(ragged)}{more} (a stray or "
+            "missing comma?); fix those lines so that every row has one field per column"
+        )
 
 
 def read_user_records(path: Path) -> tuple[DatasetInfo, pd.DataFrame]:

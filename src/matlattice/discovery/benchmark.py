@@ -35,6 +35,7 @@ from matlattice.discovery.settings import CampaignSettings
 from matlattice.discovery.surrogates import model_by_name
 from matlattice.errors import InvalidParameterError
 from matlattice.runtime.files import atomic_write, atomic_write_json, json_safe
+from matlattice.runtime.locks import hold_lock
 
 __all__ = ["campaign_benchmark", "cheap_source", "stored_campaigns"]
 
@@ -119,21 +120,22 @@ def campaign_benchmark(
         parsed.setdefault(method_name(method, one), one)
     task = _Task.build(data, target, objectives, window, goal, top, pool_size, cheap)
     out = Path(out)
-    earlier = out / "campaign.json"  # timings of campaigns finished by an earlier call
-    previous = json.loads(earlier.read_text())["acquisitions"] if earlier.is_file() else {}
-    summary = task.summary(budget, initial, batch, seeds, main_cost)
-    rng = np.random.default_rng(0)
-    for name, method in parsed.items():
-        runs = [
-            _run_one(task, base, name, method, seed, out, budget, main_cost, progress)
-            for seed in seeds
-        ]
-        summary["acquisitions"][name] = _summarise(runs, len(task.pool), budget, rng)
-        entry = summary["acquisitions"][name]
-        if entry["engine_overhead"] is None and name in previous:  # all were complete
-            for key in ("seconds_per_campaign", "engine_overhead"):
-                entry[key] = previous[name].get(key)
-    atomic_write_json(out / "campaign.json", json_safe(summary))
+    with hold_lock(out / "campaigns", "the campaign benchmark folder"):
+        earlier = out / "campaign.json"  # timings of campaigns finished by an earlier call
+        previous = json.loads(earlier.read_text())["acquisitions"] if earlier.is_file() else {}
+        summary = task.summary(budget, initial, batch, seeds, main_cost)
+        rng = np.random.default_rng(0)
+        for name, method in parsed.items():
+            runs = [
+                _run_one(task, base, name, method, seed, out, budget, main_cost, progress)
+                for seed in seeds
+            ]
+            summary["acquisitions"][name] = _summarise(runs, len(task.pool), budget, rng)
+            entry = summary["acquisitions"][name]
+            if entry["engine_overhead"] is None and name in previous:  # all were complete
+                for key in ("seconds_per_campaign", "engine_overhead"):
+                    entry[key] = previous[name].get(key)
+        atomic_write_json(out / "campaign.json", json_safe(summary))
     _figure(summary, out / "campaign.png")
     return summary
 

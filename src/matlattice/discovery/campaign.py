@@ -269,9 +269,13 @@ class Campaign:
         return stability_table(self.store.models())
 
     # --- tell and run -----------------------------------------------------------------------
-    def tell(self, results: pd.DataFrame) -> int:
+    def tell(self, results: pd.DataFrame, *, amend: bool = False) -> int:
         """Record ``formula, value`` rows (with objectives: ``formula`` and one column per
-        objective); returns how many were new (repeats are ignored)."""
+        objective); returns how many values were new or, with ``amend``, corrected.
+
+        Telling a stored result again with the same value changes nothing (a resumed loop
+        may repeat itself); with another value it is refused unless ``amend``, which
+        replaces it and keeps the old one in :meth:`amendments`."""
         objectives = self.settings.objectives
         columns = list(objectives) if objectives else ["value"]
         if not {"formula", *columns} <= set(results.columns):
@@ -285,9 +289,45 @@ class Campaign:
             raise InvalidParameterError(
                 f"results have missing values in {columns}; expected a number in every row"
             )
-        fidelity = {k: k for k in objectives} if objectives else "main"
-        new = self.store.add_results(results, max(self.store.iteration() - 1, 0), fidelity)
-        return new // len(columns)
+        channels = {k: k for k in objectives} if objectives else {"value": "main"}
+        iteration = max(self.store.iteration() - 1, 0)
+        return self._record([(results, channels)], iteration, amend) // len(columns)
+
+    def _record(self, parts: list[tuple[pd.DataFrame, dict]], iteration: int, amend: bool) -> int:
+        """Store each ``(frame, {column: fidelity})`` part: new values are added, told ones
+        that differ are refused (before anything is written) or, with ``amend``, replaced.
+        Returns how many values were added or replaced."""
+        changed = [c for frame, channels in parts for c in self._changed_results(frame, channels)]
+        if changed and not amend:
+            raise InvalidParameterError(
+                f"{len(changed)} results differ from the values already told "
+                f"(formula, column, told before, told now): {changed[:3]}; to correct them, "
+                "tell again with --amend (amend=True), which keeps the old values in the history"
+            )
+        stored = 0
+        for frame, channels in parts:
+            for column, name in channels.items():
+                values = frame[["formula", column]].rename(columns={column: "value"})
+                stored += self.store.amend_results(values, name)
+            stored += self.store.add_results(frame, iteration, channels)
+        return stored
+
+    def _changed_results(self, results: pd.DataFrame, channels: dict[str, str]) -> list:
+        """``(formula, column, stored, told)`` for every told value that differs from a
+        stored one."""
+        changed = []
+        for column, name in channels.items():
+            stored = dict(self.store.results(name)[["formula", "value"]].to_numpy())
+            changed += [
+                (f, column, stored[f], v)
+                for f, v in zip(results["formula"], results[column], strict=True)
+                if f in stored and stored[f] != v
+            ]
+        return changed
+
+    def amendments(self) -> pd.DataFrame:
+        """Every corrected result: ``formula, fidelity, old_value, new_value, told``."""
+        return self.store.amendments()
 
     def _check_in_pool(self, results: pd.DataFrame) -> None:
         unknown = sorted(set(results["formula"]) - set(self.pool["formula"]))

@@ -148,9 +148,11 @@ class MultiFidelityCampaign(Campaign):
             }
         )
 
-    def tell(self, results: pd.DataFrame) -> int:
+    def tell(self, results: pd.DataFrame, *, amend: bool = False) -> int:
         """Record ``formula, value[, fidelity]`` rows (fidelity default ``"main"``); a cheap
-        value of NaN marks the material as not measurable cheaply. Returns new results."""
+        value of NaN marks the material as not measurable cheaply. Returns new (or, with
+        ``amend``, corrected) results; another value for a told one is refused unless
+        ``amend`` (see :meth:`Campaign.tell`)."""
         if not {"formula", "value"} <= set(results.columns):
             raise InvalidParameterError(
                 f"results need 'formula' and 'value' columns; got {list(results.columns)}"
@@ -173,16 +175,15 @@ class MultiFidelityCampaign(Campaign):
                 "(NaN marks only a cheap result as not measurable)"
             )
         iteration = max(self.store.iteration() - 1, 0)
-        new = 0
+        parts = []
         for fidelity in (self.cheap, "main"):  # in this order: cost before what it bought
             group = results[results["fidelity"] == fidelity]
-            if group.empty:
-                continue
             missing = group["value"].isna()
             if missing.any():
                 self.store.add_unavailable(group.loc[missing, "formula"].tolist(), fidelity)
-            new += self.store.add_results(group[~missing], iteration, fidelity)
-        return new
+            if (~missing).any():
+                parts.append((group[~missing], {"value": fidelity}))
+        return self._record(parts, iteration, amend)
 
     def run(self, oracle: Callable[..., pd.DataFrame]) -> pd.DataFrame:
         """Ask, measure each proposal at its fidelity with ``oracle(formulas, fidelity)``,

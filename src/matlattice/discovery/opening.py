@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from matlattice.composition import parse_formulas
 from matlattice.discovery.campaign import Campaign
 from matlattice.discovery.multifidelity_campaign import MultiFidelityCampaign
 from matlattice.discovery.settings import CampaignSettings, same_campaign
@@ -61,11 +62,12 @@ def open_campaign(
     formulas = frame["formula"].tolist()
     if not formulas:
         raise InvalidParameterError("the pool is empty; expected at least one formula")
-    repeated = sorted(set(frame.loc[frame["formula"].duplicated(), "formula"]))
+    repeated = sorted(set(frame.loc[frame["formula"].duplicated(), "formula"]), key=str)
     if repeated:
         raise InvalidParameterError(
             f"the pool has duplicated formulas {repeated[:5]}; expected each formula once"
         )
+    _check_formulas(formulas)
     stored = {**settings.to_dict(), "pool_size": len(formulas)}
     store = CampaignStore(Path(path))
     saved = _saved(store)
@@ -77,17 +79,33 @@ def open_campaign(
     return _build(store, settings, len(formulas), model_factory, generator)
 
 
+def _check_formulas(formulas: list) -> None:
+    """Refuse a pool with formulas that do not parse, naming them (they would be proposed)."""
+    batch = parse_formulas(formulas, errors="report")
+    if batch.n_invalid:
+        shown = "; ".join(f"row {row}: {formula!r} ({fault})" for row, formula, fault in
+                          batch.faults[:3])  # fmt: skip
+        raise InvalidParameterError(
+            f"the pool has {batch.n_invalid} invalid formulas ({shown}"
+            + (" ..." if batch.n_invalid > 3 else "")
+            + "); remove or correct them"
+        )
+
+
 def resume_campaign(
     path: Path | str,
     model_factory: Callable[[], object] | None = None,
     *,
     generator: Callable[..., list[str]] | None = None,
+    read_only: bool = False,
 ) -> Campaign:
     """Reopen the campaign stored at ``path`` from its file alone (the pool and settings
-    are in it); ``model_factory`` and ``generator`` as for :func:`open_campaign`."""
+    are in it); ``model_factory`` and ``generator`` as for :func:`open_campaign`.
+    ``read_only``: to read it while another process writes (no lock is taken; do not
+    ``ask`` or ``tell``)."""
     if not Path(path).is_file():
         raise MatlatticeError(f"no campaign at {path}; expected a campaign database (.sqlite)")
-    store = CampaignStore(Path(path))
+    store = CampaignStore(Path(path), read_only=read_only)
     saved = _saved(store)
     if saved is None or not store.pool():
         store.close()

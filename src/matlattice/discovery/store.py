@@ -5,7 +5,12 @@ for a single-objective campaign, the objective for a multi-objective one, the fi
 for a multi-fidelity one. Writes are transactions, so a campaign killed at any point reopens
 with every committed proposal and result; a result is stored once per (formula, fidelity)
 and a proposal once per (iteration, formula), so a repeated ``tell`` or a resumed ``ask``
-duplicates nothing.
+duplicates nothing. A corrected result replaces the stored one only through
+:meth:`CampaignStore.amend_results`, which keeps the old value in ``amendments``.
+
+One writer at a time: a store opened for writing holds an advisory lock on ``<file>.lock``
+(released by the system when the process ends, however it ends), and a second writer is
+refused with the PID of the first. Readers (``read_only=True``) take no lock.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from matlattice.errors import MatlatticeError
+from matlattice.runtime.locks import hold_lock
 
 __all__ = ["CampaignStore"]
 
@@ -33,6 +39,9 @@ CREATE TABLE IF NOT EXISTS results (
     formula TEXT NOT NULL, fidelity TEXT NOT NULL DEFAULT 'main', value REAL NOT NULL,
     iteration INTEGER NOT NULL, told REAL NOT NULL, PRIMARY KEY (formula, fidelity));
 CREATE TABLE IF NOT EXISTS pool (formula TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS amendments (
+    formula TEXT NOT NULL, fidelity TEXT NOT NULL, old_value REAL NOT NULL,
+    new_value REAL NOT NULL, told REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
     iteration INTEGER PRIMARY KEY, n_train INTEGER, fit_seconds REAL, info TEXT);
 """
@@ -41,9 +50,10 @@ CREATE TABLE IF NOT EXISTS models (
 class CampaignStore:
     """SQLite store of one campaign (``path``: the ``.sqlite`` file, created if missing)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = None if read_only else hold_lock(self.path, "campaign")
         self._db = sqlite3.connect(self.path)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -56,7 +66,7 @@ class CampaignStore:
                 )
             self._db.commit()
         except sqlite3.DatabaseError as exc:
-            self._db.close()
+            self.close()
             raise MatlatticeError(
                 f"{self.path} is not a campaign database ({exc}); expected a .sqlite file "
                 "written by matlattice"
@@ -64,6 +74,9 @@ class CampaignStore:
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+            self._lock = None
 
     # --- config -----------------------------------------------------------------------
     def config(self) -> dict | None:
@@ -160,6 +173,32 @@ class CampaignStore:
             before = self._db.total_changes
             self._db.executemany("INSERT OR IGNORE INTO results VALUES (?,?,?,?,?)", rows)
             return self._db.total_changes - before
+
+    def amend_results(self, frame: pd.DataFrame, fidelity: str = "main") -> int:
+        """Replace stored values by ``frame``'s (``formula, value``) where they differ, keeping
+        each old value in ``amendments``; returns how many changed."""
+        now = time.time()
+        stored = dict(
+            self._db.execute("SELECT formula, value FROM results WHERE fidelity = ?", (fidelity,))
+        )
+        changed = [
+            (f, float(v)) for f, v in zip(frame["formula"], frame["value"], strict=True)
+            if f in stored and stored[f] != float(v)
+        ]  # fmt: skip
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO amendments VALUES (?,?,?,?,?)",
+                [(f, fidelity, stored[f], v, now) for f, v in changed],
+            )
+            self._db.executemany(
+                "UPDATE results SET value = ?, told = ? WHERE formula = ? AND fidelity = ?",
+                [(v, now, f, fidelity) for f, v in changed],
+            )
+        return len(changed)
+
+    def amendments(self) -> pd.DataFrame:
+        """Every correction: ``formula, fidelity, old_value, new_value, told``."""
+        return pd.read_sql_query("SELECT * FROM amendments ORDER BY told, rowid", self._db)
 
     def results(self, fidelity: str = "main") -> pd.DataFrame:
         return pd.read_sql_query(

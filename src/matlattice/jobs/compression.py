@@ -18,6 +18,7 @@ import pandas as pd
 
 from matlattice.compression.sweep import DEFAULT_DIMS, chemical_family, fidelity_sweep
 from matlattice.data import Dataset, load_dataset
+from matlattice.data.rejections import write_rejected
 from matlattice.errors import MatlatticeError
 from matlattice.jobs.config import JobConfig
 from matlattice.report.fidelity_plots import save_fidelity_figures
@@ -118,6 +119,7 @@ def fidelity_run(
             )
     atomic_write_json(saved, _config_record(config))
     ds = load_dataset(config.data, clean=config.clean)
+    write_rejected(ds.report, out)
     data = subsample_dataset(ds, config.subsample, config.split_seed)
     result = fidelity_sweep(
         data,

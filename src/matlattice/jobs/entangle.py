@@ -58,12 +58,15 @@ def entangle_run(
         raise MatlatticeError(f"{out} holds another run's config.json; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(saved, config.to_dict())
-    data: object = config.data
+    from matlattice.data import load_dataset
+    from matlattice.data.rejections import write_rejected
+
+    data: object = load_dataset(config.data)
+    write_rejected(data.report, out)
     if config.subsample:
-        from matlattice.data import load_dataset
         from matlattice.jobs.compression import subsample_dataset
 
-        data = subsample_dataset(load_dataset(config.data), config.subsample, config.seed)
+        data = subsample_dataset(data, config.subsample, config.seed)
     tasks = list(config.tasks) or None
     if config.borrow:
         data, tasks = _with_borrowed(data, tasks, config)

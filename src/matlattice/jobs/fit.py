@@ -19,6 +19,7 @@ import pandas as pd
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.borrowed import borrow_properties
 from matlattice.data.fetch import SOURCES
+from matlattice.data.rejections import write_rejected
 from matlattice.errors import InvalidParameterError, MatlatticeError, UnknownPropertyError
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.fit_models import (
@@ -116,6 +117,7 @@ def fit_run(config: FitConfig, out: Path, *, progress: Progress = None) -> dict:
     check_fingerprint(
         work, frame_fingerprint(frame, [*plan.tasks, *borrowed], plan.config.to_dict())
     )
+    write_rejected(ds.report, work)
     results = [
         _run_part(
             plan, name, frame[train.to_numpy()], frame[test.to_numpy()], borrowed, work, progress

@@ -48,6 +48,7 @@ def build_models(
             min_samples_leaf=config.min_samples_leaf,
             task_types=tuple(kinds),
             random_state=config.seed,
+            out_of_bag=True,  # so that `matlattice calibrate` has held-out rows
         )
         return [(tasks, forest, "forest")]
     if config.model not in MODELS:

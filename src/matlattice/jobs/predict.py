@@ -15,15 +15,17 @@ from matlattice.jobs.run_folder import run_model_folders
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
 from matlattice.runtime.files import read_json
 
-__all__ = ["load_model", "load_run_models", "predict_group", "predict_run"]
+__all__ = ["interval_sources", "load_model", "load_run_models", "predict_group", "predict_run"]
 
 log = logging.getLogger(__name__)
 
 
 def predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(prediction, ensemble std or None, probability of class 1 or None), each (n, t)."""
+    """(prediction, spread or None, probability of class 1 or None), each (n, t); the spread
+    is the ensemble's, or the forest's trees' (NaN for classification tasks)."""
     if isinstance(model, MultiTaskForest):
-        return model.predict(formulas), None, model.predict_proba(formulas)
+        mean, std = model.predict(formulas, return_std=True)
+        return mean, std, model.predict_proba(formulas)
     if isinstance(model, LatticeClassifier):
         proba, std = model.predict_proba(formulas, return_std=True)
         proba, std = proba.reshape(len(proba), -1), std.reshape(len(std), -1)
@@ -54,13 +56,15 @@ def load_run_models(run: Path) -> list:
 
 
 def _interval_columns(out: pd.DataFrame, valid, model, fractions, coverage: float) -> None:
-    """``<task>_lo``/``_hi`` of nominal ``coverage`` and, once, the domain columns."""
+    """``<task>_lo``/``_hi`` of nominal ``coverage`` for the regression tasks and, once, the
+    domain columns of a neural model."""
     lo, hi = model.predict_interval(fractions, coverage=coverage)
     lo, hi = lo.reshape(len(lo), -1), hi.reshape(len(hi), -1)
     for j, task in enumerate(model.tasks_):
-        out.loc[valid, f"{task}_lo"] = lo[:, j]
-        out.loc[valid, f"{task}_hi"] = hi[:, j]
-    if "in_domain" not in out.columns and model.domain_ is not None:
+        if not np.isnan(lo[:, j]).all():
+            out.loc[valid, f"{task}_lo"] = lo[:, j]
+            out.loc[valid, f"{task}_hi"] = hi[:, j]
+    if "in_domain" not in out.columns and getattr(model, "domain_", None) is not None:
         distance, inside = model.applicability(fractions)
         out["domain_distance"] = np.nan
         out["in_domain"] = pd.array([pd.NA] * len(out), dtype="boolean")
@@ -77,15 +81,19 @@ def predict_run(
 ) -> pd.DataFrame:
     """Predict every task of the models saved in ``run`` for ``formulas``.
 
-    Columns: ``formula``, then per task its prediction, ``<task>_std`` (ensemble spread of
-    neural models, recalibrated once ``matlattice calibrate`` has run) and ``<task>_proba``
-    (classification); with ``interval`` (a nominal coverage such as 0.9) also
-    ``<task>_lo`` and ``<task>_hi`` for neural regression models, and ``domain_distance``
-    and ``in_domain`` (applicability domain of the first neural model). Invalid formulas get
+    Columns: ``formula``, then per task its prediction, ``<task>_std`` (the spread of an
+    ensemble or of a forest's trees, recalibrated once ``matlattice calibrate`` has run) and
+    ``<task>_proba`` (classification); with ``interval`` (a nominal coverage such as 0.9)
+    also ``<task>_lo`` and ``<task>_hi`` for regression tasks, and ``domain_distance`` and
+    ``in_domain`` (applicability domain of the first neural model). ``frame.attrs
+    ["interval_sources"]`` then says per task where the width comes from; a model that cannot
+    give honest intervals is refused before anything is predicted. Invalid formulas get
     NaN and their fault in the ``fault`` column. Formulas are processed ``chunk_size`` at a
     time, so memory stays bounded for millions of formulas.
     """
     models = load_run_models(run)
+    if interval is not None:
+        interval_sources(models)  # refuses before any prediction is made
     pieces = []
     for start in range(0, len(formulas), chunk_size):
         chunk = list(formulas[start : start + chunk_size])
@@ -103,7 +111,7 @@ def predict_run(
                         out.loc[valid, f"{task}_std"] = std[:, j]
                     if proba is not None and not np.isnan(proba[:, j]).all():
                         out.loc[valid, f"{task}_proba"] = proba[:, j]
-                if interval is not None and isinstance(model, LatticeRegressor) and valid.any():
+                if interval is not None and _has_intervals(model) and valid.any():
                     _interval_columns(out, valid, model, batch.fractions[valid], interval)
         if batch.n_invalid:
             out["fault"] = ""
@@ -113,4 +121,26 @@ def predict_run(
                 "%d of %d formulas are invalid; see the 'fault' column", batch.n_invalid, len(chunk)
             )
         pieces.append(out)
-    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame({"formula": []})
+    frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame({"formula": []})
+    if interval is not None:
+        frame.attrs["interval_sources"] = interval_sources(models)
+    return frame
+
+
+def _has_intervals(model) -> bool:
+    return isinstance(model, LatticeRegressor | MultiTaskForest)
+
+
+def interval_sources(models: list) -> dict[str, str]:
+    """Per regression task, where its interval takes its width from, in words; refuses (by
+    the model's own reason) a model that cannot give honest intervals."""
+    sources = {}
+    for model in models:
+        if not _has_intervals(model):
+            continue
+        source = model.interval_source()
+        kinds = getattr(model, "task_types_", None) or ["regression"] * len(model.tasks_)
+        sources.update(
+            {t: source for t, k in zip(model.tasks_, kinds, strict=True) if k == "regression"}
+        )
+    return sources

@@ -131,7 +131,7 @@ def element_stats(
         )
     blocks = [out.get(s, np.zeros((n, table.shape[1]))) for s in stats]
     stacked = np.stack(blocks, axis=2 if order == "feature" else 1)  # (n, p, s) or (n, s, p)
-    return stacked.reshape(n, -1)
+    return stacked.reshape(n, len(stats) * table.shape[1])  # explicit: n may be 0
 
 
 def _segment_reduce(

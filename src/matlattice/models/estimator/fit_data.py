@@ -71,6 +71,14 @@ def training_data(
         val_formulas, val_targets = targets_frame(X_val, y_val)
         val_fractions = as_fractions(val_formulas)
         val_values = val_targets[list(targets.columns)].to_numpy(dtype=float)
+    if not np.isfinite(val_values).any():
+        raise InvalidParameterError(
+            f"the validation part for early stopping has no labelled rows ({len(val_values)} "
+            f"rows, from {fractions.shape[0] + len(val_values)} training rows): give more "
+            "distinct compositions or X_val with labels"
+        )
+    if not np.isfinite(values).any():
+        raise InvalidParameterError("the training part has no labelled rows to learn from")
     return TrainingData(
         [str(c) for c in targets.columns], fractions, values, val_fractions, val_values
     )

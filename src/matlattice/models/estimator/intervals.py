@@ -10,7 +10,10 @@ from matlattice.errors import InvalidParameterError
 from matlattice.uncertainty.calibrators import make_calibrator
 from matlattice.uncertainty.conformal import cv_plus_interval
 
-__all__ = ["PredictiveUncertainty"]
+__all__ = ["MC_SAMPLES", "PredictiveUncertainty"]
+
+#: Monte Carlo dropout passes a single, uncalibrated model's intervals take their spread from.
+MC_SAMPLES = 30
 
 
 class PredictiveUncertainty:
@@ -28,9 +31,13 @@ class PredictiveUncertainty:
         of the raw spread; ``"cv_plus"``: CV+
         intervals of a model fitted with ``cv_members=True`` (member k trained without fold
         k; guaranteed coverage ``>= 2 coverage - 1``, typically about ``coverage``).
+        A single model has no ensemble spread: uncalibrated, it takes its spread from
+        :data:`MC_SAMPLES` Monte Carlo dropout passes, and without dropout it refuses.
+        :meth:`interval_source` says which applies.
         """
         if not 0 < coverage < 1:
             raise InvalidParameterError(f"coverage={coverage!r}; expected a value in (0, 1)")
+        mc_samples = self._interval_mc_samples(mc_samples)
         has_cv = getattr(self, "cv_residuals_", None) is not None
         if method == "auto" and has_cv and not getattr(self, "calibrators_", None):
             method = "cv_plus"
@@ -61,6 +68,41 @@ class PredictiveUncertainty:
             half = norm.ppf(0.5 + coverage / 2) * std
             lo, hi = mean - half, mean + half
         return self._shape(lo, hi)
+
+    def _single_uncalibrated(self) -> bool:
+        return (
+            int(self.ensemble) == 1
+            and not getattr(self, "calibrators_", None)
+            and getattr(self, "cv_residuals_", None) is None
+        )
+
+    def _interval_mc_samples(self, mc_samples: int) -> int:
+        """The dropout passes an interval needs: ``mc_samples``, or for a single uncalibrated
+        model :data:`MC_SAMPLES`; refuses a single model with neither dropout nor calibration,
+        whose intervals would have zero width."""
+        if mc_samples or not self._single_uncalibrated():
+            return mc_samples
+        if self.dropout > 0:
+            return MC_SAMPLES
+        raise InvalidParameterError(
+            "a single model without dropout has no spread, so its intervals would have zero "
+            "width; intervals need an ensemble (ensemble >= 2), CV members, dropout > 0 (MC "
+            "dropout) or a calibrated model (`matlattice calibrate RUN --method conformal`)"
+        )
+
+    def interval_source(self, mc_samples: int = 0) -> str:
+        """Where :meth:`predict_interval` takes its width from, in words."""
+        if getattr(self, "calibrators_", None):
+            return f"{self.calibrators_[0].to_dict()['kind']} calibration"
+        if getattr(self, "cv_residuals_", None) is not None:
+            return "CV+ from the cross-validation members' out-of-fold residuals"
+        passes = self._interval_mc_samples(mc_samples)
+        spread = f"{int(self.ensemble)} members' spread" if int(self.ensemble) > 1 else ""
+        dropout = f"{passes} MC dropout passes" if passes else ""
+        return (
+            " and ".join(p for p in (spread, dropout) if p)
+            + ", uncalibrated (Gaussian); `matlattice calibrate RUN` calibrates it"
+        )
 
     def predict_cov(self, X: object, *, mc_samples: int = 0) -> np.ndarray:
         """``(n, n_tasks, n_tasks)`` predictive covariance between the properties of each

@@ -17,9 +17,11 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from matlattice.errors import InvalidParameterError, NotFittedError
 from matlattice.models.forest.arrays import ForestArrays, forest_to_arrays
+from matlattice.models.forest.uncertainty import calibrate_on_out_of_bag, out_of_bag
 from matlattice.models.saving import read_model_config, verified_weights
 from matlattice.represent import ElementStatsFeaturizer
 from matlattice.runtime.files import atomic_write, atomic_write_json, file_sha256
+from matlattice.uncertainty.calibrators import calibrator_from_dict
 
 __all__ = ["FORMAT_VERSION", "MultiTaskForest"]
 
@@ -43,6 +45,10 @@ class MultiTaskForest(BaseEstimator):
         One per target column; inferred when None (a column of only 0/1 is classification).
     random_state : int, default 0
     n_jobs : int, default -1
+    out_of_bag : bool, default False
+        Also keep each regression task's out-of-bag prediction and spread for every training
+        row (one more pass over the trees), so that :meth:`calibrate` can calibrate the
+        spread without held-out rows.
 
     Attributes
     ----------
@@ -68,6 +74,7 @@ class MultiTaskForest(BaseEstimator):
         task_types: tuple[str, ...] | None = None,
         random_state: int = 0,
         n_jobs: int = -1,
+        out_of_bag: bool = False,
     ) -> None:
         self.table = table
         self.n_estimators = n_estimators
@@ -76,6 +83,7 @@ class MultiTaskForest(BaseEstimator):
         self.task_types = task_types
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.out_of_bag = out_of_bag
 
     def _featurizer(self) -> ElementStatsFeaturizer:
         return ElementStatsFeaturizer(self.table, missing="mean").fit()
@@ -116,6 +124,8 @@ class MultiTaskForest(BaseEstimator):
         self.sklearn_forests_ = []
         self.n_train_ = []
         self.classes_ = []
+        self.oob_: list[np.ndarray | None] = []
+        self.calibrators_: list | None = None
         for j, (task, kind) in enumerate(zip(tasks, types, strict=True)):
             if progress is not None:
                 progress(task)
@@ -134,6 +144,8 @@ class MultiTaskForest(BaseEstimator):
             )
             target = values[mask, j] if kind == "regression" else values[mask, j].astype(int)
             forest.fit(features[mask], target)
+            keep_oob = self.out_of_bag and kind == "regression"
+            self.oob_.append(out_of_bag(forest, features[mask], target) if keep_oob else None)
             self.sklearn_forests_.append(forest)
             self.forests_.append(forest_to_arrays(forest))
             self.n_train_.append(int(mask.sum()))
@@ -147,11 +159,18 @@ class MultiTaskForest(BaseEstimator):
         if not hasattr(self, "forests_"):
             raise NotFittedError("MultiTaskForest is not fitted; call fit or load first")
 
-    def predict(self, X: object, return_std: bool = False):
+    def predict(self, X: object, return_std: bool = False, *, calibrated: bool = True):
         """Predictions of shape (n, n_tasks): values, or the predicted class for classifiers;
         with ``return_std`` also the spread of the trees' predictions for regression tasks
-        (NaN for classification), the forest's native uncertainty."""
+        (NaN for classification), the forest's native uncertainty, recalibrated once
+        :meth:`calibrate` has run (unless ``calibrated=False``)."""
         self._check_fitted()
+        if return_std and calibrated and self.calibrators_:
+            mean, std = self.predict(X, return_std=True, calibrated=False)
+            for j, calibrator in enumerate(self.calibrators_):
+                if calibrator is not None:
+                    std[:, j] = calibrator.std(mean[:, j], std[:, j])
+            return mean, std
         features = self._featurizer().transform(X)
         out = np.empty((features.shape[0], len(self.tasks_)))
         std = np.full_like(out, np.nan)
@@ -162,6 +181,78 @@ class MultiTaskForest(BaseEstimator):
             else:
                 out[:, j], std[:, j] = leaf[:, 0], spread[:, 0]
         return (out, std) if return_std else out
+
+    def calibrate(self, X: object = None, y: object = None, method: str = "isotonic"):
+        """Calibrate the spread of every regression task: on the out-of-bag rows kept at
+        fitting (``X=None``; needs ``out_of_bag=True``), or on held-out rows ``X, y`` that the
+        forest never trained on. :meth:`predict` then returns the recalibrated spread and
+        :meth:`predict_interval` calibrated intervals."""
+        self._check_fitted()
+        regression = [j for j, k in enumerate(self.task_types_) if k == "regression"]
+        if X is None:
+            missing = [self.tasks_[j] for j in regression if self.oob_[j] is None]
+            if missing:
+                raise InvalidParameterError(
+                    f"no out-of-bag rows kept for {missing}; fit with out_of_bag=True or pass "
+                    "held-out rows X, y"
+                )
+            triplets = {j: self.oob_[j] for j in regression}
+        else:
+            truth = np.asarray(y, dtype=float).reshape(-1, len(self.tasks_))
+            mean, std = self.predict(X, return_std=True, calibrated=False)
+            triplets = {j: np.vstack([truth[:, j], mean[:, j], std[:, j]]) for j in regression}
+        self.calibrators_ = [
+            calibrate_on_out_of_bag(triplets[j], method, self.tasks_[j]) if j in triplets else None
+            for j in range(len(self.tasks_))
+        ]
+        return self
+
+    def predict_interval(self, X: object, coverage: float = 0.9):
+        """``(lo, hi)`` of nominal ``coverage``, each (n, n_tasks) (NaN for classification):
+        from the calibration when there is one, else split conformal on the out-of-bag
+        absolute residuals (the trees' own spread is near zero on training compositions, so
+        it is never used uncalibrated); refused for a forest with neither.
+        :meth:`interval_source` says which applies."""
+        if not 0 < coverage < 1:
+            raise InvalidParameterError(f"coverage={coverage!r}; expected a value in (0, 1)")
+        calibrators = self._interval_calibrators()
+        mean, std = self.predict(X, return_std=True, calibrated=False)
+        lo, hi = np.full_like(mean, np.nan), np.full_like(mean, np.nan)
+        for j, calibrator in enumerate(calibrators):
+            if calibrator is not None:
+                lo[:, j], hi[:, j] = calibrator.interval(mean[:, j], std[:, j], coverage)
+        return lo, hi
+
+    def _interval_calibrators(self) -> list:
+        """Per task, the calibrator its intervals come from (None for classification)."""
+        self._check_fitted()
+        if getattr(self, "calibrators_", None):
+            return self.calibrators_
+        regression = [j for j, k in enumerate(self.task_types_) if k == "regression"]
+        oob = getattr(self, "oob_", None) or [None] * len(self.tasks_)
+        if any(oob[j] is None for j in regression):
+            raise InvalidParameterError(
+                "this forest keeps no out-of-bag rows and is not calibrated, and the trees' "
+                "spread alone is near zero on training compositions; fit it with "
+                "out_of_bag=True, or calibrate it on held-out rows"
+            )
+        return [
+            calibrate_on_out_of_bag(oob[j], "conformal", self.tasks_[j])
+            if j in regression
+            else None
+            for j in range(len(self.tasks_))
+        ]
+
+    def interval_source(self) -> str:
+        """Where :meth:`predict_interval` takes its width from, in words."""
+        if getattr(self, "calibrators_", None):
+            kind = next(c for c in self.calibrators_ if c is not None).to_dict()["kind"]
+            return f"the trees' spread, {kind} calibration on the out-of-bag rows"
+        self._interval_calibrators()  # refuses a forest without out-of-bag rows
+        return (
+            "split conformal on the out-of-bag absolute residuals (one width for all); "
+            "`matlattice calibrate` makes the width follow the trees' spread"
+        )
 
     def predict_trees(self, X: object) -> np.ndarray:
         """Every tree's prediction, shape (n_trees, n, n_tasks) (regression tasks; the
@@ -191,6 +282,8 @@ class MultiTaskForest(BaseEstimator):
         tensors: dict[str, np.ndarray] = {}
         for j, forest in enumerate(self.forests_):
             tensors.update(forest.to_tensors(f"task{j}"))
+            if getattr(self, "oob_", None) and self.oob_[j] is not None:
+                tensors[f"task{j}.oob"] = np.ascontiguousarray(self.oob_[j])
         weights = atomic_write(folder / "forests.safetensors", lambda p: save_file(tensors, str(p)))
         atomic_write_json(
             folder / "config.json",
@@ -203,6 +296,9 @@ class MultiTaskForest(BaseEstimator):
                 "task_types": self.task_types_,
                 "classes": self.classes_,
                 "n_train": self.n_train_,
+                "calibration": [c.to_dict() if c is not None else None for c in calibrators]
+                if (calibrators := getattr(self, "calibrators_", None))
+                else None,
             },
         )
         return folder
@@ -224,6 +320,11 @@ class MultiTaskForest(BaseEstimator):
         model.forests_ = [
             ForestArrays.from_tensors(tensors, f"task{j}") for j in range(len(model.tasks_))
         ]
+        model.oob_ = [tensors.get(f"task{j}.oob") for j in range(len(model.tasks_))]
+        saved = config.get("calibration")
+        model.calibrators_ = (
+            [calibrator_from_dict(c) if c is not None else None for c in saved] if saved else None
+        )
         model.n_features_in_ = 1
         return model
 
