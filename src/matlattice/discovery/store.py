@@ -8,7 +8,7 @@ and a proposal once per (iteration, formula), so a repeated ``tell`` or a resume
 duplicates nothing. A corrected result replaces the stored one only through
 :meth:`CampaignStore.amend_results`, which keeps the old value in ``amendments``.
 
-One writer at a time: a store opened for writing holds an advisory lock on ``<file>.lock``
+One writer at a time: a store opened for writing holds an advisory lock on ``.<file>.lock``
 (released by the system when the process ends, however it ends), and a second writer is
 refused with the PID of the first. Readers (``read_only=True``) take no lock.
 """
