@@ -15,7 +15,7 @@ from matlattice.errors import MatlatticeError
 
 NA_LIKE = ["NaN", "nan", "None", "NA", "N/A", "null", "NULL", "#N/A", "-nan", "", " ", "n/a"]
 FORMULA_TEXT = st.one_of(
-    st.sampled_from(NA_LIKE + ["NaCl", "Fe2O3", "Sr(AlH)2", "Li0.5Co0.5O2"]),
+    st.sampled_from([*NA_LIKE, "NaCl", "Fe2O3", "Sr(AlH)2", "Li0.5Co0.5O2"]),
     st.text(alphabet='AaBbCcOo0123456789().," \n;', max_size=12),
 )
 QUOTING = st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC])
