@@ -52,10 +52,13 @@ def test_groups_are_recovered(planted_run):
     lattice, tasks = result.lattice, result.lattice.tasks
     # the communities recover the planted structure, duplicate included
     assert _ari(lattice.communities, planted.group_of(), tasks) >= 0.9
-    # the training groups recover it too, with the gated duplicate set apart from its source
+    # the training groups recover it too, with the gated duplicate set apart from its source;
+    # copy and original are the same data, so either may be the one that leaves the group
     copy, original = planted.duplicate
-    steering_truth = {**planted.group_of(), copy: -1}
-    assert _ari(lattice.groups, steering_truth, tasks) >= 0.9
+    best = max(
+        _ari(lattice.groups, {**planted.group_of(), odd: -1}, tasks) for odd in (copy, original)
+    )
+    assert best >= 0.9
     assert not any({copy, original} <= set(g) for g in lattice.groups)
 
 

@@ -37,7 +37,7 @@ from matlattice.composition import parse_formulas
 from matlattice.data.synthetic import rotated_descriptors
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["PlantedTasks", "planted_tasks"]
+__all__ = ["PlantedTasks", "gaussian_ranks", "planted_tasks"]
 
 _READOUTS = (
     lambda a, b: a * b,
@@ -77,7 +77,7 @@ class PlantedTasks:
         return {task: g for g, members in enumerate(self.groups) for task in members}
 
 
-def _gaussian_ranks(x: np.ndarray) -> np.ndarray:
+def gaussian_ranks(x: np.ndarray) -> np.ndarray:
     """Map each column through its ranks to a standard normal (``(n, k)`` -> ``(n, k)``)."""
     ranks = rankdata(x, axis=0)
     return ndtri(ranks / (len(x) + 1))
@@ -124,7 +124,7 @@ def planted_tasks(
         raise InvalidParameterError(f"{len(formulas)} formulas; need more than 14")
     rng = np.random.default_rng(seed)
     n_factors = 2 * int(n_groups) + 1
-    factors = _gaussian_ranks(rotated_descriptors(fractions, n_factors, rng))  # (n, k)
+    factors = gaussian_ranks(rotated_descriptors(fractions, n_factors, rng))  # (n, k)
 
     columns: dict[str, np.ndarray] = {}
     groups: list[list[str]] = []

@@ -12,8 +12,10 @@ the combined weight) and derives:
   threshold): negative transfer, gradient conflict, the pathological duplicate, trivial
   transform and dominant source, and asymmetric properties;
 - the **regime** of seed 002 Table 1 (:func:`classify_regime`);
-- **steering**: task groups (:func:`steering_groups`: the partition that maximises the
-  within-group coupling above the lattice's typical level, gated pairs never together), task
+- **steering**: task groups (:func:`~matlattice.entangle.grouping.consensus_groups`: the
+  partition that maximises the within-group coupling above the lattice's typical level,
+  made over redrawn weights so that a pair is split only when most draws split it; gated
+  pairs never together; each edge's ``together`` is its share of draws in one group), task
   weights (inverse square root of the label count, mean 1, so a scarce task is not drowned),
   per-edge oscillation flags with damped (exponential moving average) weights, and with
   transfer gains measured, **helpers** per property (:func:`recommend_helpers`: the
@@ -29,6 +31,12 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from matlattice.entangle.grouping import (
+    consensus_groups,
+    correlation_clusters,
+    steering_groups,
+    weight_draws,
+)
 from matlattice.entangle.measures import CouplingMeasures
 from matlattice.entangle.risk_gates import GATES, PATHOLOGICAL, cut_mask, find_risk_gates
 
@@ -38,6 +46,7 @@ __all__ = [
     "Lattice",
     "build_lattice",
     "classify_regime",
+    "correlation_clusters",
     "recommend_helpers",
     "steering_groups",
 ]
@@ -110,63 +119,6 @@ def _communities(tasks: list[str], sym: np.ndarray, seed: int) -> tuple[list[lis
     parts = nx.community.louvain_communities(g, weight="weight", seed=seed)
     groups = sorted((sorted(p, key=tasks.index) for p in parts), key=lambda p: tasks.index(p[0]))
     return groups, float(nx.community.modularity(g, parts, weight="weight"))
-
-
-def steering_groups(tasks: list[str], weight: np.ndarray, cut: np.ndarray) -> list[list[str]]:
-    """The recommended training groups: a partition maximising
-    ``sum over same-group pairs of (w_st - tau)`` (correlation clustering) on the symmetrised
-    weight, where ``tau = max(strong_edge_floor, median off-diagonal weight)``: two properties
-    attract when they couple more than the lattice's typical pair and repel otherwise; a pair
-    cut by a risk gate never shares a group.
-
-    Greedy and deterministic: start from singletons, repeatedly merge the two groups with the
-    largest positive gain, then move single properties while that raises the objective.
-    """
-    n = len(tasks)
-    sym = 0.5 * (weight + weight.T)
-    off = ~np.eye(n, dtype=bool)
-    finite = sym[off & np.isfinite(sym)]
-    tau = max(GATES["strong_edge_floor"], float(np.median(finite))) if finite.size else np.inf
-    score = np.where(np.isfinite(sym), sym, 0.0) - tau
-    score = np.where(cut, -np.inf, score)
-    np.fill_diagonal(score, 0.0)
-
-    def gain(a: list[int], b: list[int]) -> float:
-        return float(score[np.ix_(a, b)].sum()) if a and b else 0.0
-
-    groups: list[list[int]] = [[i] for i in range(n)]
-    while True:
-        best, pair = 0.0, None
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                g = gain(groups[i], groups[j])
-                if g > best + 1e-12:
-                    best, pair = g, (i, j)
-        if pair is None:
-            break
-        i, j = pair
-        groups[i] = sorted(groups[i] + groups[j])
-        del groups[j]
-    moved = True
-    while moved:
-        moved = False
-        for t in range(n):
-            home = next(k for k, g in enumerate(groups) if t in g)
-            rest = [x for x in groups[home] if x != t]
-            here = gain([t], rest)
-            options = [(gain([t], g), k) for k, g in enumerate(groups) if k != home]
-            options.append((0.0, -1))  # alone
-            value, target = max(options)
-            if value > here + 1e-12:
-                groups[home] = rest
-                if target == -1:
-                    groups.append([t])
-                else:
-                    groups[target] = sorted(groups[target] + [t])
-                groups = [g for g in groups if g]
-                moved = True
-    named = [[tasks[i] for i in g] for g in groups]
-    return sorted(named, key=lambda g: tasks.index(g[0]))
 
 
 def recommend_helpers(
@@ -332,7 +284,8 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
     cut = cut_mask(tasks, gates)
     pathological = any(g["kind"] in PATHOLOGICAL for g in gates)
     regime_clean, evidence, communities, modularity = _regime(m, weight, m.direction_dot, cut, seed)
-    groups = steering_groups(tasks, weight, cut)
+    draws = weight_draws(m, np.random.default_rng(seed))
+    groups, together = consensus_groups(tasks, draws, cut)
     regime = "pathological" if pathological else regime_clean
     rho_all = density(weight, m.direction_dot)
 
@@ -360,6 +313,13 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
     def value(matrix, s, t):
         return None if matrix is None or not np.isfinite(matrix[s, t]) else float(matrix[s, t])
 
+    def bounds(pair, s, t):
+        return None if pair is None else [value(pair[0], s, t), value(pair[1], s, t)]
+
+    transfer_bounds = (
+        None if m.transfer_low is None else np.stack([m.transfer_low, m.transfer_high])
+    )
+
     for s in range(n):
         for t in range(n):
             if s == t:
@@ -374,9 +334,13 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
                 data_coupling=value(m.data_coupling, s, t),
                 co_labelled=int(m.data_count[s, t]),
                 gradient_cosine=value(m.gradient_cosine, s, t),
+                gradient_cosine_interval=bounds(m.gradient_cosine_bounds, s, t),
                 gradient_negative_fraction=value(m.gradient_negative_fraction, s, t),
                 affinity=value(m.affinity, s, t),
+                affinity_interval=bounds(m.affinity_bounds, s, t),
                 transfer_gain=value(m.transfer_gain, s, t),
+                transfer_gain_interval=bounds(transfer_bounds, s, t),
+                transfer_runs=None if m.transfer_runs is None else int(m.transfer_runs[s, t]),
                 representation_alignment=value(m.representation_alignment, s, t),
                 direction_dot=value(m.direction_dot, s, t),
                 head_cka=value(m.head_cka, s, t),
@@ -384,6 +348,7 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
                 weight_damped=value(damped, s, t),
                 oscillating=(tasks[min(s, t)], tasks[max(s, t)]) in oscillating,
                 gated=bool(cut[s, t]),
+                together=float(together[s, t]),
                 risk=risks,
             )
     counts = np.maximum(m.label_counts.astype(float), 1.0)

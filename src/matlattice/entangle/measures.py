@@ -54,7 +54,12 @@ class CouplingMeasures:
     direction_dot : ``z_s . z_t`` of the heads' unit latent directions, [-1, 1]
     head_cka : linear CKA of the heads' hidden activations
     transfer_gain : relative drop in ``t``'s validation error when trained with ``s``
-        against alone (directed); ``None`` when the pairwise trainings were not run
+        against alone (directed; mean over its runs); ``None`` when the pairwise trainings
+        were not run
+    transfer_low, transfer_high, transfer_runs : its one-sided bounds at
+        :data:`~matlattice.entangle.intervals.CONFIDENCE` and the runs they rest on
+    gradient_cosine_bounds, affinity_bounds : ``(2, T, T)`` one-sided bounds (low, high) of
+        the mean over epochs, from a block bootstrap over the epochs
     alone_error, pair_error : validation MAEs behind ``transfer_gain`` (scaled units)
     source_share : ``(T, T)`` largest share of one data source among co-labelled rows, or
         ``None`` without a source column
@@ -77,6 +82,11 @@ class CouplingMeasures:
     direction_dot: np.ndarray
     head_cka: np.ndarray
     transfer_gain: np.ndarray | None = None
+    transfer_low: np.ndarray | None = None
+    transfer_high: np.ndarray | None = None
+    transfer_runs: np.ndarray | None = None
+    gradient_cosine_bounds: np.ndarray | None = None
+    affinity_bounds: np.ndarray | None = None
     alone_error: np.ndarray | None = None
     pair_error: np.ndarray | None = None
     source_share: np.ndarray | None = None

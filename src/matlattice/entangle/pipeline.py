@@ -16,9 +16,11 @@ import pandas as pd
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.parts import KEY, resolve_parts
 from matlattice.entangle.coupling import data_coupling, head_activation_cka, head_alignment
+from matlattice.entangle.intervals import draw_bounds, epoch_draws
 from matlattice.entangle.lattice import Lattice, build_lattice
 from matlattice.entangle.measures import CouplingMeasures
 from matlattice.entangle.monitor import CouplingMonitor
+from matlattice.entangle.risk_gates import GATES
 from matlattice.entangle.transfer import transfer_gains
 from matlattice.errors import InvalidParameterError
 
@@ -202,13 +204,28 @@ def entanglement_lattice(
         extra={"n_sources": n_sources},
     )
     measures.error_correlation = error_correlation(model, val, tasks)
+    rng = np.random.default_rng(seed)
+    measures.gradient_cosine_bounds = np.stack(draw_bounds(epoch_draws(cosines, rng)))
+    measures.affinity_bounds = np.stack(draw_bounds(epoch_draws(measures.affinity_trajectory, rng)))
     if transfer:
         pair_params = {**params, "num_threads": 1 if n_jobs > 1 else num_threads}
         trainings = (lambda k, n: progress(f"transfer trainings {k}/{n}")) if progress else None
-        gain, alone, pair = transfer_gains(
-            train, val, tasks, pair_params, executor=executor, n_jobs=n_jobs, progress=trainings
+        evidence = transfer_gains(
+            train,
+            val,
+            tasks,
+            pair_params,
+            tolerance=GATES["negative_transfer_tol"],
+            executor=executor,
+            n_jobs=n_jobs,
+            seed=seed,
+            progress=trainings,
         )
-        measures.transfer_gain, measures.alone_error, measures.pair_error = gain, alone, pair
+        measures.transfer_gain, measures.alone_error = evidence.gain, evidence.alone
+        measures.pair_error = evidence.pair
+        measures.transfer_low, measures.transfer_high = evidence.low, evidence.high
+        measures.transfer_runs = evidence.runs
+        measures.extra["transfer_trainings"] = evidence.trainings
     lattice = build_lattice(measures, seed=seed)
     return EntanglementResult(name, lattice, measures, model, len(train), len(val), val)
 

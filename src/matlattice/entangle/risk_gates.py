@@ -4,9 +4,12 @@ share an encoder, or that a coupling is an artefact of the data.
 Every threshold is in :data:`GATES` (those of the lattice's communities and steering too):
 
 - ``negative_transfer``: ``t`` trained with ``s`` is worse than alone by more than
-  ``negative_transfer_tol`` (relative validation MAE);
-- ``gradient_conflict``: mean gradient cosine below ``conflict_cosine`` and negative in at
-  least ``conflict_persistence`` of the epochs;
+  ``negative_transfer_tol`` (relative validation MAE), with evidence: the upper bound of the
+  gain's interval (:mod:`~matlattice.entangle.intervals`, over at least two seeds and the
+  validation rows) is below ``-negative_transfer_tol``;
+- ``gradient_conflict``: the upper bound of the mean gradient cosine (block bootstrap over
+  the epochs) below ``conflict_cosine``, and negative in at least ``conflict_persistence``
+  of the epochs;
 - ``duplicate`` (pathological): at least ``duplicate_identical`` of the co-labelled rows carry
   equal labels;
 - ``trivial_transform`` (pathological): ``|rho| >= trivial_rho`` on at least
@@ -16,12 +19,15 @@ Every threshold is in :data:`GATES` (those of the lattice's communities and stee
 - ``asymmetric`` (a node): with transfer gains measured, a property whose incoming gain
   outweighs its outgoing gain, ``(in - out) / (in + out) >= asymmetry``, with ``in`` at least
   ``asymmetry_min_gain``.
+
+The two cutting gates record their interval and its confidence in their evidence.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from matlattice.entangle.intervals import CONFIDENCE
 from matlattice.entangle.measures import CouplingMeasures
 
 __all__ = ["CUT", "GATES", "PATHOLOGICAL", "cut_mask", "find_risk_gates"]
@@ -64,8 +70,15 @@ def _pair_gates(m: CouplingMeasures) -> list[dict]:
             if count >= GATES["artefact_min_count"]:
                 out.extend(_artefact_gates(m, s, t, pair, count))
             cos, neg = m.gradient_cosine[s, t], m.gradient_negative_fraction[s, t]
-            if cos < GATES["conflict_cosine"] and neg >= GATES["conflict_persistence"]:
-                evidence = {"mean_cosine": float(cos), "negative_fraction": float(neg)}
+            bounds = m.gradient_cosine_bounds
+            high = bounds[1, s, t] if bounds is not None else cos
+            if high < GATES["conflict_cosine"] and neg >= GATES["conflict_persistence"]:
+                evidence = {
+                    "mean_cosine": float(cos),
+                    "interval": _interval(bounds, s, t),
+                    "confidence": CONFIDENCE,
+                    "negative_fraction": float(neg),
+                }
                 out.append({"kind": "gradient_conflict", "tasks": pair, "evidence": evidence})
     return out
 
@@ -93,15 +106,23 @@ def _transfer_gates(m: CouplingMeasures) -> list[dict]:
     if m.transfer_gain is None:
         return []
     tasks, n, gain = m.tasks, len(m.tasks), m.transfer_gain
+    high = m.transfer_high if m.transfer_high is not None else gain
+    runs = m.transfer_runs if m.transfer_runs is not None else np.full((n, n), 2)
     out: list[dict] = []
     for s in range(n):
         for t in range(n):
-            if s != t and gain[s, t] < -GATES["negative_transfer_tol"]:
+            if s != t and runs[s, t] >= 2 and high[s, t] < -GATES["negative_transfer_tol"]:
+                evidence = {
+                    "transfer_gain": float(gain[s, t]),
+                    "interval": [_finite(m.transfer_low, s, t), _finite(m.transfer_high, s, t)],
+                    "confidence": CONFIDENCE,
+                    "runs": int(runs[s, t]),
+                }
                 out.append(
                     {
                         "kind": "negative_transfer",
                         "tasks": [tasks[s], tasks[t]],
-                        "evidence": {"transfer_gain": float(gain[s, t])},
+                        "evidence": evidence,
                     }
                 )
     positive = np.clip(np.nan_to_num(gain, nan=0.0), 0.0, None)
@@ -118,6 +139,17 @@ def _transfer_gates(m: CouplingMeasures) -> list[dict]:
             }
             out.append({"kind": "asymmetric", "tasks": [tasks[t]], "evidence": evidence})
     return out
+
+
+def _finite(matrix: np.ndarray | None, s: int, t: int) -> float | None:
+    return float(matrix[s, t]) if matrix is not None and np.isfinite(matrix[s, t]) else None
+
+
+def _interval(bounds: np.ndarray | None, s: int, t: int) -> list[float | None]:
+    """``[low, high]`` one-sided bounds of a ``(2, T, T)`` bounds array (None: unknown)."""
+    return (
+        [_finite(bounds[0], s, t), _finite(bounds[1], s, t)] if bounds is not None else [None, None]
+    )
 
 
 def cut_mask(tasks: list[str], gates: list[dict], kinds: set[str] = CUT) -> np.ndarray:

@@ -1,14 +1,18 @@
-"""The ``lattice.json`` dictionary of an entanglement result: edges with their measures,
-regime and its evidence, groups, weights, helpers, risk gates, thresholds, label counts and
-the per-property validation MAE of the joint model (and of single-task models with transfer)."""
+"""The ``lattice.json`` dictionary of an entanglement result: edges with their measures and
+intervals, regime and its evidence, groups, weights, helpers, risk gates (with their
+intervals and confidence), thresholds, label counts, the number of transfer trainings spent,
+and the per-property validation MAE of the joint model (and of single-task models with
+transfer)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from matlattice.entangle.intervals import CONFIDENCE, N_DRAWS
 from matlattice.entangle.lattice import GATES, REGIME_THRESHOLDS
 from matlattice.entangle.measures import MEASURE_WEIGHTS
 from matlattice.entangle.pipeline import EntanglementResult
+from matlattice.entangle.transfer import MAX_RUNS
 
 __all__ = ["lattice_summary"]
 
@@ -50,7 +54,14 @@ def lattice_summary(result: EntanglementResult, val=None) -> dict:
         "helpers": lattice.helpers,
         "risk_gates": lattice.risk_gates,
         "oscillating_edges": [list(pair) for pair in lattice.oscillating],
-        "thresholds": {"gates": GATES, "regime": REGIME_THRESHOLDS},
+        "thresholds": {
+            "gates": GATES,
+            "regime": REGIME_THRESHOLDS,
+            "gate_confidence": CONFIDENCE,
+            "transfer_max_runs": MAX_RUNS,
+            "bootstrap_draws": N_DRAWS,
+        },
+        "transfer_trainings": m.extra.get("transfer_trainings"),
         "measure_weights": MEASURE_WEIGHTS,
         "n_train": result.n_train,
         "n_val": result.n_val,

@@ -1,8 +1,9 @@
 """Figures of an entanglement lattice, drawn from its ``lattice.json`` dictionary.
 
 - ``lattice.png``: properties as nodes (area by label count, colour by group), edges by the
-  symmetrised combined weight (width and darkness), gated edges red and dashed; spring layout
-  seeded, so the same lattice draws the same way;
+  symmetrised combined weight (width and darkness), gated edges red and dashed and labelled
+  with their gate and its evidence (a cutting gate with its interval at its confidence);
+  spring layout seeded, so the same lattice draws the same way;
 - ``edge_heatmap.png``: the directed combined weight ``w[source, target]`` as a heat-map,
   gated pairs crossed.
 """
@@ -27,6 +28,37 @@ def _matrix(summary: dict, key: str) -> np.ndarray:
         if value is not None:
             out[index[edge["source"]], index[edge["target"]]] = float(value)
     return out
+
+
+_SHORT = {
+    "negative_transfer": "neg. transfer",
+    "gradient_conflict": "conflict",
+    "duplicate": "duplicate",
+    "trivial_transform": "transform",
+    "dominant_source": "one source",
+}
+
+
+def gate_label(gate: dict) -> str:
+    """One line for a pair gate: its kind and evidence, e.g. ``neg. transfer -0.12
+    [-0.18, -0.07] @95%`` (the bounds one-sided at the recorded confidence)."""
+    evidence, kind = gate["evidence"], _SHORT.get(gate["kind"], gate["kind"])
+    value = evidence.get("transfer_gain", evidence.get("mean_cosine"))
+    interval = evidence.get("interval")
+    if value is None:
+        return kind
+    text = f"{kind} {value:+.2f}"
+    if interval and None not in interval:
+        text += f" [{interval[0]:+.2f}, {interval[1]:+.2f}] @{evidence['confidence']:.0%}"
+    return text
+
+
+def _gate_labels(summary: dict) -> dict[frozenset, str]:
+    labels: dict[frozenset, list[str]] = {}
+    for gate in summary["risk_gates"]:
+        if len(gate["tasks"]) == 2:
+            labels.setdefault(frozenset(gate["tasks"]), []).append(gate_label(gate))
+    return {pair: "\n".join(sorted(set(texts))) for pair, texts in labels.items()}
 
 
 def save_lattice_figures(summary: dict, folder: Path) -> list[Path]:
@@ -77,9 +109,14 @@ def save_lattice_figures(summary: dict, folder: Path) -> list[Path]:
     )
     for t in tasks:
         ax.annotate(t, pos[t], ha="center", va="center", fontsize=8, zorder=3)
+    for pair, text in _gate_labels(summary).items():
+        a, b = sorted(pair)
+        middle = (np.asarray(pos[a]) + np.asarray(pos[b])) / 2
+        ax.annotate(text, middle, ha="center", va="center", fontsize=6, color="tab:red", zorder=4)
     ax.set_title(
         f"{summary['dataset']}: regime {summary['regime']}, density {summary['density']:.2f}, "
-        f"modularity {summary['modularity']:.2f}\n(node area: labels; red dashed: gated)"
+        f"modularity {summary['modularity']:.2f}\n(node area: labels; colour: group; red "
+        "dashed: gated, with the gate's value and one-sided bounds)"
     )
     ax.set_axis_off()
     paths = [_save(fig, folder / "lattice.png")]
