@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,12 @@ sys.path.insert(0, str(HERE))
 SUMMARY_KEYS = ("group_ari", "community_ari", "within_across_auc", "artefacts_gated")
 
 
-def run_set(seed: int, formulas: list[str], root: Path, extra: list[str]) -> dict:
-    """Draw set ``seed``, run the CLI on it under ``root``, score the lattice."""
+def run_set(
+    seed: int, formulas: list[str], root: Path, extra: list[str], cli_source: str | None = None
+) -> dict:
+    """Draw set ``seed``, run the CLI on it under ``root`` (the matlattice under
+    ``cli_source``, a ``src`` folder, when given: an earlier version as the peer), score the
+    lattice."""
     from matlattice.data.planted_suite import planted_set
     from matlattice.entangle.validity import score_lattice
 
@@ -39,7 +44,10 @@ def run_set(seed: int, formulas: list[str], root: Path, extra: list[str]) -> dic
     out = root / f"set{seed}"
     start = time.perf_counter()
     command = [sys.executable, "-m", "matlattice", "entangle", str(table), "--out", str(out)]
-    done = subprocess.run([*command, *extra], capture_output=True, text=True, check=False)
+    env = {**os.environ, "PYTHONPATH": cli_source} if cli_source else None
+    done = subprocess.run(
+        [*command, *extra], capture_output=True, text=True, check=False, env=env
+    )
     if done.returncode != 0:
         raise RuntimeError(f"entangle failed on set {seed}:\n{done.stdout}\n{done.stderr}")
     summary = json.loads((out / "lattice.json").read_text())
@@ -79,6 +87,9 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--formulas", type=int, default=1500)
     parser.add_argument("--label", default="defaults")
+    parser.add_argument(
+        "--cli-source", default=None, help="src folder of another matlattice to run instead"
+    )
     parser.add_argument("extra", nargs="*", help="options passed to `matlattice entangle`")
     args = parser.parse_args()
     formulas = (
@@ -87,12 +98,13 @@ def main() -> None:
     scores = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.first_seed, args.first_seed + args.sets):
-            scores.append(run_set(seed, formulas, Path(tmp), args.extra))
+            scores.append(run_set(seed, formulas, Path(tmp), args.extra, args.cli_source))
             brief = {k: scores[-1][k] for k in ("seed", *SUMMARY_KEYS, "cut_gates_within")}
             print(json.dumps(brief), flush=True)
     result = {
         "label": args.label,
         "cli_options": args.extra,
+        "cli_source": args.cli_source,
         "formulas": args.formulas,
         "seeds": [args.first_seed, args.first_seed + args.sets - 1],
         "distribution": distribution(scores),
