@@ -45,9 +45,7 @@ def run_set(
     start = time.perf_counter()
     command = [sys.executable, "-m", "matlattice", "entangle", str(table), "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": cli_source} if cli_source else None
-    done = subprocess.run(
-        [*command, *extra], capture_output=True, text=True, check=False, env=env
-    )
+    done = subprocess.run([*command, *extra], capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"entangle failed on set {seed}:\n{done.stdout}\n{done.stderr}")
     summary = json.loads((out / "lattice.json").read_text())
@@ -92,9 +90,7 @@ def main() -> None:
     )
     parser.add_argument("extra", nargs="*", help="options passed to `matlattice entangle`")
     args = parser.parse_args()
-    formulas = (
-        load_dataset("aflow").frame["formula"].sample(args.formulas, random_state=0).tolist()
-    )
+    formulas = load_dataset("aflow").frame["formula"].sample(args.formulas, random_state=0).tolist()
     scores = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.first_seed, args.first_seed + args.sets):

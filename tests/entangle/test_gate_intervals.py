@@ -32,7 +32,7 @@ def test_the_gain_bounds_hold_their_confidence_over_many_draws():
         truth = rng.uniform(-0.2, 0.2)
         alone, paired = _runs(rng, truth, runs=4)
         realised = 1 - paired.mean() / alone.mean()  # the gain these rows would show forever
-        gain, low, high = gain_interval(alone, paired, rng)
+        _, low, high = gain_interval(alone, paired, rng)
         misses_high += high < realised - 0.01
         misses_low += low > realised + 0.01
     assert misses_high / trials <= 1 - CONFIDENCE + 0.03

@@ -36,7 +36,9 @@ def _summary(groups, gates, weights) -> dict:
 def test_a_perfect_lattice_scores_perfectly():
     strong = {frozenset("ab"): 0.9, frozenset("cd"): 0.8}
     gates = [{"kind": "duplicate", "tasks": ["a", "x"], "evidence": {}}]
-    score = score_lattice(_summary([["a", "b"], ["c", "d"], ["e"], ["x"]], gates, strong), _planted())
+    score = score_lattice(
+        _summary([["a", "b"], ["c", "d"], ["e"], ["x"]], gates, strong), _planted()
+    )
     assert score["group_ari"] == 1.0 and score["within_across_auc"] == 1.0
     assert score["artefacts_gated"] == 1.0 and score["cut_gates_within"] == 0
 

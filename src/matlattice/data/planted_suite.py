@@ -82,9 +82,7 @@ class PlantedSet:
 
     def within_pairs(self) -> set[frozenset[str]]:
         """Unordered pairs of genuine properties planted in one group."""
-        return {
-            frozenset((s, t)) for g in self.groups for s in g for t in g if s < t
-        }
+        return {frozenset((s, t)) for g in self.groups for s in g for t in g if s < t}
 
 
 def _layout(rng: np.random.Generator) -> dict:
