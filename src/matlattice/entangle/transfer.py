@@ -41,13 +41,19 @@ class SubsetJob:
 
 
 def fit_subset(job: SubsetJob) -> dict[str, np.ndarray]:
-    """Train a hard-sharing model on ``job.tasks`` (seed offset by the run); per task, the
-    absolute error on every validation row (NaN where the row has no label)."""
+    """Train a hard-sharing model on ``job.tasks`` (seed offset by the run, early stopping per
+    task); per task, the absolute error on every validation row (NaN where unlabelled)."""
     from matlattice.models import LatticeRegressor
 
     columns = ["formula", *job.tasks]
     train = job.train[columns].dropna(subset=list(job.tasks), how="all")
-    params = {**job.params, "random_state": int(job.params.get("random_state", 0)) + job.run}
+    # each property is judged at its own best epoch: stopping on the pair's mean loss would let
+    # the partner's overfitting end the training early, a loss that is not a transfer
+    params = {
+        **job.params,
+        "random_state": int(job.params.get("random_state", 0)) + job.run,
+        "early_stopping": "per_task",
+    }
     model = LatticeRegressor(**params).fit(train, X_val=job.val[columns])
     pred = model.predict(job.val["formula"].tolist()).reshape(len(job.val), -1)
     return {
@@ -98,11 +104,14 @@ def transfer_gains(
     executor: str = "local",
     n_jobs: int = 1,
     seed: int = 0,
+    min_runs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> TransferEvidence:
     """Measure every pair's gain with an interval (module docstring); ``params`` are
     :class:`~matlattice.models.LatticeRegressor` settings, ``tolerance`` the negative-transfer
-    tolerance the repeats decide against, ``progress(done, total)`` hears each training."""
+    tolerance the repeats decide against, ``min_runs`` the runs every pair gets whatever its
+    gain (for studies of the gains themselves; at most :data:`MAX_RUNS`),
+    ``progress(done, total)`` hears each training."""
     pool = get_executor(executor, n_jobs)
     index = {t: i for i, t in enumerate(tasks)}
     errors: dict[tuple[tuple[str, ...], int], dict[str, np.ndarray]] = {}
@@ -130,7 +139,9 @@ def transfer_gains(
     for run in range(1, MAX_RUNS):
         open_pairs = [
             (s, t) for s in tasks for t in tasks
-            if s != t and _undecided(index[s], index[t], gain, low, high, runs, tolerance)
+            if s != t and (
+                run < min_runs or _undecided(index[s], index[t], gain, low, high, runs, tolerance)
+            )
         ]  # fmt: skip
         if not open_pairs:
             break
