@@ -99,7 +99,7 @@ def write_table() -> Path:
         "against the planted truth by `matlattice.entangle.validity.score_lattice`. Seeds 0-19 "
         "are the exam: nothing was tuned on them. `--jobs 2` only runs two trainings at once.",
         "",
-        "| run | sets | group ARI median / p10 / min | within-across AUC median / p10 "
+        "| run | seeds | group ARI median / p10 / min | within-across AUC median / p10 "
         "| sets with every artefact gated | sets with a cutting gate inside a planted group "
         "| cutting gates inside groups | s per set |",
         "|---|---|---|---|---|---|---|---|",
@@ -108,7 +108,8 @@ def write_table() -> Path:
         d, n = run["distribution"], len(run["sets"])
         ari, auc = d["group_ari"], d["within_across_auc"]
         lines.append(
-            f"| {run['label']} | {n} | {ari['median']:.2f} / {ari['p10']:.2f} / {ari['min']:.2f} "
+            f"| {run['label']} | {run['seeds'][0]}-{run['seeds'][1]} ({n}) "
+            f"| {ari['median']:.2f} / {ari['p10']:.2f} / {ari['min']:.2f} "
             f"| {auc['median']:.2f} / {auc['p10']:.2f} | {d['sets_with_every_artefact_gated']}/{n} "
             f"| {d['sets_with_a_cut_gate_within_a_group']}/{n} | {d['cut_gates_within']} "
             f"| {d['seconds_per_set']:.0f} |"

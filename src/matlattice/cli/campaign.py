@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import progress_bar, read_formulas
+from matlattice.cli.common import print_rejected, progress_bar, read_formulas
 from matlattice.cli.options import Seed, TableOutput, at_least, choice_of, open_range
 from matlattice.cli.tables import console
 
@@ -305,6 +305,7 @@ def run(
                 else ""
             )
         )
+    print_rejected(out)
     console.print(f"run folder: {out} (campaign.json, campaign.png)")
 
 

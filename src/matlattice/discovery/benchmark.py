@@ -25,6 +25,7 @@ import pandas as pd
 
 from matlattice.data import load_dataset
 from matlattice.data.parts import frame_keys
+from matlattice.data.rejections import REJECTED, rejected_rows
 from matlattice.discovery.methods import Method, method_name, parse_method
 from matlattice.discovery.metrics import campaign_metrics, cost_metrics, top_set
 from matlattice.discovery.multifidelity import MultiFidelityOracle
@@ -34,7 +35,7 @@ from matlattice.discovery.pareto import hypervolume_curve, pareto_mask
 from matlattice.discovery.settings import CampaignSettings
 from matlattice.discovery.surrogates import model_by_name
 from matlattice.errors import InvalidParameterError
-from matlattice.runtime.files import atomic_write, atomic_write_json, json_safe
+from matlattice.runtime.files import atomic_write, atomic_write_json, atomic_write_table, json_safe
 from matlattice.runtime.locks import hold_lock
 
 __all__ = ["campaign_benchmark", "cheap_source", "stored_campaigns"]
@@ -136,6 +137,8 @@ def campaign_benchmark(
                 for key in ("seconds_per_campaign", "engine_overhead"):
                     entry[key] = previous[name].get(key)
         atomic_write_json(out / "campaign.json", json_safe(summary))
+        if task.rejected is not None and len(task.rejected):
+            atomic_write_table(out / REJECTED, task.rejected)
     _figure(summary, out / "campaign.png")
     return summary
 
@@ -152,10 +155,12 @@ class _Task:
     oracle: HiddenLabelOracle
     mf_oracle: MultiFidelityOracle | None
     info: dict
+    rejected: pd.DataFrame | None = None  # what loading the dataset removed
 
     @classmethod
     def build(cls, data, target, objectives, window, goal, top, pool_size, cheap) -> _Task:
-        frame = data if isinstance(data, pd.DataFrame) else load_dataset(data, clean=True).frame
+        ds = None if isinstance(data, pd.DataFrame) else load_dataset(data, clean=True)
+        frame = data if ds is None else ds.frame
         name = "frame" if isinstance(data, pd.DataFrame) else data
         targets = list(objectives) if objectives else [target]
         for t in targets:
@@ -185,7 +190,8 @@ class _Task:
             mf_oracle = MultiFidelityOracle({"main": (pool, target), "cheap": cheap[:2]})
             info["cheap"] = {"column": cheap[1], "cost": cheap[2]}
         oracle = HiddenLabelOracle(pool, targets if objectives else target)
-        return cls(name, pool, targets, signs, best, oracle, mf_oracle, info)
+        rejected = None if ds is None else rejected_rows(ds.report)
+        return cls(name, pool, targets, signs, best, oracle, mf_oracle, info, rejected)
 
     def summary(self, budget, initial, batch, seeds, main_cost) -> dict:
         task = dict(self.info)
