@@ -20,11 +20,12 @@ fetch: $(STAMP)
 demo: fetch
 	$(VENV)/bin/matlattice demo --out runs/demo
 
+# one worker per core, one thread per worker (tests/conftest.py)
 test: fetch
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 test-fast: fetch
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n auto -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -7,6 +7,7 @@ without `out_of_bag=True` in one run, on crabnet:aflow__ael_shear_modulus_vrh tr
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -17,6 +18,7 @@ sys.path.insert(0, str(HERE))
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     from provenance import provenance
 
     from matlattice.data import load_dataset

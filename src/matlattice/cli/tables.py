@@ -26,12 +26,15 @@ def print_lattice(summary: dict) -> None:
         (e for e in summary["edges"] if e["weight"] is not None),
         key=lambda e: -e["weight"],
     )[:10]
-    table = Table("source", "target", "weight", "rho labels", "grad cos", "alignment", "risk")
+    table = Table(
+        "source", "target", "weight", "label dep.", "rho labels", "grad cos", "alignment", "risk"
+    )
     for e in strongest:
         table.add_row(
             e["source"],
             e["target"],
             fmt(e["weight"]),
+            fmt(e.get("label_dependence")),
             fmt(e["data_coupling"]),
             fmt(e["gradient_cosine"]),
             fmt(e["representation_alignment"]),

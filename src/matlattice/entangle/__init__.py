@@ -9,6 +9,7 @@ from matlattice.entangle.coupling import (
     lookahead_affinity,
     task_gradients,
 )
+from matlattice.entangle.dependence import label_dependence
 from matlattice.entangle.lattice import (
     GATES,
     REGIME_THRESHOLDS,
@@ -36,6 +37,7 @@ __all__ = [
     "gradient_cosines",
     "head_activation_cka",
     "head_alignment",
+    "label_dependence",
     "lookahead_affinity",
     "task_gradients",
     "transfer_gains",

@@ -4,9 +4,9 @@ reproducible.
 
 :func:`weight_draws` redraws the combined weight :data:`~matlattice.entangle.intervals.N_DRAWS`
 times from the spread of each measure: the per-epoch measures (gradient cosine, affinity) by a
-block bootstrap over epochs, the label rank correlation by its Fisher-z sampling spread on the
-co-labelled rows, the transfer gain from its interval; the head alignment, a property of the
-one trained model, stays as measured. :func:`consensus_groups` clusters each draw
+block bootstrap over epochs, the label dependence by the Fisher-z sampling spread of a
+correlation on the co-labelled rows, the transfer gain from its interval; the head alignment,
+a property of the one trained model, stays as measured. :func:`consensus_groups` clusters each draw
 (:func:`steering_groups`) and then clusters the share of draws in which each pair shared a
 group, at one half: two properties end in one group when most draws put them there.
 """
@@ -28,8 +28,9 @@ __all__ = ["consensus_groups", "correlation_clusters", "steering_groups", "weigh
 def steering_groups(tasks: list[str], weight: np.ndarray, cut: np.ndarray) -> list[list[str]]:
     """The training groups of one weight matrix: a partition maximising
     ``sum over same-group pairs of (w_st - tau)`` (correlation clustering) on the symmetrised
-    weight, where ``tau = max(strong_edge_floor, median off-diagonal weight)``: two properties
-    attract when they couple more than the lattice's typical pair and repel otherwise; a pair
+    weight, where ``tau = max(group_weight_floor, median off-diagonal weight)``: two properties
+    attract when they couple more than the floor and more than the lattice's typical pair,
+    and repel otherwise; a pair
     cut by a risk gate never shares a group. The lattice's own groups are the consensus of
     this over redrawn weights (:func:`~matlattice.entangle.consensus.consensus_groups`).
     """
@@ -37,7 +38,7 @@ def steering_groups(tasks: list[str], weight: np.ndarray, cut: np.ndarray) -> li
     sym = 0.5 * (weight + weight.T)
     off = ~np.eye(n, dtype=bool)
     finite = sym[off & np.isfinite(sym)]
-    tau = max(GATES["strong_edge_floor"], float(np.median(finite))) if finite.size else np.inf
+    tau = max(GATES["group_weight_floor"], float(np.median(finite))) if finite.size else np.inf
     score = np.where(np.isfinite(sym), sym, 0.0) - tau
     return correlation_clusters(tasks, np.where(cut, -np.inf, score))
 
@@ -93,13 +94,16 @@ def weight_draws(m: CouplingMeasures, rng: np.random.Generator) -> np.ndarray:
     """``(N_DRAWS, T, T)`` combined weights, each from one redraw of the measures."""
     cosines = epoch_draws(m.gradient_trajectory, rng)
     affinities = epoch_draws(m.affinity_trajectory, rng)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.arctanh(np.clip(m.data_coupling, -0.999999, 0.999999))
-        spread = 1.03 / np.sqrt(np.maximum(m.data_count - 3.0, 1.0))
+    dependence = m.label_dependence
+    if dependence is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.arctanh(np.clip(dependence, 0.0, 0.999999))
+            spread = 1.0 / np.sqrt(np.maximum(m.data_count - 3.0, 1.0))
     draws = []
     for k in range(N_DRAWS):
-        rho = np.tanh(z + spread * rng.standard_normal(z.shape))
-        changes = {"gradient_cosine": cosines[k], "affinity": affinities[k], "data_coupling": rho}
+        changes = {"gradient_cosine": cosines[k], "affinity": affinities[k]}
+        if dependence is not None:
+            changes["label_dependence"] = np.tanh(z + spread * rng.standard_normal(z.shape))
         if m.transfer_gain is not None and m.transfer_high is not None:
             se = (m.transfer_high - m.transfer_gain) / norm.ppf(CONFIDENCE)
             noise = np.nan_to_num(se, nan=0.0) * rng.standard_normal(se.shape)

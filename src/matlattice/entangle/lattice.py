@@ -332,6 +332,7 @@ def build_lattice(measures: CouplingMeasures, seed: int = 0) -> Lattice:
                 tasks[t],
                 weight=value(weight, s, t),
                 data_coupling=value(m.data_coupling, s, t),
+                label_dependence=value(m.label_dependence, s, t),
                 co_labelled=int(m.data_count[s, t]),
                 gradient_cosine=value(m.gradient_cosine, s, t),
                 gradient_cosine_interval=bounds(m.gradient_cosine_bounds, s, t),

@@ -4,17 +4,21 @@
 target ``t``) that :func:`matlattice.entangle.entanglement_lattice` measures, and
 :meth:`CouplingMeasures.weight` combines them into one directed weight in [0, 1]:
 
-``w[s, t] = (A + g + Z + G + 0.5 |rho|) / (sum of the weights of the measures present)``
+``w[s, t] = (A + g + Z + G + 2 D) / (sum of the weights of the measures present)``
 
 with ``A`` the head alignment in the whitened embedding, ``g`` the mean gradient cosine,
 ``Z`` the lookahead affinity relative to the target's self-affinity (1: a step on ``s`` helps
 ``t`` as much as a step on ``t``), ``G`` the transfer gain (the share of ``t``'s error removed
-by training with ``s``; absent unless the pairwise trainings were run) and ``rho`` the label
-rank correlation, at half weight because
-labels can couple without shared information and share information without correlating (the
-planted data show both). Every term is clipped to [0, 1] (negative coupling is left to the
-risk gates); a missing (NaN) term drops out. All terms are absolute, so a lattice whose
-properties share nothing has a small weight everywhere.
+by training with ``s``; absent unless the pairwise trainings were run) and ``D`` the label
+dependence (:mod:`~matlattice.entangle.dependence`: the mutual information of the labels on
+co-labelled rows, as an informational correlation), at double weight because it is the one
+measure that reads shared information straight from the data, linear or not: on the planted
+suite's development draws it separates pairs within a planted group from pairs across at a
+ROC-AUC of 0.98-1.00 per set, where the model measures reach 0.63-0.90 and the Spearman
+``rho`` (kept for the duplicate gates, no longer in the weight) 0.57. Every term is clipped
+to [0, 1] (negative coupling is left to the risk gates); a missing (NaN) term drops out.
+All terms are absolute, so a lattice whose properties share nothing has a small weight
+everywhere.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ MEASURE_WEIGHTS = {
     "gradient_cosine": 1.0,
     "affinity": 1.0,
     "transfer_gain": 1.0,
-    "data_coupling": 0.5,
+    "label_dependence": 2.0,
 }
 
 
@@ -43,6 +47,8 @@ class CouplingMeasures:
     tasks : property names
     label_counts : ``(T,)`` labelled materials per property (training part)
     data_coupling, data_count : Spearman rho of the labels on co-labelled rows, and the count
+    label_dependence : informational correlation of the labels on co-labelled rows, [0, 1]
+        (symmetric; NaN below 20 co-labelled rows); ``None`` when not measured
     identical_fraction : fraction of co-labelled rows with equal labels (duplicate detection)
     gradient_cosine : mean over epochs of the task-gradient cosine on the shared encoder
     gradient_negative_fraction : fraction of epochs with a negative cosine
@@ -81,6 +87,7 @@ class CouplingMeasures:
     representation_alignment: np.ndarray
     direction_dot: np.ndarray
     head_cka: np.ndarray
+    label_dependence: np.ndarray | None = None
     transfer_gain: np.ndarray | None = None
     transfer_low: np.ndarray | None = None
     transfer_high: np.ndarray | None = None
@@ -99,8 +106,9 @@ class CouplingMeasures:
             "representation_alignment": np.clip(self.representation_alignment, 0.0, 1.0),
             "gradient_cosine": np.clip(self.gradient_cosine, 0.0, 1.0),
             "affinity": np.clip(self.affinity, 0.0, 1.0),
-            "data_coupling": np.clip(np.abs(self.data_coupling), 0.0, 1.0),
         }
+        if self.label_dependence is not None:
+            terms["label_dependence"] = np.clip(self.label_dependence, 0.0, 1.0)
         if self.transfer_gain is not None:
             terms["transfer_gain"] = np.clip(self.transfer_gain, 0.0, 1.0)
         return terms

@@ -16,6 +16,7 @@ import pandas as pd
 from matlattice.data import Dataset, load_dataset
 from matlattice.data.parts import KEY, resolve_parts
 from matlattice.entangle.coupling import data_coupling, head_activation_cka, head_alignment
+from matlattice.entangle.dependence import label_dependence
 from matlattice.entangle.intervals import draw_bounds, epoch_draws
 from matlattice.entangle.lattice import Lattice, build_lattice
 from matlattice.entangle.measures import CouplingMeasures
@@ -174,6 +175,7 @@ def entanglement_lattice(
     params.update(random_state=seed, device=device, num_threads=num_threads, ensemble=1)
     labels = train[tasks].to_numpy(dtype=float)
     rho, count = data_coupling(train[tasks])
+    dependence = label_dependence(train[tasks], seed=seed)
     share, n_sources = _source_share(train, tasks)
 
     monitor = CouplingMonitor(probe_size, lookahead_lr=float(params["lr"]), seed=seed)
@@ -189,6 +191,7 @@ def entanglement_lattice(
         label_counts=np.isfinite(labels).sum(axis=0),
         data_coupling=rho,
         data_count=count,
+        label_dependence=dependence,
         identical_fraction=_identical_fraction(labels),
         gradient_cosine=_nanmean_epochs(cosines),
         gradient_negative_fraction=_nanmean_epochs(

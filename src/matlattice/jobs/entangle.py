@@ -1,10 +1,11 @@
 """Run folders of ``matlattice entangle``: ``config.json``, ``lattice.json``, figures.
 
 ``lattice.json`` holds ``{"dataset", "tasks", "edges": [{"source", "target", "weight",
-"data_coupling", "gradient_cosine", "affinity", "transfer_gain", "representation_alignment",
-"risk", ...}], "density", "modularity", "regime", "groups", "task_weights", "helpers",
-"risk_gates"}`` plus the evidence behind the regime, the label counts, the thresholds used and the
-per-property validation MAE of the joint model and (with transfer) of single-task models.
+"data_coupling", "label_dependence", "gradient_cosine", "affinity", "transfer_gain",
+"representation_alignment", "risk", ...}], "density", "modularity", "regime", "groups",
+"task_weights", "helpers", "risk_gates"}`` plus the evidence behind the regime, the label
+counts, the thresholds used and the per-property validation MAE of the joint model and (with
+transfer) of single-task models.
 """
 
 from __future__ import annotations
