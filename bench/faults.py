@@ -30,12 +30,6 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-FORMULAS = (
-    "NaCl KCl LiF MgO CaO SrO BaO ZnO ZnS ZnSe CdS CdSe CdTe GaN GaP GaAs InP InAs AlN AlP AlAs "
-    "Si Ge C SiC BN TiO2 SnO2 Fe2O3 Al2O3 Cu2O CuO NiO MnO CoO Cr2O3 V2O5 WO3 MoS2 WS2 PbS PbTe "
-    "Bi2Se3 Bi2Te3 SrTiO3 BaTiO3 CaTiO3 LiNbO3 KNbO3 LiCoO2 LiFePO4 NaNbO3 MgAl2O4 ZnAl2O4 "
-    "CaF2 SrF2 BaF2 KBr NaBr LiCl"
-).split()
 FIT = [
     "--model", "mlp", "--epochs", "30", "--patience", "30", "--latent-dim", "8",
     "--batch-size", "8", "--ensemble", "2", "--split", "random",
@@ -48,12 +42,9 @@ CAMPAIGN = [
 
 def write_table(path: Path) -> Path:
     """The planted table both loops read: 60 formulas, two properties."""
-    rng = np.random.default_rng(0)
-    n = len(FORMULAS)
-    frame = pd.DataFrame(
-        {"formula": FORMULAS, "band_gap": rng.uniform(0, 8, n), "density": rng.uniform(2, 8, n)}
-    )
-    frame.to_csv(path, index=False)
+    from matlattice.data.synthetic import random_label_table
+
+    random_label_table().to_csv(path, index=False)
     return path
 
 

@@ -7,21 +7,13 @@ import json
 import os
 import shutil
 
-import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from matlattice.cli import app
+from matlattice.data.synthetic import random_label_table
 
 runner = CliRunner()
-
-FORMULAS = (
-    "NaCl KCl LiF MgO CaO SrO BaO ZnO ZnS ZnSe CdS CdSe CdTe GaN GaP GaAs InP InAs AlN AlP AlAs "
-    "Si Ge C SiC BN TiO2 SnO2 Fe2O3 Al2O3 Cu2O CuO NiO MnO CoO Cr2O3 V2O5 WO3 MoS2 WS2 PbS PbTe "
-    "Bi2Se3 Bi2Te3 SrTiO3 BaTiO3 CaTiO3 LiNbO3 KNbO3 LiCoO2 LiFePO4 NaNbO3 MgAl2O4 ZnAl2O4 "
-    "CaF2 SrF2 BaF2 KBr NaBr LiCl"
-).split()
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +21,7 @@ def files(tmp_path_factory) -> dict[str, str]:
     """Input files for the cases: good and broken tables, a garbage store, broken configs,
     a folder that is not a run, and one small fitted forest run."""
     root = tmp_path_factory.mktemp("bad")
-    rng = np.random.default_rng(0)
-    good = pd.DataFrame(
-        {"formula": FORMULAS, "band_gap": rng.uniform(0, 8, 60), "density": rng.uniform(2, 8, 60)}
-    )
+    good = random_label_table()
     paths = {name: root / name for name in ("good.csv", "empty.csv", "header_only.csv")}
     good.to_csv(paths["good.csv"], index=False)
     paths["empty.csv"].write_text("")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import FORMULAS, cli
+from conftest import cli
+from matlattice.data.synthetic import COMMON_FORMULAS as FORMULAS
 from matlattice.discovery import resume_campaign
 from matlattice.discovery.store import CampaignStore
 

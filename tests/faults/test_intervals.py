@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FORMULAS, RF, cli
+from conftest import RF, cli
+from matlattice.data.synthetic import COMMON_FORMULAS as FORMULAS
 from matlattice.errors import InvalidParameterError
 from matlattice.models import LatticeRegressor, MultiTaskForest
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import FORMULAS, RF, cli
+from conftest import RF, cli
 from matlattice.composition import parse_formula
+from matlattice.data.synthetic import COMMON_FORMULAS as FORMULAS
 from matlattice.data.user_files import read_table
 from matlattice.errors import DataFormatError, InvalidFormulaError
 

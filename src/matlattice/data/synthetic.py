@@ -36,7 +36,7 @@ import pandas as pd
 from matlattice.composition import SYMBOLS, parse_formulas
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["PlantedData", "planted_properties"]
+__all__ = ["COMMON_FORMULAS", "PlantedData", "planted_properties", "random_label_table"]
 
 _ELEMENT_PROPERTIES = ("Z", "mendeleev_no", "row", "group", "atomic_mass", "X", "atomic_radius")
 
@@ -153,3 +153,28 @@ def planted_properties(
     frame = pd.DataFrame(y, columns=[f"p{i}" for i in range(m)])
     frame.insert(0, "formula", formulas)
     return PlantedData(frame, factors, int(n_factors))
+
+
+#: Sixty well-known binary and ternary compounds, for tables that exercise the machinery.
+COMMON_FORMULAS = (
+    "NaCl KCl LiF MgO CaO SrO BaO ZnO ZnS ZnSe CdS CdSe CdTe GaN GaP GaAs InP InAs AlN AlP AlAs "
+    "Si Ge C SiC BN TiO2 SnO2 Fe2O3 Al2O3 Cu2O CuO NiO MnO CoO Cr2O3 V2O5 WO3 MoS2 WS2 PbS PbTe "
+    "Bi2Se3 Bi2Te3 SrTiO3 BaTiO3 CaTiO3 LiNbO3 KNbO3 LiCoO2 LiFePO4 NaNbO3 MgAl2O4 ZnAl2O4 "
+    "CaF2 SrF2 BaF2 KBr NaBr LiCl"
+).split()
+
+
+def random_label_table(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    """The first ``n`` of :data:`COMMON_FORMULAS` with ``band_gap`` and ``density`` drawn
+    uniformly at random (0-8, 2-8): a table of the right shape to test fitting, resuming
+    and refusing, never a claim about these materials."""
+    if not 1 <= n <= len(COMMON_FORMULAS):
+        raise InvalidParameterError(f"n={n} must be 1-{len(COMMON_FORMULAS)}")
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "formula": COMMON_FORMULAS[:n],
+            "band_gap": rng.uniform(0, 8, n),
+            "density": rng.uniform(2, 8, n),
+        }
+    )
