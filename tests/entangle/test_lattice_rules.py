@@ -154,3 +154,27 @@ def test_helpers_follow_the_directed_transfer_gain_and_skip_artefacts():
     assert recommend_helpers(tasks, gain, [])["plenty"] == ["copy"]
     assert recommend_helpers(tasks, gain, duplicate, min_gain=0.001)["alone"] == ["plenty"]
     assert recommend_helpers(tasks, None, duplicate) == {}
+
+
+def test_a_source_that_hurts_every_partner_alike_cuts_no_pair_but_is_named():
+    """A scarce source costs every partner ~20 %: one node gate, no pair gate; a pair harmed
+    well beyond the source's typical harm is still cut."""
+    n = 5
+    gain = np.full((n, n), 0.02)
+    np.fill_diagonal(gain, np.nan)
+    gain[0, 1:] = [-0.20, -0.18, -0.22, -0.45]  # source t0: alike, except t4
+    margin = 0.04
+    measures = _measures(
+        n,
+        label_counts=np.array([90, 1000, 1000, 1000, 1000]),
+        transfer_gain=gain,
+        transfer_low=gain - margin,
+        transfer_high=gain + margin,
+        transfer_runs=np.full((n, n), 4),
+    )
+    gates = build_lattice(measures).risk_gates
+    negative = [g["tasks"] for g in gates if g["kind"] == "negative_transfer"]
+    assert negative == [["t0", "t4"]]
+    harmful = [g for g in gates if g["kind"] == "harmful_source"]
+    assert [g["tasks"] for g in harmful] == [["t0"]]
+    assert harmful[0]["evidence"]["label_count"] == 90

@@ -6,7 +6,8 @@ Every threshold is in :data:`GATES` (those of the lattice's communities and stee
 - ``negative_transfer``: ``t`` trained with ``s`` is worse than alone by more than
   ``negative_transfer_tol`` (relative validation MAE), with evidence: the upper bound of the
   gain's interval (:mod:`~matlattice.entangle.intervals`, over at least two seeds and the
-  validation rows) is below ``-negative_transfer_tol``;
+  validation rows), less the harm ``s`` does to its typical other partner, is below
+  ``-negative_transfer_tol``;
 - ``gradient_conflict``: the upper bound of the mean gradient cosine (block bootstrap over
   the epochs) below ``conflict_cosine``, and negative in at least ``conflict_persistence``
   of the epochs; with transfer gains measured, only while they leave harm possible (the
@@ -19,6 +20,12 @@ Every threshold is in :data:`GATES` (those of the lattice's communities and stee
   ``artefact_min_count`` co-labelled rows, not a duplicate;
 - ``dominant_source`` (pathological, needs a ``source`` column): at least ``source_dominance``
   of the co-labelled rows come from one source while the data hold several;
+- ``harmful_source`` (a node, not cutting): with transfer gains measured, a property that
+  makes its typical partner worse (the median of the upper bounds of its gains over at
+  least three partners below ``-negative_transfer_tol``); a negative transfer from it fires
+  only for harm beyond what it does to its typical partner (:func:`source_harm`): on the
+  planted suite's development draws the harm of a scarce source was alike inside and
+  across planted groups;
 - ``asymmetric`` (a node): with transfer gains measured, a property whose incoming gain
   outweighs its outgoing gain, ``(in - out) / (in + out) >= asymmetry``, with ``in`` at least
   ``asymmetry_min_gain``.
@@ -37,7 +44,7 @@ import numpy as np
 from matlattice.entangle.intervals import CONFIDENCE
 from matlattice.entangle.measures import CouplingMeasures
 
-__all__ = ["CUT", "GATES", "PATHOLOGICAL", "cut_mask", "find_risk_gates"]
+__all__ = ["CUT", "GATES", "PATHOLOGICAL", "cut_mask", "find_risk_gates", "source_harm"]
 
 GATES = {
     "negative_transfer_tol": 0.05,
@@ -132,15 +139,18 @@ def _transfer_gates(m: CouplingMeasures) -> list[dict]:
     tasks, n, gain = m.tasks, len(m.tasks), m.transfer_gain
     high = m.transfer_high if m.transfer_high is not None else gain
     runs = m.transfer_runs if m.transfer_runs is not None else np.full((n, n), 2)
+    typical = source_harm(gain)
+    tol = GATES["negative_transfer_tol"]
     out: list[dict] = []
     for s in range(n):
         for t in range(n):
-            if s != t and runs[s, t] >= 2 and high[s, t] < -GATES["negative_transfer_tol"]:
+            if s != t and runs[s, t] >= 2 and high[s, t] - typical[s, t] < -tol:
                 evidence = {
                     "transfer_gain": float(gain[s, t]),
                     "interval": [_finite(m.transfer_low, s, t), _finite(m.transfer_high, s, t)],
                     "confidence": CONFIDENCE,
                     "runs": int(runs[s, t]),
+                    "source_typical_gain": float(typical[s, t]),
                 }
                 out.append(
                     {
@@ -149,6 +159,7 @@ def _transfer_gates(m: CouplingMeasures) -> list[dict]:
                         "evidence": evidence,
                     }
                 )
+    out.extend(_harmful_sources(m, gain, high))
     positive = np.clip(np.nan_to_num(gain, nan=0.0), 0.0, None)
     incoming, outgoing = positive.sum(axis=0), positive.sum(axis=1)
     for t in range(n):
@@ -162,6 +173,43 @@ def _transfer_gates(m: CouplingMeasures) -> list[dict]:
                 "label_count": int(m.label_counts[t]),
             }
             out.append({"kind": "asymmetric", "tasks": [tasks[t]], "evidence": evidence})
+    return out
+
+
+def source_harm(gain: np.ndarray, min_partners: int = 3) -> np.ndarray:
+    """``(T, T)``: the harm source ``s`` does to its typical partner other than ``t`` (the
+    median gain of ``s`` over at least ``min_partners`` other targets, where negative; 0
+    otherwise). A negative transfer counts against a pair only beyond it: a source that
+    hurts every partner alike (a scarce property, noisy under equal task weights) says
+    nothing about one pair."""
+    n = len(gain)
+    out = np.zeros((n, n))
+    for s in range(n):
+        for t in range(n):
+            others = [gain[s, u] for u in range(n) if u not in (s, t) and np.isfinite(gain[s, u])]
+            if s != t and len(others) >= min_partners:
+                out[s, t] = min(float(np.median(others)), 0.0)
+    return out
+
+
+def _harmful_sources(m: CouplingMeasures, gain: np.ndarray, high: np.ndarray) -> list[dict]:
+    """``harmful_source`` (a node, not cutting): a property whose typical partner (median
+    over at least three) is worse trained beside it by more than ``negative_transfer_tol``,
+    judged on the upper bounds of the gains."""
+    out = []
+    for s, task in enumerate(m.tasks):
+        partners = [t for t in range(len(m.tasks)) if t != s and np.isfinite(high[s, t])]
+        if len(partners) < 3:
+            continue
+        upper = float(np.median(high[s, partners]))
+        if upper < -GATES["negative_transfer_tol"]:
+            evidence = {
+                "median_gain": float(np.median(gain[s, partners])),
+                "median_upper_bound": upper,
+                "partners": len(partners),
+                "label_count": int(m.label_counts[s]),
+            }
+            out.append({"kind": "harmful_source", "tasks": [task], "evidence": evidence})
     return out
 
 
