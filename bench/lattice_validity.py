@@ -3,10 +3,13 @@
 Each set is drawn by :func:`matlattice.data.planted_suite.planted_set` from its seed over a
 sample of AFLOW formulas, written to CSV and given to the CLI as a user would; the run's
 ``lattice.json`` is scored against the planted truth
-(:func:`matlattice.entangle.validity.score_lattice`). Seeds 0-19 are the exam; nothing in the
-lattice was tuned on them (development used seeds 1000 and up).
+(:func:`matlattice.entangle.validity.score_lattice`). Seeds 20-39 are the exam; nothing in
+the lattice was tuned on them (development used seeds 1000 and up). Seeds 0-19 were the
+first exam: the version before issue 22 was scored on 0-9, and a run of the label-dependence
+version was stopped after seeds 0-1, one of which showed the scarce-source harm that the
+``harmful_source`` rule now separates, so the exam moved on to fresh seeds.
 
-    python bench/lattice_validity.py --sets 20 --label defaults
+    python bench/lattice_validity.py --sets 20 --label defaults -- --jobs 2
     python bench/lattice_validity.py --sets 20 --label no_transfer -- --no-transfer
 """
 
@@ -135,7 +138,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", type=int, default=20)
-    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--first-seed", type=int, default=20)
     parser.add_argument("--formulas", type=int, default=1500)
     parser.add_argument("--label", default="defaults")
     parser.add_argument(
