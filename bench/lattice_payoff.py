@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE))
 
 MEASURES = (
     "weight",
+    "label_dependence",
     "gradient_cosine",
     "affinity",
     "representation_alignment",
@@ -68,6 +69,44 @@ def payoff_table(result, evidence, rng, draws: int = 1000) -> dict:
     return out
 
 
+def write_table() -> Path:
+    """``results/lattice_payoff.md`` from every dataset's JSON record."""
+    records = [
+        json.loads(p.read_text())
+        for p in sorted((HERE / "results" / "lattice_payoff").glob("*.json"))
+    ]
+    lines = [
+        "# Do the lattice's edges predict the payoff of learning two properties together?",
+        "",
+        "Spearman correlation between each measure (from one multi-task fit without the "
+        "pairwise trainings, so the weight holds no transfer term) and the measured transfer "
+        "gain of every ordered pair (mean over `runs` seeds; 90 % interval: bootstrap over "
+        "the pairs with the gains redrawn from their own intervals). Command: "
+        "`python bench/lattice_payoff.py --data NAME --runs 3 --jobs 2`.",
+        "",
+    ]
+    for r in records:
+        lines += [
+            f"## {r['data']}: {len(r['tasks'])} properties, {r['runs']} runs per pair, "
+            f"{r['trainings']} trainings",
+            "",
+            f"Machine: {r['machine'].get('cpu_model', '?')} ({r['machine']['cpus']} CPUs); "
+            f"{r['date']}; commit {r['git']['commit'][:7]}.",
+            "",
+            "| measure | Spearman with the gain | 90 % interval | ordered pairs |",
+            "|---|---|---|---|",
+        ]
+        for name, row in r["payoff"].items():
+            low, high = row["interval_90"]
+            lines.append(
+                f"| {name} | {row['spearman']:.2f} | [{low:.2f}, {high:.2f}] | {row['pairs']} |"
+            )
+        lines.append("")
+    out = HERE / "results" / "lattice_payoff.md"
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
 def main() -> None:
     from provenance import provenance
 
@@ -84,7 +123,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--subsample", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--table-only", action="store_true", help="rewrite the table, run nothing")
     args = parser.parse_args()
+    if args.table_only:
+        print(write_table())
+        return
     ds = subsample_dataset(load_dataset(args.data), args.subsample, args.seed)
     result = entanglement_lattice(ds, transfer=False, seed=args.seed)
     _, train, val, tasks = split_frame(ds, None, 0.15, args.seed)
@@ -109,6 +152,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, allow_nan=True) + "\n")
     print(json.dumps(table, indent=1))
+    write_table()
 
 
 if __name__ == "__main__":

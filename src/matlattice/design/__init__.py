@@ -1,0 +1,22 @@
+"""Inverse design (seed 000's generative traversal, seed 001's hierarchical inverse design,
+seed 002's lattice as feasible manifold): propose compositions nobody listed, check them,
+rank them, and prove it by rediscovery of held-out chemical systems.
+
+A generator is any callable ``generator(parents, n, rng) -> list[str]`` (``parents``: known
+formulas, best first), the protocol of :mod:`matlattice.discovery.generators`.
+"""
+
+from matlattice.design.constraints import CHECKS, DesignConstraints, check_compositions
+from matlattice.design.enumeration import RandomEnumeration
+from matlattice.design.rediscovery import hold_out_systems, rediscovery_recall
+from matlattice.design.substitution import IonExchange
+
+__all__ = [
+    "CHECKS",
+    "DesignConstraints",
+    "IonExchange",
+    "RandomEnumeration",
+    "check_compositions",
+    "hold_out_systems",
+    "rediscovery_recall",
+]

@@ -1,0 +1,108 @@
+"""The plausibility checks every designed composition goes through (seed 000's thermodynamic
+plausibility constraints and screening validations, the composition-level part).
+
+:class:`DesignConstraints` holds the rules; :func:`check_compositions` applies them and
+returns one row per formula with a column per check, so that each candidate carries which
+checks it passed:
+
+- ``chemistry``: SMACT's validity (``smact.screening.smact_validity``): some assignment of
+  the elements' known oxidation states is charge neutral and its cations are less
+  electronegative than its anions (Pauling test); a composition of metals only passes as an
+  alloy;
+- ``elements``: every element allowed (``allow``, when given) and none denied (``deny``);
+- ``size``: ``min_elements``-``max_elements`` elements and at most ``max_atoms`` atoms in
+  the reduced formula unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+
+from matlattice.composition import SYMBOLS
+from matlattice.errors import InvalidParameterError
+
+__all__ = ["CHECKS", "DesignConstraints", "check_compositions", "chemically_valid"]
+
+#: The check columns of :func:`check_compositions`, in order.
+CHECKS = ("chemistry", "elements", "size")
+
+
+@dataclass(frozen=True)
+class DesignConstraints:
+    """What a designed composition must satisfy (module docstring)."""
+
+    max_atoms: int = 20
+    min_elements: int = 2
+    max_elements: int = 4
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = field(default_factory=frozenset)
+    chemistry: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_atoms < 1:
+            raise InvalidParameterError(f"max_atoms={self.max_atoms} must be at least 1")
+        if not 1 <= self.min_elements <= self.max_elements:
+            raise InvalidParameterError(
+                f"min_elements={self.min_elements}, max_elements={self.max_elements}: "
+                "need 1 <= min_elements <= max_elements"
+            )
+        for name in ("allow", "deny"):
+            unknown = sorted(set(getattr(self, name) or ()) - set(SYMBOLS))
+            if unknown:
+                raise InvalidParameterError(f"{name} names unknown elements: {unknown}")
+
+    def element_ok(self, symbol: str) -> bool:
+        """Whether ``symbol`` may appear in a candidate."""
+        return symbol not in self.deny and (self.allow is None or symbol in self.allow)
+
+
+@lru_cache(maxsize=200_000)
+def chemically_valid(reduced_formula: str) -> bool:
+    """SMACT's charge-neutrality and electronegativity test, alloys allowed."""
+    from smact.screening import smact_validity
+
+    try:
+        return bool(smact_validity(reduced_formula, use_pauling_test=True, include_alloys=True))
+    except (ValueError, KeyError, TypeError):  # an element SMACT has no data for
+        return False
+
+
+def _reduced(formula: str):
+    from pymatgen.core import Composition
+
+    return Composition(formula).reduced_composition
+
+
+def check_compositions(
+    formulas: Sequence[str] | Iterable[str], constraints: DesignConstraints | None = None
+) -> pd.DataFrame:
+    """One row per formula: ``formula``, ``reduced`` (pymatgen's reduced formula),
+    ``n_elements``, ``atoms`` (per reduced formula unit), one boolean column per check in
+    :data:`CHECKS` and ``passes`` (all of them)."""
+    rules = constraints or DesignConstraints()
+    rows = []
+    for formula in formulas:
+        reduced = _reduced(formula)
+        symbols = [e.symbol for e in reduced.elements]
+        atoms = reduced.num_atoms
+        rows.append(
+            {
+                "formula": formula,
+                "reduced": reduced.reduced_formula,
+                "n_elements": len(symbols),
+                "atoms": atoms,
+                "chemistry": (not rules.chemistry) or chemically_valid(reduced.reduced_formula),
+                "elements": all(rules.element_ok(s) for s in symbols),
+                "size": rules.min_elements <= len(symbols) <= rules.max_elements
+                and atoms <= rules.max_atoms + 1e-9,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["formula", "reduced", "n_elements", "atoms", *CHECKS]
+    ).astype({c: bool for c in CHECKS})
+    frame["passes"] = frame[list(CHECKS)].all(axis=1)
+    return frame
