@@ -22,10 +22,10 @@ demo: fetch
 
 # one worker per core, one thread per worker (tests/conftest.py)
 test: fetch
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto --dist worksteal
 
 test-fast: fetch
-	$(PY) -m pytest -q -n auto -m "not slow"
+	$(PY) -m pytest -q -n auto --dist worksteal -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -19,6 +19,8 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from matlattice.design.moves import written
+
 __all__ = ["IonExchange"]
 
 
@@ -70,13 +72,13 @@ def _substitutions(ions: tuple[tuple[str, float], ...], threshold: float) -> tup
 
 @lru_cache(maxsize=8)
 def _reduced_formulas(formulas: tuple[str, ...]) -> frozenset[str]:
-    """pymatgen's reduced formula of each parsable formula (children are written so)."""
+    """Each parsable formula as :func:`~matlattice.design.moves.written` spells it."""
     from pymatgen.core import Composition
 
     out = set()
     for formula in formulas:
         try:
-            out.add(Composition(formula).reduced_formula)
+            out.add(written(Composition(formula).get_el_amt_dict()))
         except ValueError:
             continue
     return frozenset(out)
@@ -95,9 +97,7 @@ def _child(ions, mapping) -> str | None:
         charge += new_state * amount
     if not changed or abs(charge) > 1e-6:
         return None
-    from pymatgen.core import Composition
-
-    return Composition(amounts).reduced_formula
+    return written(amounts)
 
 
 class IonExchange:
