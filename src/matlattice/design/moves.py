@@ -43,7 +43,7 @@ def integer_amounts(formula: str, max_denominator: int = 10) -> tuple[tuple[str,
         amounts = Composition(integer).get_el_amt_dict()
     except (ValueError, KeyError):
         return None
-    return tuple((e, int(round(a))) for e, a in sorted(amounts.items()))
+    return tuple((e, round(a)) for e, a in sorted(amounts.items()))
 
 
 def written(amounts: dict[str, float]) -> str:
