@@ -14,7 +14,14 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-__all__ = ["crossover", "integer_amounts", "shift", "substitute", "written"]
+__all__ = [
+    "crossover",
+    "integer_amounts",
+    "nearest_integer_formula",
+    "shift",
+    "substitute",
+    "written",
+]
 
 #: Elements a search may place: up to Bi, no noble gases, no Tc or Pm (no stable isotope).
 _EXCLUDED = {"He", "Ne", "Ar", "Kr", "Xe", "Tc", "Pm"}
@@ -104,3 +111,21 @@ def crossover(
     child = {e: a for e, a in first.items() if e != outgoing}
     child[incoming] = second[incoming]
     return child
+
+
+def nearest_integer_formula(
+    fractions: dict[str, float], max_atoms: int = 20
+) -> dict[str, int] | None:
+    """The integer formula unit of at most ``max_atoms`` atoms whose atomic fractions lie
+    nearest ``fractions`` (L1), every element kept at one atom at least; the smaller unit
+    at equal distance. None when the elements alone exceed ``max_atoms``."""
+    symbols = sorted(fractions)
+    target = np.array([fractions[s] for s in symbols], dtype=float)
+    target = target / target.sum()
+    best, best_error = None, np.inf
+    for total in range(len(symbols), max_atoms + 1):
+        amounts = np.maximum(np.rint(target * total), 1).astype(int)
+        error = float(np.abs(amounts / amounts.sum() - target).sum())
+        if error < best_error - 1e-9 and amounts.sum() <= max_atoms:
+            best, best_error = amounts, error
+    return None if best is None else dict(zip(symbols, best.tolist(), strict=True))
