@@ -70,14 +70,14 @@ def novel(candidates: list[str], known: set[str], n: int) -> list[str]:
 
 def describe(candidates: list[str], targets: set[str], seconds: float) -> dict:
     from matlattice.design import check_compositions, rediscovery_recall
-    from matlattice.design.evolution import _system
+    from matlattice.design.evolution import chemical_system
 
     checked = check_compositions(candidates)
     return {
         **rediscovery_recall(candidates, targets, ks=(100, len(candidates) or 1)),
         "proposed": len(candidates),
         "valid": float(checked["passes"].mean()) if len(checked) else float("nan"),
-        "systems": len({_system(c) for c in candidates}),
+        "systems": len({chemical_system(c) for c in candidates}),
         "seconds": round(seconds, 1),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matlattice.design.constraints import DesignConstraints, check_compositions
-from matlattice.errors import InvalidParameterError
+from matlattice.errors import InvalidFormulaError, InvalidParameterError
 
 
 def test_each_check_names_what_failed():
@@ -41,3 +41,9 @@ def test_an_allow_list_keeps_to_its_elements():
 def test_bad_rules_are_refused_by_name(kwargs, named):
     with pytest.raises(InvalidParameterError, match=named):
         DesignConstraints(**kwargs)
+
+
+@pytest.mark.parametrize("bad", ["Xq2", "", "Fe0O3", "H" + "9" * 400])
+def test_a_formula_that_does_not_parse_is_refused_by_name(bad):
+    with pytest.raises(InvalidFormulaError, match="row 1 of 2"):
+        check_compositions(["NaCl", bad])

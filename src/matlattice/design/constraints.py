@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from matlattice.composition import SYMBOLS
-from matlattice.errors import InvalidParameterError
+from matlattice.composition import SYMBOLS, parse_formulas
+from matlattice.errors import InvalidFormulaError, InvalidParameterError
 
 __all__ = ["CHECKS", "DesignConstraints", "check_compositions", "chemically_valid"]
 
@@ -82,8 +82,17 @@ def check_compositions(
 ) -> pd.DataFrame:
     """One row per formula: ``formula``, ``reduced`` (pymatgen's reduced formula),
     ``n_elements``, ``atoms`` (per reduced formula unit), one boolean column per check in
-    :data:`CHECKS` and ``passes`` (all of them)."""
+    :data:`CHECKS` and ``passes`` (all of them). A formula that does not parse is refused
+    by name (:class:`~matlattice.errors.InvalidFormulaError`), never checked as something
+    else."""
     rules = constraints or DesignConstraints()
+    formulas = list(formulas)
+    faults = parse_formulas(formulas, errors="report").faults if formulas else ()
+    if faults:
+        row, formula, fault = faults[0]
+        raise InvalidFormulaError(
+            formula, f"{fault} (row {row} of {len(formulas)}; {len(faults)} invalid in all)"
+        )
     rows = []
     for formula in formulas:
         reduced = _reduced(formula)

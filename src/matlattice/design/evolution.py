@@ -21,12 +21,14 @@ from matlattice.design.constraints import DesignConstraints, check_compositions
 from matlattice.design.moves import crossover, integer_amounts, shift, substitute, written
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["EvolutionarySearch"]
+__all__ = ["EvolutionarySearch", "capped_best", "chemical_system"]
 
 MOVES = ("substitute", "shift", "crossover")
 
 
-def _system(formula: str) -> str:
+def chemical_system(formula: str) -> str:
+    """``"Fe-O"``: the elements of ``formula``, alphabetically (the formula itself when it
+    does not parse)."""
     amounts = integer_amounts(formula)
     return "-".join(sorted(e for e, _ in amounts)) if amounts else formula
 
@@ -36,7 +38,7 @@ def capped_best(formulas: Sequence[str], scores: np.ndarray, k: int, per_system:
     taken: Counter = Counter()
     out = []
     for i in np.argsort(-np.asarray(scores, dtype=float), kind="stable"):
-        system = _system(formulas[i])
+        system = chemical_system(formulas[i])
         if taken[system] < per_system and np.isfinite(scores[i]):
             taken[system] += 1
             out.append(formulas[i])
