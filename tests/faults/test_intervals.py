@@ -23,12 +23,19 @@ def _intervals(run, tables, tmp_path) -> tuple[pd.DataFrame, str]:
     return pd.read_csv(out), said
 
 
-def test_a_single_network_takes_its_width_from_mc_dropout_and_says_so(tables, tmp_path):
+def test_a_single_network_takes_its_width_from_mc_dropout_and_says_so(tables, tmp_path, caplog):
     run = tmp_path / "R"
     cli("fit", tables["a"], *MLP, "--out", run)
     frame, said = _intervals(run, tables, tmp_path)
     assert (frame["band_gap_hi"] - frame["band_gap_lo"] > 0).all()  # never lo = hi = mean
     assert "band_gap intervals: 30 MC dropout passes, uncalibrated" in said
+    # the spread column is the one the interval uses, never a zero that claims certainty
+    half = (frame["band_gap_hi"] - frame["band_gap_lo"]) / 2
+    assert np.allclose(half / frame["band_gap_std"], 1.6449, rtol=1e-3)
+    plain = tmp_path / "plain.csv"
+    cli("predict", run, tables["new"], "--output", plain)
+    assert pd.read_csv(plain)["band_gap_std"].isna().all()
+    assert "left empty: a single model has no spread" in caplog.text
 
 
 def test_a_single_network_without_dropout_refuses_intervals():

@@ -13,6 +13,7 @@ from matlattice.composition import parse_formulas
 from matlattice.errors import MatlatticeError
 from matlattice.jobs.run_folder import run_model_folders
 from matlattice.models import LatticeClassifier, LatticeRegressor, MultiTaskForest
+from matlattice.models.estimator.intervals import MC_SAMPLES
 from matlattice.runtime.files import read_json
 
 __all__ = ["interval_sources", "load_model", "load_run_models", "predict_group", "predict_run"]
@@ -20,9 +21,12 @@ __all__ = ["interval_sources", "load_model", "load_run_models", "predict_group",
 log = logging.getLogger(__name__)
 
 
-def predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def predict_group(
+    model, formulas, *, dropout_spread: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(prediction, spread or None, probability of class 1 or None), each (n, t); the spread
-    is the ensemble's, or the forest's trees' (NaN for classification tasks)."""
+    is the ensemble's, or the forest's trees' (NaN for classification tasks); a single
+    network's is its MC dropout spread with ``dropout_spread``, else NaN (it has none)."""
     if isinstance(model, MultiTaskForest):
         mean, std = model.predict(formulas, return_std=True)
         return mean, std, model.predict_proba(formulas)
@@ -31,7 +35,20 @@ def predict_group(model, formulas) -> tuple[np.ndarray, np.ndarray | None, np.nd
         proba, std = proba.reshape(len(proba), -1), std.reshape(len(std), -1)
         return (proba >= 0.5).astype(float), std, proba
     mean, std = model.predict(formulas, return_std=True)
-    return mean.reshape(len(mean), -1), std.reshape(len(std), -1), None
+    mean, std = mean.reshape(len(mean), -1), std.reshape(len(std), -1)
+    return mean, _single_model_spread(model, formulas, std, dropout_spread), None
+
+
+def _single_model_spread(model, formulas, std: np.ndarray, dropout_spread: bool) -> np.ndarray:
+    """A single uncalibrated network has no member spread: its zeros would claim certainty.
+    Its spread is then its MC dropout spread (when intervals were asked, the one they use) or
+    NaN; a heteroscedastic head's own noise is kept."""
+    if not _spreadless(model):
+        return std
+    if dropout_spread and model.dropout > 0:
+        _, mc_std = model.predict(formulas, return_std=True, mc_samples=MC_SAMPLES)
+        return mc_std.reshape(len(mc_std), -1)
+    return np.full_like(std, np.nan)
 
 
 _LOADERS = {
@@ -94,6 +111,13 @@ def predict_run(
     models = load_run_models(run)
     if interval is not None:
         interval_sources(models)  # refuses before any prediction is made
+    for model in models:
+        if interval is None and _spreadless(model):
+            log.warning(
+                "_std of %s left empty: a single model has no spread; "
+                "ask --interval for its MC dropout spread, or fit --ensemble 3",
+                ", ".join(model.tasks_),
+            )
     pieces = []
     for start in range(0, len(formulas), chunk_size):
         chunk = list(formulas[start : start + chunk_size])
@@ -104,7 +128,9 @@ def predict_run(
             for task in model.tasks_:
                 out[task] = np.nan
             if valid.any():
-                pred, std, proba = predict_group(model, batch.fractions[valid])
+                pred, std, proba = predict_group(
+                    model, batch.fractions[valid], dropout_spread=interval is not None
+                )
                 for j, task in enumerate(model.tasks_):
                     out.loc[valid, task] = pred[:, j]
                     if std is not None:
@@ -125,6 +151,14 @@ def predict_run(
     if interval is not None:
         frame.attrs["interval_sources"] = interval_sources(models)
     return frame
+
+
+def _spreadless(model) -> bool:
+    return (
+        isinstance(model, LatticeRegressor)
+        and model._single_uncalibrated()
+        and not getattr(model, "heteroscedastic", False)
+    )
 
 
 def _has_intervals(model) -> bool:
