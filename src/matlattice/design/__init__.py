@@ -7,16 +7,26 @@ formulas, best first), the protocol of :mod:`matlattice.discovery.generators`.
 """
 
 from matlattice.design.constraints import CHECKS, DesignConstraints, check_compositions
+from matlattice.design.designer import Designer, model_predictor
 from matlattice.design.enumeration import RandomEnumeration
+from matlattice.design.mined import MinedSubstitution, SubstitutionTable
+from matlattice.design.objectives import DesignTarget, meet_probability, parse_target
 from matlattice.design.rediscovery import hold_out_systems, rediscovery_recall
 from matlattice.design.substitution import IonExchange
 
 __all__ = [
     "CHECKS",
     "DesignConstraints",
+    "DesignTarget",
+    "Designer",
     "IonExchange",
+    "MinedSubstitution",
     "RandomEnumeration",
+    "SubstitutionTable",
     "check_compositions",
     "hold_out_systems",
+    "meet_probability",
+    "model_predictor",
+    "parse_target",
     "rediscovery_recall",
 ]
