@@ -105,11 +105,6 @@ def describe(candidates: list[str], targets: set[str], seconds: float) -> dict:
     }
 
 
-def column_of(scorer, column: str):
-    """``formulas -> array``: one column of a designer's scorer."""
-    return lambda formulas: scorer(formulas)[column].to_numpy()
-
-
 def reachable(targets: set[str], frame, held) -> float:
     """Share of the hidden targets that pass the designers' checks (the ceiling of recall
     for every method that proposes only valid compositions)."""
@@ -159,7 +154,7 @@ def run(task_name: str, seed: int, n: int, methods: tuple[str, ...]) -> dict:
             made[method] = designer.design(train, n, seed)["formula"].tolist()
         elif method == "evolution":
             search = EvolutionarySearch(
-                column_of(designer.scorer(train), "score"), population=200, generations=8,
+                designer.ranking_score(train), population=200, generations=8,
                 children=3000,
             )  # fmt: skip
             made[method] = novel(search(parents, 2 * n, rng), known, 2 * n)

@@ -20,6 +20,7 @@ from matlattice.cli.campaign import campaign_app
 from matlattice.cli.common import err_console
 from matlattice.cli.data import data_app, featurize
 from matlattice.cli.demo import demo
+from matlattice.cli.design import design
 from matlattice.cli.diagnostics import entangle, fidelity
 from matlattice.cli.fit import calibrate, fit, predict
 from matlattice.errors import MatlatticeError
@@ -69,7 +70,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(campaign_app, name="campaign")
-for command in (featurize, fit, predict, calibrate, fidelity, entangle, demo):
+for command in (featurize, fit, predict, calibrate, fidelity, entangle, design, demo):
     app.command()(command)
 
 

@@ -187,6 +187,12 @@ class Designer:
 
         return score
 
+    def ranking_score(self, known: pd.DataFrame) -> Callable[[list[str]], np.ndarray]:
+        """``score(formulas) -> (n,) array``: the ranking score alone (for a search that
+        climbs it, such as :class:`~matlattice.design.evolution.EvolutionarySearch`)."""
+        scorer = self.scorer(known)
+        return lambda formulas: scorer(formulas)["score"].to_numpy()
+
     def rank(self, pool: pd.DataFrame, known: pd.DataFrame, n: int) -> pd.DataFrame:
         """The ``n`` best rows of ``pool`` (``formula`` and any other columns) by
         :meth:`scorer`, best first, under the per-system cap."""

@@ -41,7 +41,7 @@ class SubstitutionTable:
     """Counts of single-element substitutions among known compositions (module docstring).
 
     Build with :meth:`mine`; ``probability(old, new)`` is ``count(old -> new) /
-    count(old -> anything)``; ``pairs`` holds the counts.
+    (count(old -> anything) + 1)``; ``pairs`` holds the counts.
     """
 
     def __init__(self, pairs: Counter, slots: dict):
@@ -77,8 +77,9 @@ class SubstitutionTable:
         return cls(pairs, dict(slots))
 
     def probability(self, old: str, new: str) -> float:
-        total = self._out.get(old, 0)
-        return self.pairs.get((old, new), 0) / total if total else 0.0
+        """``count(old -> new) / (count(old -> anything) + 1)``: the one pseudo-count keeps
+        an element seen replaced once from claiming certainty."""
+        return self.pairs.get((old, new), 0) / (self._out.get(old, 0) + 1)
 
     def partners(self, old: str) -> list[str]:
         """The elements seen replacing ``old``."""

@@ -1,0 +1,112 @@
+"""``matlattice design``: new compositions for one or more targets, checked and ranked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matlattice.cli.common import progress_bar
+from matlattice.cli.options import ConfigFile, Seed, at_least, comma_names, open_range
+from matlattice.cli.tables import console, fmt
+
+__all__ = ["design"]
+
+
+def design(
+    data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path (the known).")],
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="PROPERTY:max, PROPERTY:min or PROPERTY:LO,HI (repeatable; several targets "
+            "are met jointly). max/min mean beating the --share best of the known labels."
+        ),
+    ] = None,
+    n: Annotated[int, typer.Option(callback=at_least(1), help="Candidates to keep.")] = 1000,
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/design"),
+    generators: Annotated[
+        str, typer.Option(help="Comma-separated: mined, evolution, ion_exchange, random.")
+    ] = "mined,evolution,ion_exchange",
+    share: Annotated[
+        float,
+        typer.Option(callback=open_range(0.0, 1.0), help="max/min targets: the best share."),
+    ] = 0.05,
+    prior_weight: Annotated[
+        float,
+        typer.Option(
+            callback=open_range(-1e-300, 1e6),
+            help="Weight of the mined substitution prior in the ranking (0: the model alone).",
+        ),
+    ] = 1.0,
+    per_system: Annotated[
+        int, typer.Option(callback=at_least(0), help="Cap per chemical system (0: none).")
+    ] = 0,
+    max_atoms: Annotated[
+        int, typer.Option(callback=at_least(1), help="Atoms per formula unit, at most.")
+    ] = 20,
+    max_elements: Annotated[
+        int, typer.Option(callback=at_least(2), help="Elements per candidate, at most.")
+    ] = 4,
+    deny: Annotated[str, typer.Option(help="Comma-separated elements never used.")] = "",
+    allow: Annotated[str, typer.Option(help="Comma-separated elements, the only ones used.")] = "",
+    model: Annotated[
+        Path | None,
+        typer.Option(exists=True, file_okay=False, help="Use the models of this fit run."),
+    ] = None,
+    n_estimators: Annotated[
+        int, typer.Option(callback=at_least(1), help="Trees of the property model (no --model).")
+    ] = 300,
+    seed: Seed = 0,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the run in --out once the new one is complete.")
+    ] = False,
+    config: ConfigFile = None,
+):
+    """Propose compositions nobody listed that meet the targets: generate, check, rank."""
+    from matlattice.jobs.design import DesignConfig, design_run
+
+    if config is not None:
+        settings = DesignConfig.from_json(config)
+    else:
+        if not target:
+            raise typer.BadParameter("give at least one --target, e.g. bulk_modulus:max")
+        settings = DesignConfig(
+            data=data,
+            targets=tuple(target),
+            n=n,
+            generators=comma_names(generators, "--generators"),
+            share=share,
+            prior_weight=prior_weight,
+            per_system=per_system,
+            max_atoms=max_atoms,
+            max_elements=max_elements,
+            deny=comma_names(deny, "--deny"),
+            allow=comma_names(allow, "--allow"),
+            model_run=str(model or ""),
+            n_estimators=n_estimators,
+            seed=seed,
+        )
+    with progress_bar(f"design on {settings.data}") as progress:
+        record = design_run(settings, out, overwrite=overwrite, progress=progress)
+    print_design(record, out)
+
+
+def print_design(record: dict, out: Path) -> None:
+    """The design's targets, its set measures and the best candidates."""
+    import pandas as pd
+
+    console.print("targets: " + "; ".join(record["targets"]), highlight=False)
+    console.print(
+        f"{record['candidates']:,} candidates from {record['known_compositions']:,} known "
+        f"compositions: valid {fmt(record['validity'])}, unique {fmt(record['uniqueness'])}, "
+        f"new {fmt(record['novelty'])}, in domain {fmt(record['in_domain'])}; "
+        f"{record['chemical_systems']:,} chemical systems, element Vendi score "
+        f"{record['element_vendi']:.1f}; per generator {record['per_generator']}; "
+        f"{record['seconds']:.0f} s",
+        highlight=False,
+    )
+    best = pd.read_csv(Path(out) / "candidates.csv", nrows=10)
+    shown = ["formula", "p_meet", "prior", "generator", "nearest_known", "distance"]
+    console.print(best[shown].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    console.print(f"run folder: {out} (candidates.csv, design.json, figures)")

@@ -1,0 +1,46 @@
+"""A planted chemistry for testing designers: element families whose members substitute for
+one another in a few stoichiometries, and a property with known per-element contributions.
+
+Five cation families and three anion families; nine prototypes, each a (cation family,
+anion family, amounts) triple, such as ``AX2`` for the titanium family with the chalcogens.
+A compound a prototype allows exists with a set probability, so every world misses some
+compounds its chemistry allows: the ones a designer should propose. The truth is known: a
+design test hides chemical systems and checks the designer finds their best compounds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ANIONS", "CATIONS", "PROTOTYPES", "planted_chemistry"]
+
+CATIONS = [
+    ["Ti", "Zr", "Hf", "Ce", "Th"],
+    ["V", "Nb", "Ta", "Cr", "Mo", "W"],
+    ["Mg", "Ca", "Sr", "Ba", "Zn", "Cd"],
+    ["Al", "Ga", "In", "Sc", "Y", "La"],
+    ["Li", "Na", "K", "Rb", "Cs"],
+]
+ANIONS = [["O", "S", "Se", "Te"], ["N", "P", "As"], ["F", "Cl", "Br", "I"]]
+#: (cation family, anion family, cation amount, anion amount): the planted stoichiometries
+PROTOTYPES = [
+    (0, 0, 1, 2), (1, 1, 1, 1), (2, 0, 1, 1), (3, 1, 1, 1), (2, 2, 1, 2), (3, 0, 2, 3),
+    (4, 2, 1, 1), (4, 0, 2, 1), (3, 2, 1, 3),
+]  # fmt: skip
+
+
+def planted_chemistry(seed: int, existence: float = 0.7) -> pd.DataFrame:
+    """``formula`` and ``y``: every compound a prototype allows exists with probability
+    ``existence``; its ``y`` is the sum of its two elements' random contributions plus
+    noise of 0.1 (the contributions are standard normal)."""
+    rng = np.random.default_rng(seed)
+    contribution = {e: rng.normal() for fam in CATIONS + ANIONS for e in fam}
+    rows = []
+    for cat, an, m, n in PROTOTYPES:
+        for a in CATIONS[cat]:
+            for x in ANIONS[an]:
+                if rng.random() < existence:
+                    value = contribution[a] + contribution[x] + 0.1 * rng.normal()
+                    rows.append((f"{a}{m}{x}{n}", value))
+    return pd.DataFrame(rows, columns=["formula", "y"])

@@ -1,0 +1,215 @@
+"""Run folders of ``matlattice design``: new compositions for targets, checked and ranked.
+
+The job reads the known data (a dataset or a user file: nothing else is read), fits the
+property model on every labelled composition (a random forest on Magpie statistics, or the
+models of an earlier ``fit`` run), runs the :class:`~matlattice.design.Designer` with the
+chosen generators and writes
+
+- ``candidates.csv``: best first; ``formula``, ``score``, ``p_meet`` (probability of
+  meeting every target), per target the predicted mean and spread, ``prior`` (the mined
+  substitution probability), the generator, each constraint check, ``nearest_known`` and
+  ``distance``, ``in_domain``;
+- ``design.json``: the targets as resolved, validity, uniqueness, novelty, diversity,
+  counts per generator, times, and the settings;
+- ``config.json`` (reruns the job) and the figures of :mod:`matlattice.report.design_plots`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from matlattice.design import (
+    DesignConstraints,
+    Designer,
+    IonExchange,
+    MinedSubstitution,
+    RandomEnumeration,
+    model_predictor,
+    parse_target,
+)
+from matlattice.design.evolution import EvolutionarySearch
+from matlattice.design.summary import design_summary, domain_flags, nearest_known
+from matlattice.errors import InvalidParameterError
+from matlattice.jobs.config import JobConfig
+from matlattice.jobs.run_folder import finish_run_folder, open_run_folder
+from matlattice.runtime.files import atomic_write_json, atomic_write_table, json_safe
+
+__all__ = ["GENERATORS", "DesignConfig", "design_run"]
+
+#: The generators a design run can pool, by name.
+GENERATORS = ("mined", "evolution", "ion_exchange", "random")
+
+
+@dataclass(frozen=True)
+class DesignConfig(JobConfig):
+    """Everything that defines a design run (saved as ``config.json`` beside it)."""
+
+    json_section: ClassVar[str | None] = None
+
+    data: str
+    targets: tuple[str, ...]
+    n: int = 1000
+    generators: tuple[str, ...] = ("mined", "evolution", "ion_exchange")
+    share: float = 0.05
+    prior_weight: float = 1.0
+    per_system: int = 0
+    max_atoms: int = 20
+    max_elements: int = 4
+    deny: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    model_run: str = ""
+    n_estimators: int = 300
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.generators) - set(GENERATORS))
+        if unknown or not self.generators:
+            raise InvalidParameterError(
+                f"generators={list(self.generators)}; choose from {list(GENERATORS)}"
+            )
+        if self.n < 1 or self.n_estimators < 1 or self.per_system < 0:
+            raise InvalidParameterError(
+                f"n={self.n}, n_estimators={self.n_estimators}, per_system="
+                f"{self.per_system}: n and n_estimators must be >= 1, per_system >= 0"
+            )
+        if not 0.0 <= self.prior_weight < math.inf:
+            raise InvalidParameterError(f"prior_weight={self.prior_weight}; expected >= 0")
+        if not self.targets:
+            raise InvalidParameterError("a design needs at least one target, e.g. bulk_modulus:max")
+        for text in self.targets:
+            parse_target(text, self.share)  # refuses a bad target here, before any work
+
+    def constraints(self) -> DesignConstraints:
+        return DesignConstraints(
+            max_atoms=self.max_atoms,
+            max_elements=self.max_elements,
+            deny=frozenset(self.deny),
+            allow=frozenset(self.allow) if self.allow else None,
+        )
+
+
+Progress = Callable[[str], None] | None
+
+
+def _known_frame(config: DesignConfig, properties: list[str]) -> pd.DataFrame:
+    """The known compositions with at least one target labelled (one row per composition)."""
+    from matlattice.data import load_dataset
+
+    frame = load_dataset(config.data).frame
+    missing = [p for p in properties if p not in frame.columns]
+    if missing:
+        raise InvalidParameterError(
+            f"{config.data} has no property {missing}; it has "
+            f"{[c for c in frame.columns if c not in ('formula', 'composition_key', 'split')]}"
+        )
+    labelled = frame[properties].notna().any(axis=1)
+    if labelled.sum() < 20:
+        raise InvalidParameterError(
+            f"{config.data} has {int(labelled.sum())} compositions labelled with "
+            f"{properties}; a design needs at least 20 to learn from"
+        )
+    return frame.loc[labelled, ["formula", *properties]].reset_index(drop=True)
+
+
+def _model(config: DesignConfig, known: pd.DataFrame, properties: list[str], say):
+    """The property model: the first model of ``config.model_run`` that predicts every
+    target, or a forest fitted on ``known``."""
+    if config.model_run:
+        from matlattice.jobs.predict import load_run_models
+
+        for model in load_run_models(Path(config.model_run)):
+            if set(properties) <= set(model.tasks_):
+                return model
+        raise InvalidParameterError(
+            f"no model in {config.model_run} predicts all of {properties}; fit one with "
+            f"`matlattice fit {config.data} --tasks {','.join(properties)}`"
+        )
+    from matlattice.models import MultiTaskForest
+
+    say(f"fitting the property model (random forest, {config.n_estimators} trees)")
+    forest = MultiTaskForest(n_estimators=config.n_estimators, random_state=config.seed)
+    return forest.fit(known["formula"].tolist(), known[properties])
+
+
+def _generators(config: DesignConfig, designer: Designer, known: pd.DataFrame) -> dict:
+    """The chosen generators; the evolution scores by the designer's own ranking."""
+    made: dict[str, Callable] = {}
+    for name in config.generators:
+        if name == "mined":
+            made[name] = MinedSubstitution()
+        elif name == "ion_exchange":
+            made[name] = IonExchange(top=1000)
+        elif name == "random":
+            made[name] = RandomEnumeration(constraints=config.constraints())
+        elif name == "evolution":
+            made[name] = EvolutionarySearch(
+                designer.ranking_score(known),
+                config.constraints(),
+                population=200,
+                generations=8,
+                children=3000,
+            )
+    return {
+        name: (lambda parents, n, rng, g=g: g(parents, min(n, 5 * config.n), rng))
+        if name != "mined"
+        else g
+        for name, g in made.items()
+    }
+
+
+def design_run(
+    config: DesignConfig, out: Path, *, overwrite: bool = False, progress: Progress = None
+) -> dict:
+    """Design ``config.n`` candidates and write the run folder ``out`` (module docstring);
+    returns the ``design.json`` record. An ``out`` holding files is refused unless
+    ``overwrite`` (the old run stays until the new one is complete)."""
+    say = progress or (lambda _: None)
+    started = time.perf_counter()
+    work = open_run_folder(Path(out), resume=False, overwrite=overwrite)
+    work.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(work / "config.json", config.to_dict())
+    targets = [parse_target(t, config.share) for t in config.targets]
+    properties = [t.property for t in targets]
+    known = _known_frame(config, properties)
+    model = _model(config, known, properties, say)
+    designer = Designer(
+        model_predictor(model, properties, joint=len(properties) > 1),
+        targets,
+        constraints=config.constraints(),
+        prior_weight=config.prior_weight,
+        per_system=config.per_system or None,
+        progress=say,
+    )
+    designer.generators = _generators(config, designer, known)
+    candidates = designer.design(known, config.n, config.seed)
+    say("measuring the candidates against the known data")
+    formulas = candidates["formula"].tolist()
+    candidates = pd.concat(
+        [candidates, nearest_known(formulas, known["formula"].tolist())], axis=1
+    ).assign(in_domain=domain_flags(formulas, known["formula"].tolist(), config.seed))
+    atomic_write_table(work / "candidates.csv", candidates)
+    record = {
+        "dataset": config.data,
+        "targets": [t.describe() for t in designer.resolved_targets(known)],
+        "known_compositions": len(known),
+        **design_summary(candidates, known["formula"].tolist(), config.constraints()),
+        "in_domain": float(np.mean(candidates["in_domain"])),
+        "mean_p_meet": float(candidates["p_meet"].mean()),
+        "seconds": round(time.perf_counter() - started, 1),
+        "config": config.to_dict(),
+    }
+    atomic_write_json(work / "design.json", json_safe(record))
+    from matlattice.report.design_plots import save_design_figures
+
+    goals = {t.property: t.goal for t in targets}
+    save_design_figures(candidates, known, goals, work)
+    finish_run_folder(work, Path(out))
+    return record

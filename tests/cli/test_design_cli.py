@@ -1,0 +1,93 @@
+"""``matlattice design`` as a user runs it: a ranked candidates.csv of new, valid, unique
+compositions, design.json with the set's measures, figures, a rerun from config.json that
+gives the same candidates, and refusals that name the bad value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from matlattice.cli import app
+from matlattice.design.planted import planted_chemistry
+from matlattice.design.rediscovery import candidate_keys
+
+runner = CliRunner()
+FAST = ["--n-estimators", "30", "--generators", "mined,evolution", "--n", "25"]
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory) -> Path:
+    """A planted world with two properties: ``y`` and a noisy, coupled ``z``."""
+    world = planted_chemistry(3)
+    rng = np.random.default_rng(3)
+    world["z"] = -0.8 * world["y"] + 0.3 * rng.normal(size=len(world))
+    path = tmp_path_factory.mktemp("design") / "known.csv"
+    world.to_csv(path, index=False)
+    return path
+
+
+def _run(*args: object, ok: bool = True) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert (result.exit_code == 0) == ok, result.output
+    if not ok:
+        assert result.exit_code == 2 and "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+def test_design_writes_ranked_new_valid_candidates_and_reruns_identically(known, tmp_path):
+    out = tmp_path / "D"
+    said = _run("design", known, "--target", "y:max", "--share", "0.2", *FAST, "--out", out)
+    assert "targets: y >=" in said and "run folder" in said
+    candidates = pd.read_csv(out / "candidates.csv")
+    assert candidates.columns[0] == "formula" and len(candidates) == 25
+    assert candidates["score"].is_monotonic_decreasing
+    for column in ("p_meet", "y", "y_std", "prior", "generator", "nearest_known", "in_domain"):
+        assert column in candidates.columns
+    assert candidates[["chemistry", "elements", "size"]].all().all()
+    known_keys = set(candidate_keys(pd.read_csv(known)["formula"].tolist()))
+    keys = candidate_keys(candidates["formula"].tolist())
+    assert len(set(keys)) == len(keys) and not set(keys) & known_keys
+    record = json.loads((out / "design.json").read_text())
+    assert record["validity"] == 1.0 and record["uniqueness"] == 1.0 and record["novelty"] == 1.0
+    assert sum(record["per_generator"].values()) == 25
+    assert (out / "candidates_map.png").stat().st_size and (out / "element_frequency.png").exists()
+    again = tmp_path / "D2"
+    _run("design", known, "--config", out / "config.json", "--out", again)
+    pd.testing.assert_frame_equal(candidates, pd.read_csv(again / "candidates.csv"))
+
+
+def test_two_targets_are_met_jointly_and_draw_a_pareto_front(known, tmp_path):
+    out = tmp_path / "P"
+    _run("design", known, "--target", "y:max", "--target", "z:min", "--share", "0.3", *FAST,
+         "--out", out)  # fmt: skip
+    candidates = pd.read_csv(out / "candidates.csv")
+    assert {"y", "z", "y_std", "z_std"} <= set(candidates.columns)
+    assert (candidates["p_meet"].between(0, 1)).all() and (out / "pareto.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--target", "nope:max"], "no property ['nope']"),
+        (["--target", "y:up"], "'up' is not max, min or a window"),
+        (["--target", "y:3,1"], "window 3.0,1.0 is empty"),
+        (["--generators", "mined,magic", "--target", "y:max"], "generators=['mined', 'magic']"),
+        ([], "give at least one --target"),
+    ],
+)
+def test_bad_designs_are_refused_by_name(known, tmp_path, args, named):
+    said = _run("design", known, *args, "--out", tmp_path / "X", ok=False)
+    assert named in said
+
+
+def test_an_existing_run_is_not_overwritten_unless_asked(known, tmp_path):
+    out = tmp_path / "D"
+    _run("design", known, "--target", "y:max", *FAST, "--out", out)
+    said = _run("design", known, "--target", "y:max", *FAST, "--out", out, ok=False)
+    assert "already holds files" in said
+    _run("design", known, "--target", "y:max", *FAST, "--out", out, "--overwrite")
