@@ -48,7 +48,7 @@ def test_design_writes_ranked_new_valid_candidates_and_reruns_identically(known,
     assert candidates["score"].is_monotonic_decreasing
     for column in ("p_meet", "y", "y_std", "prior", "generator", "nearest_known", "in_domain"):
         assert column in candidates.columns
-    assert candidates[["chemistry", "elements", "size"]].all().all()
+    assert candidates[["chemistry", "elements", "size", "supply"]].all().all()
     known_keys = set(candidate_keys(pd.read_csv(known)["formula"].tolist()))
     keys = candidate_keys(candidates["formula"].tolist())
     assert len(set(keys)) == len(keys) and not set(keys) & known_keys

@@ -47,3 +47,12 @@ def test_bad_rules_are_refused_by_name(kwargs, named):
 def test_a_formula_that_does_not_parse_is_refused_by_name(bad):
     with pytest.raises(InvalidFormulaError, match="row 1 of 2"):
         check_compositions(["NaCl", bad])
+
+
+def test_a_supply_limit_fails_concentrated_compositions_and_names_a_bad_limit():
+    rules = DesignConstraints(max_hhi=2000)
+    checked = check_compositions(["Fe2O3", "Co3O4", "TcC"], rules).set_index("formula")
+    assert checked["supply"].tolist() == [True, False, False]  # Tc: no production data
+    assert check_compositions(["Co3O4"])["supply"].all()  # no limit, no failure
+    with pytest.raises(InvalidParameterError, match="max_hhi=20000"):
+        DesignConstraints(max_hhi=20000)

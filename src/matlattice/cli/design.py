@@ -50,6 +50,14 @@ def design(
     ] = 4,
     deny: Annotated[str, typer.Option(help="Comma-separated elements never used.")] = "",
     allow: Annotated[str, typer.Option(help="Comma-separated elements, the only ones used.")] = "",
+    max_hhi: Annotated[
+        float,
+        typer.Option(
+            callback=open_range(-1e-300, 10_000, high_closed=True),
+            help="Supply risk: largest production HHI of a candidate (0: no limit; 2500: "
+            "highly concentrated).",
+        ),
+    ] = 0.0,
     model: Annotated[
         Path | None,
         typer.Option(exists=True, file_okay=False, help="Use the models of this fit run."),
@@ -83,6 +91,7 @@ def design(
             max_elements=max_elements,
             deny=comma_names(deny, "--deny"),
             allow=comma_names(allow, "--allow"),
+            max_hhi=max_hhi,
             model_run=str(model or ""),
             n_estimators=n_estimators,
             seed=seed,

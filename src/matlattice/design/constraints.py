@@ -11,7 +11,11 @@ checks it passed:
   alloy;
 - ``elements``: every element allowed (``allow``, when given) and none denied (``deny``);
 - ``size``: ``min_elements``-``max_elements`` elements and at most ``max_atoms`` atoms in
-  the reduced formula unit.
+  the reduced formula unit;
+- ``supply``: with ``max_hhi`` set, the mass-weighted Herfindahl-Hirschman index of the
+  elements' world production (pymatgen's ``HHIModel``, data of Gaultois et al., Chem. Mater.
+  2013) is at most ``max_hhi`` (above 2,500 counts as highly concentrated supply; an
+  element without data fails); without ``max_hhi`` every composition passes.
 """
 
 from __future__ import annotations
@@ -25,10 +29,16 @@ import pandas as pd
 from matlattice.composition import SYMBOLS, parse_formulas
 from matlattice.errors import InvalidFormulaError, InvalidParameterError
 
-__all__ = ["CHECKS", "DesignConstraints", "check_compositions", "chemically_valid"]
+__all__ = [
+    "CHECKS",
+    "DesignConstraints",
+    "check_compositions",
+    "chemically_valid",
+    "supply_hhi",
+]
 
 #: The check columns of :func:`check_compositions`, in order.
-CHECKS = ("chemistry", "elements", "size")
+CHECKS = ("chemistry", "elements", "size", "supply")
 
 
 @dataclass(frozen=True)
@@ -41,8 +51,14 @@ class DesignConstraints:
     allow: frozenset[str] | None = None
     deny: frozenset[str] = field(default_factory=frozenset)
     chemistry: bool = True
+    max_hhi: float | None = None
 
     def __post_init__(self) -> None:
+        if self.max_hhi is not None and not 0 < self.max_hhi <= 10_000:
+            raise InvalidParameterError(
+                f"max_hhi={self.max_hhi}; the index runs from 0 to 10,000 (2,500: highly "
+                "concentrated supply)"
+            )
         if self.max_atoms < 1:
             raise InvalidParameterError(f"max_atoms={self.max_atoms} must be at least 1")
         if not 1 <= self.min_elements <= self.max_elements:
@@ -69,6 +85,20 @@ def chemically_valid(reduced_formula: str) -> bool:
         return bool(smact_validity(reduced_formula, use_pauling_test=True, include_alloys=True))
     except (ValueError, KeyError, TypeError):  # an element SMACT has no data for
         return False
+
+
+@lru_cache(maxsize=200_000)
+def supply_hhi(reduced_formula: str) -> float:
+    """Production HHI of a composition (module docstring); NaN when an element has no data."""
+    value = _hhi_model().get_hhi_production(reduced_formula)
+    return float("nan") if value is None else float(value)
+
+
+@lru_cache(maxsize=1)
+def _hhi_model():
+    from pymatgen.analysis.hhi import HHIModel
+
+    return HHIModel()
 
 
 def _reduced(formula: str):
@@ -108,6 +138,8 @@ def check_compositions(
                 "elements": all(rules.element_ok(s) for s in symbols),
                 "size": rules.min_elements <= len(symbols) <= rules.max_elements
                 and atoms <= rules.max_atoms + 1e-9,
+                "supply": rules.max_hhi is None
+                or supply_hhi(reduced.reduced_formula) <= rules.max_hhi,
             }
         )
     frame = pd.DataFrame(

@@ -65,6 +65,7 @@ class DesignConfig(JobConfig):
     max_elements: int = 4
     deny: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
+    max_hhi: float = 0.0
     model_run: str = ""
     n_estimators: int = 300
     seed: int = 0
@@ -86,6 +87,7 @@ class DesignConfig(JobConfig):
             raise InvalidParameterError("a design needs at least one target, e.g. bulk_modulus:max")
         for text in self.targets:
             parse_target(text, self.share)  # refuses a bad target here, before any work
+        self.constraints()  # and bad constraints
 
     def constraints(self) -> DesignConstraints:
         return DesignConstraints(
@@ -93,6 +95,7 @@ class DesignConfig(JobConfig):
             max_elements=self.max_elements,
             deny=frozenset(self.deny),
             allow=frozenset(self.allow) if self.allow else None,
+            max_hhi=self.max_hhi or None,
         )
 
 

@@ -72,9 +72,15 @@ class ApplicabilityDomain:
         raw = self._raw_distance(validation)
         self.scale_ = float(np.median(raw)) or 1.0
         self.threshold_ = float(np.quantile(raw / self.scale_, self.quantile))
-        mixture = GaussianMixture(
-            min(self.n_components, len(reference)), covariance_type="diag", random_state=self.seed
-        ).fit(reference)
+        components = min(self.n_components, len(reference))
+        try:
+            mixture = GaussianMixture(
+                components, covariance_type="diag", random_state=self.seed
+            ).fit(reference)
+        except ValueError:  # collapsed components (constant or duplicated features)
+            mixture = GaussianMixture(
+                components, covariance_type="diag", reg_covar=1e-3, random_state=self.seed
+            ).fit(reference.astype(np.float64))
         self.mixture_ = (mixture.weights_, mixture.means_, mixture.covariances_)
         return self
 
