@@ -80,6 +80,14 @@ def create(
             callback=at_least(0), help="Open-ended: new compositions added to the pool per ask."
         ),
     ] = 0,
+    generator: Annotated[
+        str,
+        typer.Option(
+            callback=choice_of("matlattice.discovery.settings:GENERATORS"),
+            help="What --generate uses: substitution (same-group swaps, amount moves) or "
+            "mined (the substitutions the pool's compositions show).",
+        ),
+    ] = "substitution",
 ):
     """Create a campaign over a pool of candidates."""
     from matlattice.discovery import CampaignSettings, open_campaign
@@ -103,6 +111,7 @@ def create(
         objectives=aims or None,
         fidelities=costs or None,
         generate=generate,
+        generator=generator,
     )
     frame = read_formulas(pool)
     repeats = int(frame["formula"].duplicated().sum())
@@ -142,11 +151,13 @@ def ask(
     output: TableOutput = Path("next.csv"),
 ):
     """Propose the next candidates (an unanswered ask is proposed again, never duplicated)."""
+    from matlattice.design import campaign_generator
     from matlattice.discovery import resume_campaign
     from matlattice.runtime.files import atomic_write_table
 
     with progress_bar("fitting the surrogate"):
         with resume_campaign(store) as campaign:
+            campaign.generator = campaign_generator(campaign.settings, campaign.pool["formula"])
             batch = campaign.ask(n)
         atomic_write_table(output, batch)
     console.print(f"{len(batch)} candidates -> {output}")

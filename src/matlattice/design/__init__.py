@@ -6,6 +6,7 @@ A generator is any callable ``generator(parents, n, rng) -> list[str]`` (``paren
 formulas, best first), the protocol of :mod:`matlattice.discovery.generators`.
 """
 
+from matlattice.design.closed_loop import campaign_generator
 from matlattice.design.constraints import CHECKS, DesignConstraints, check_compositions
 from matlattice.design.designer import Designer, model_predictor
 from matlattice.design.enumeration import RandomEnumeration
@@ -23,6 +24,7 @@ __all__ = [
     "MinedSubstitution",
     "RandomEnumeration",
     "SubstitutionTable",
+    "campaign_generator",
     "check_compositions",
     "hold_out_systems",
     "meet_probability",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["ANIONS", "CATIONS", "PROTOTYPES", "planted_chemistry"]
+__all__ = ["ANIONS", "CATIONS", "PROTOTYPES", "planted_chemistry", "planted_oracle"]
 
 CATIONS = [
     ["Ti", "Zr", "Hf", "Ce", "Th"],
@@ -35,7 +35,7 @@ def planted_chemistry(seed: int, existence: float = 0.7) -> pd.DataFrame:
     ``existence``; its ``y`` is the sum of its two elements' random contributions plus
     noise of 0.1 (the contributions are standard normal)."""
     rng = np.random.default_rng(seed)
-    contribution = {e: rng.normal() for fam in CATIONS + ANIONS for e in fam}
+    contribution = _contributions(rng)
     rows = []
     for cat, an, m, n in PROTOTYPES:
         for a in CATIONS[cat]:
@@ -44,3 +44,24 @@ def planted_chemistry(seed: int, existence: float = 0.7) -> pd.DataFrame:
                     value = contribution[a] + contribution[x] + 0.1 * rng.normal()
                     rows.append((f"{a}{m}{x}{n}", value))
     return pd.DataFrame(rows, columns=["formula", "y"])
+
+
+def _contributions(rng: np.random.Generator) -> dict[str, float]:
+    return {e: rng.normal() for family in CATIONS + ANIONS for e in family}
+
+
+def planted_oracle(seed: int):
+    """``oracle(formulas) -> frame of formula, value``: the noiseless planted property of
+    world ``seed`` for any composition of planted elements (the sum of its elements'
+    contributions, as :func:`planted_chemistry` draws them); NaN for any other element."""
+    from pymatgen.core import Composition
+
+    contribution = _contributions(np.random.default_rng(seed))
+
+    def oracle(formulas: list[str]) -> pd.DataFrame:
+        values = [
+            sum(contribution.get(str(e), np.nan) for e in Composition(f).elements) for f in formulas
+        ]
+        return pd.DataFrame({"formula": list(formulas), "value": values})
+
+    return oracle

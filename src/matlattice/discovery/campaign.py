@@ -31,7 +31,7 @@ from matlattice.discovery.settings import CampaignSettings
 from matlattice.discovery.stability import probe_info, probe_set, stability_table
 from matlattice.discovery.store import CampaignStore
 from matlattice.discovery.surrogates import fit_predict, posterior_draws
-from matlattice.errors import InvalidParameterError
+from matlattice.errors import InvalidParameterError, MatlatticeError
 
 __all__ = ["Campaign"]
 
@@ -165,7 +165,14 @@ class Campaign:
 
     def _grow_pool(self, measured: pd.DataFrame, rng) -> list[str]:
         """New compositions from the measured ones, added to the pool (stored)."""
-        generator = self.generator or SubstitutionGenerator()
+        generator = self.generator
+        if generator is None and self.settings.generator != "substitution":
+            raise MatlatticeError(
+                f"this campaign grows its pool with the {self.settings.generator!r} generator, "
+                "which matlattice.design supplies: open it through the CLI or pass "
+                "generator=matlattice.design.campaign_generator(settings, pool)"
+            )
+        generator = generator or SubstitutionGenerator()
         pool = self.pool["formula"].tolist()
         new = new_candidates(
             generator, measured, self.settings.goal, self.settings.generate, rng, pool

@@ -21,9 +21,11 @@ from matlattice.discovery.acquisition import ACQUISITIONS, UCB_ALPHA, acquisitio
 from matlattice.discovery.surrogates import check_surrogate
 from matlattice.errors import InvalidParameterError, MatlatticeError
 
-__all__ = ["CampaignSettings", "same_campaign"]
+__all__ = ["GENERATORS", "CampaignSettings", "same_campaign"]
 
 GOALS = ("max", "min")
+#: Open-ended generators a campaign can name (``"mined"`` is supplied by matlattice.design).
+GENERATORS = ("substitution", "mined")
 
 
 class _FrozenDict(dict):
@@ -69,6 +71,9 @@ class CampaignSettings:
     objectives : ``{name: "max" | "min"}`` of two or more objectives: a ParEGO campaign
     fidelities : ``{"main": cost, cheap: cost}``: a two-fidelity campaign
     generate : open-ended: new compositions added to the pool per model-driven ask
+    generator : what makes them: ``"substitution"`` (same-group swaps and amount moves,
+        built in) or ``"mined"`` (the substitutions the pool's own compositions show, from
+        :mod:`matlattice.design`, which then supplies the generator)
 
     >>> s = CampaignSettings(target="band_gap", acquisition="ei", budget=50)
     >>> CampaignSettings.from_dict(s.to_dict()) == s
@@ -97,6 +102,7 @@ class CampaignSettings:
     objectives: Mapping[str, str] | None = None
     fidelities: Mapping[str, float] | None = None
     generate: int = 0
+    generator: str = "substitution"
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "budget", "initial", "retrain_every"):
@@ -119,6 +125,10 @@ class CampaignSettings:
             self._check_objectives()
         if self.fidelities is not None:
             self._check_fidelities()
+        if self.generator not in GENERATORS:
+            raise InvalidParameterError(
+                f"generator={self.generator!r}; expected one of {GENERATORS}"
+            )
         if self.generate and (self.objectives is not None or self.fidelities is not None):
             raise InvalidParameterError(
                 f"generate={self.generate}: open-ended generation is for single-objective "
@@ -259,7 +269,13 @@ def _number(name: str, value: object, *, lo: float = -math.inf, hi: float = math
 # --- reopening a store written by an earlier version ---------------------------------------
 # settings added after the first stores were written, with the value that means "off"; the
 # stability probe is a diagnostic (it changes no proposal), so any value reopens a store
-_OFF = {"warm_start_epochs": None, "objectives": None, "fidelities": None, "generate": 0}
+_OFF = {
+    "warm_start_epochs": None,
+    "objectives": None,
+    "fidelities": None,
+    "generate": 0,
+    "generator": "substitution",
+}
 _DIAGNOSTIC = ("probe_size",)
 
 
