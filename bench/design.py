@@ -41,13 +41,14 @@ TASKS = {
         "share": 0.10,
     },
 }
-METHODS = ("random", "ion_exchange", "mined", "evolution", "combined")
+METHODS = ("random", "ion_exchange", "mined", "evolution", "combined", "steered")
 NAMES = {
     "random": "random valid enumeration (floor)",
     "ion_exchange": "ion exchange (Szymanski-Bartel peer)",
     "mined": "mined substitution, ranked (ours)",
     "evolution": "evolution under the same score (ours)",
     "combined": "combined designer (ours)",
+    "steered": "combined designer, lattice-steered (ours)",
 }
 
 
@@ -125,6 +126,7 @@ def run(task_name: str, seed: int, n: int, methods: tuple[str, ...]) -> dict:
     from matlattice.design.designer import Designer, model_predictor, parent_order
     from matlattice.design.evolution import EvolutionarySearch
     from matlattice.design.mined import MinedSubstitution
+    from matlattice.design.steering import LatticeSteering
     from matlattice.models import MultiTaskForest
 
     task = TASKS[task_name]
@@ -143,6 +145,8 @@ def run(task_name: str, seed: int, n: int, methods: tuple[str, ...]) -> dict:
     made: dict[str, list[str]] = {}
     results = {}
     for method in methods:
+        if method == "steered" and len(targets) < 2:
+            continue  # steering reads the edges between targets
         rng = np.random.default_rng(seed)
         start = time.perf_counter()
         if method == "random":
@@ -165,6 +169,12 @@ def run(task_name: str, seed: int, n: int, methods: tuple[str, ...]) -> dict:
                 **{m: (lambda p, k, r, pool=pool: pool) for m, pool in pools.items()},
             }
             made[method] = designer.design(train, n, seed)["formula"].tolist()
+        elif method == "steered":
+            steering, _ = LatticeSteering.measure(train, targets, seed)
+            print(task_name, seed, "lattice:", "; ".join(steering.report()), flush=True)
+            designer.steering = steering
+            made[method] = designer.design(train, n, seed)["formula"].tolist()
+            designer.steering = None
         seconds = time.perf_counter() - start
         results[method] = describe(made[method][:n], truth, seconds)
         print(task_name, seed, method, json.dumps(results[method]), flush=True)

@@ -61,13 +61,18 @@ def test_design_writes_ranked_new_valid_candidates_and_reruns_identically(known,
     pd.testing.assert_frame_equal(candidates, pd.read_csv(again / "candidates.csv"))
 
 
-def test_two_targets_are_met_jointly_and_draw_a_pareto_front(known, tmp_path):
+@pytest.mark.slow
+def test_two_targets_are_met_jointly_steered_by_the_lattice(known, tmp_path):
     out = tmp_path / "P"
-    _run("design", known, "--target", "y:max", "--target", "z:min", "--share", "0.3", *FAST,
-         "--out", out)  # fmt: skip
+    said = _run("design", known, "--target", "y:max", "--target", "z:min", "--share", "0.3",
+                *FAST, "--lattice", "measure", "--out", out)  # fmt: skip
     candidates = pd.read_csv(out / "candidates.csv")
     assert {"y", "z", "y_std", "z_std"} <= set(candidates.columns)
     assert (candidates["p_meet"].between(0, 1)).all() and (out / "pareto.png").exists()
+    # planted: z = -0.8 y + noise, so high y and low z go together
+    assert "lattice: y (max) and z (min)" in said and "they agree" in said
+    record = json.loads((out / "design.json").read_text())
+    assert record["lattice"][0]["targets"] == ["y", "z"] and (out / "lattice.json").exists()
 
 
 @pytest.mark.parametrize(
@@ -78,6 +83,7 @@ def test_two_targets_are_met_jointly_and_draw_a_pareto_front(known, tmp_path):
         (["--target", "y:3,1"], "window 3.0,1.0 is empty"),
         (["--generators", "mined,magic", "--target", "y:max"], "generators=['mined', 'magic']"),
         ([], "give at least one --target"),
+        (["--target", "y:max", "--lattice", "measure"], "give two or more --target"),
     ],
 )
 def test_bad_designs_are_refused_by_name(known, tmp_path, args, named):

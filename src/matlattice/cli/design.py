@@ -62,6 +62,13 @@ def design(
         Path | None,
         typer.Option(exists=True, file_okay=False, help="Use the models of this fit run."),
     ] = None,
+    lattice: Annotated[
+        str,
+        typer.Option(
+            help="Steer several targets by the entanglement lattice: 'measure' (on DATA), or "
+            "an entangle run folder / its lattice.json.",
+        ),
+    ] = "",
     n_estimators: Annotated[
         int, typer.Option(callback=at_least(1), help="Trees of the property model (no --model).")
     ] = 300,
@@ -93,6 +100,7 @@ def design(
             allow=comma_names(allow, "--allow"),
             max_hhi=max_hhi,
             model_run=str(model or ""),
+            lattice=lattice,
             n_estimators=n_estimators,
             seed=seed,
         )
@@ -106,6 +114,8 @@ def print_design(record: dict, out: Path) -> None:
     import pandas as pd
 
     console.print("targets: " + "; ".join(record["targets"]), highlight=False)
+    for pair in record.get("lattice") or []:
+        console.print(f"lattice: {pair['reading']}", highlight=False)
     console.print(
         f"{record['candidates']:,} candidates from {record['known_compositions']:,} known "
         f"compositions: valid {fmt(record['validity'])}, unique {fmt(record['uniqueness'])}, "

@@ -31,6 +31,7 @@ from matlattice.design.evolution import capped_best
 from matlattice.design.mined import MinedSubstitution, SubstitutionTable
 from matlattice.design.objectives import DesignTarget, meet_probability
 from matlattice.design.rediscovery import candidate_keys
+from matlattice.design.steering import LatticeSteering
 from matlattice.errors import InvalidParameterError, MatlatticeError
 
 __all__ = ["Designer", "Predictor", "model_predictor", "parent_order"]
@@ -92,6 +93,9 @@ class Designer:
     prior_weight : exponent of the substitution prior in the ranking (0: the model alone)
     per_system : at most this many candidates per chemical system (None: no cap)
     pool : proposals asked of each generator
+    steering : the lattice's reading of the targets (:mod:`~matlattice.design.steering`):
+        with several targets and a predictor without a joint covariance, the errors of
+        coupled targets are correlated as the lattice measured
     progress : hears one line per step
     """
 
@@ -102,6 +106,7 @@ class Designer:
     prior_weight: float = 1.0
     per_system: int | None = None
     pool: int = 200_000
+    steering: LatticeSteering | None = None
     progress: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
@@ -172,6 +177,8 @@ class Designer:
             mean, std, cov = self.predictor(list(formulas))
             mean = np.asarray(mean, dtype=float).reshape(len(formulas), -1)
             std = np.asarray(std, dtype=float).reshape(mean.shape)
+            if cov is None and self.steering is not None and len(targets) > 1:
+                cov = self.steering.covariance(std)
             p_meet = meet_probability(targets, mean, std, cov)
             prior = table.plausibility(formulas)
             frame = pd.DataFrame(

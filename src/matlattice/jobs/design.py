@@ -36,11 +36,12 @@ from matlattice.design import (
     parse_target,
 )
 from matlattice.design.evolution import EvolutionarySearch
+from matlattice.design.steering import LatticeSteering
 from matlattice.design.summary import design_summary, domain_flags, nearest_known
 from matlattice.errors import InvalidParameterError
 from matlattice.jobs.config import JobConfig
 from matlattice.jobs.run_folder import finish_run_folder, open_run_folder
-from matlattice.runtime.files import atomic_write_json, atomic_write_table, json_safe
+from matlattice.runtime.files import atomic_write_json, atomic_write_table, json_safe, read_json
 
 __all__ = ["GENERATORS", "DesignConfig", "design_run"]
 
@@ -67,6 +68,7 @@ class DesignConfig(JobConfig):
     allow: tuple[str, ...] = ()
     max_hhi: float = 0.0
     model_run: str = ""
+    lattice: str = ""
     n_estimators: int = 300
     seed: int = 0
 
@@ -88,6 +90,11 @@ class DesignConfig(JobConfig):
         for text in self.targets:
             parse_target(text, self.share)  # refuses a bad target here, before any work
         self.constraints()  # and bad constraints
+        if self.lattice and len(self.targets) < 2:
+            raise InvalidParameterError(
+                f"lattice={self.lattice!r} steers the edges between targets; give two or more "
+                "--target, or leave the lattice out"
+            )
 
     def constraints(self) -> DesignConstraints:
         return DesignConstraints(
@@ -168,6 +175,23 @@ def _generators(config: DesignConfig, designer: Designer, known: pd.DataFrame) -
     }
 
 
+def _steering(config: DesignConfig, known, targets, work: Path, say) -> LatticeSteering:
+    """The lattice's reading of the targets: measured on the known data (``lattice=
+    "measure"``, saved as ``lattice.json``) or read from an entangle run or its JSON."""
+    if config.lattice == "measure":
+        say("measuring the lattice of the targets (one multi-task fit)")
+        steering, summary = LatticeSteering.measure(known, targets, config.seed)
+        atomic_write_json(work / "lattice.json", json_safe(summary))
+    else:
+        path = Path(config.lattice)
+        steering = LatticeSteering.from_summary(
+            read_json(path / "lattice.json" if path.is_dir() else path), targets
+        )
+    for line in steering.report():
+        say(f"lattice: {line}")
+    return steering
+
+
 def design_run(
     config: DesignConfig, out: Path, *, overwrite: bool = False, progress: Progress = None
 ) -> dict:
@@ -192,6 +216,8 @@ def design_run(
         progress=say,
     )
     designer.generators = _generators(config, designer, known)
+    if config.lattice:
+        designer.steering = _steering(config, known, targets, work, say)
     candidates = designer.design(known, config.n, config.seed)
     say("measuring the candidates against the known data")
     formulas = candidates["formula"].tolist()
@@ -206,6 +232,7 @@ def design_run(
         **design_summary(candidates, known["formula"].tolist(), config.constraints()),
         "in_domain": float(np.mean(candidates["in_domain"])),
         "mean_p_meet": float(candidates["p_meet"].mean()),
+        "lattice": designer.steering.pairs if designer.steering else None,
         "seconds": round(time.perf_counter() - started, 1),
         "config": config.to_dict(),
     }
