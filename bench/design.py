@@ -41,12 +41,13 @@ TASKS = {
         "share": 0.10,
     },
 }
-METHODS = ("random", "ion_exchange", "mined", "evolution", "combined", "steered")
+METHODS = ("random", "ion_exchange", "mined", "evolution", "latent", "combined", "steered")
 NAMES = {
     "random": "random valid enumeration (floor)",
     "ion_exchange": "ion exchange (Szymanski-Bartel peer)",
     "mined": "mined substitution, ranked (ours)",
     "evolution": "evolution under the same score (ours)",
+    "latent": "latent (conditional VAE) proposals, same ranking (ours)",
     "combined": "combined designer (ours)",
     "steered": "combined designer, lattice-steered (ours)",
 }
@@ -80,28 +81,21 @@ def targets_of(frame, held, targets) -> tuple[set[str], list[str]]:
 
 def novel(candidates: list[str], known: set[str], n: int) -> list[str]:
     """The first ``n`` candidates whose composition is neither known nor repeated."""
-    from matlattice.design.rediscovery import candidate_keys
+    from matlattice.discovery.generators import unseen
 
-    out, seen = [], set()
-    for formula, key in zip(candidates, candidate_keys(candidates), strict=True):
-        if key and key not in known and key not in seen:
-            seen.add(key)
-            out.append(formula)
-            if len(out) == n:
-                break
-    return out
+    return unseen(candidates, known, n)
 
 
 def describe(candidates: list[str], targets: set[str], seconds: float) -> dict:
     from matlattice.design import check_compositions, rediscovery_recall
-    from matlattice.design.evolution import chemical_system
+    from matlattice.design.evolution import formula_systems
 
     checked = check_compositions(candidates)
     return {
         **rediscovery_recall(candidates, targets, ks=(100, len(candidates) or 1)),
         "proposed": len(candidates),
         "valid": float(checked["passes"].mean()) if len(checked) else float("nan"),
-        "systems": len({chemical_system(c) for c in candidates}),
+        "systems": len(set(formula_systems(candidates))),
         "seconds": round(seconds, 1),
     }
 
@@ -123,8 +117,9 @@ def reachable(targets: set[str], frame, held) -> float:
 def run(task_name: str, seed: int, n: int, methods: tuple[str, ...]) -> dict:
     from matlattice.data.parts import frame_keys
     from matlattice.design import IonExchange, RandomEnumeration, hold_out_systems
-    from matlattice.design.designer import Designer, model_predictor, parent_order
+    from matlattice.design.designer import Designer, goal_rank, model_predictor, parent_order
     from matlattice.design.evolution import EvolutionarySearch
+    from matlattice.design.latent import LatentSettings, latent_generator
     from matlattice.design.mined import MinedSubstitution
     from matlattice.design.steering import LatticeSteering
     from matlattice.models import MultiTaskForest
@@ -162,8 +157,22 @@ def run(task_name: str, seed: int, n: int, methods: tuple[str, ...]) -> dict:
                 children=3000,
             )  # fmt: skip
             made[method] = novel(search(parents, 2 * n, rng), known, 2 * n)
+        elif method == "latent":
+            latent = latent_generator(
+                train["formula"].tolist(), goal_rank(train, designer.resolved_targets(train)),
+                settings=LatentSettings(epochs=60, seed=seed),
+            )  # fmt: skip
+            pool = latent(parents, 5 * n, rng)
+            designer.generators = {"latent": lambda p, k, r, pool=pool: pool}
+            made[method] = designer.design(train, n, seed)["formula"].tolist()
+            made["latent_pool"] = pool
         elif method == "combined":
-            pools = {m: made[m] for m in ("ion_exchange", "evolution") if m in made}
+            pools = {
+                m: made[k]
+                for m, k in (("ion_exchange", "ion_exchange"), ("evolution", "evolution"),
+                             ("latent", "latent_pool"))
+                if k in made
+            }  # fmt: skip
             designer.generators = {
                 "mined": MinedSubstitution(),
                 **{m: (lambda p, k, r, pool=pool: pool) for m, pool in pools.items()},

@@ -72,3 +72,11 @@ def test_capped_best_keeps_order_and_cap():
 def test_bad_settings_are_refused_by_name():
     with pytest.raises(InvalidParameterError, match="generations=0"):
         EvolutionarySearch(_oxygen_and_titanium, generations=0)
+
+
+def test_the_nearest_unit_prefers_a_small_one_within_the_tolerance():
+    from matlattice.design.moves import nearest_integer_formula
+
+    assert nearest_integer_formula({"A": 0.48, "B": 0.52}) == {"A": 9, "B": 10}
+    assert nearest_integer_formula({"A": 0.48, "B": 0.52}, tolerance=0.1) == {"A": 1, "B": 1}
+    assert nearest_integer_formula({"A": 0.4, "B": 0.6}, tolerance=0.1) == {"A": 2, "B": 3}

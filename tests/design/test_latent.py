@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from matlattice.composition import formula_keys
+from matlattice.design import DesignConstraints, check_compositions
 from matlattice.design.latent import LatentDesigner, LatentSettings
 from matlattice.design.moves import integer_amounts
 from matlattice.errors import InvalidParameterError
@@ -52,6 +53,18 @@ def test_proposals_are_new_and_lean_to_the_better_chemistry(designer):
     assert not set(formula_keys(proposals)) & set(formula_keys(formulas))
     with_oxygen = np.mean(["O" in dict(integer_amounts(p)) for p in proposals])
     assert with_oxygen >= 0.5
+
+
+def test_with_constraints_every_proposal_passes_the_checks(designer):
+    formulas, _ = _planted()
+    rules = DesignConstraints(max_atoms=6, deny=frozenset({"Ni"}))
+    designer.constraints = rules
+    try:
+        proposals = designer(formulas, 15, np.random.default_rng(1))
+    finally:
+        designer.constraints = None
+    assert len(proposals) >= 3  # a world of 30 compounds leaves few new valid ones
+    assert check_compositions(proposals, rules)["passes"].all()
 
 
 def test_bad_settings_and_goals_are_refused():

@@ -44,3 +44,11 @@ def test_open_ended_campaign_climbs_beyond_its_seed_pool(tmp_path):
     assert again.pool["formula"].tolist() == grown  # the grown pool comes back
     fresh = open_campaign(tmp_path / "fresh.sqlite", seed_pool, settings, model_factory=_forest)
     assert again.probe_set() == fresh.probe_set()  # growth does not move the probe
+
+
+def test_unseen_keeps_the_first_spelling_of_each_new_composition():
+    from matlattice.discovery.generators import unseen
+
+    children = ["NaCl", "Na1Cl1", "Xq", "KCl", "MgO", "O1Mg1"]
+    assert unseen(children, {"Cl0.5 K0.5"}) == ["NaCl", "MgO"]
+    assert unseen(children, set(), n=2) == ["NaCl", "KCl"]

@@ -26,7 +26,7 @@ def design(
     n: Annotated[int, typer.Option(callback=at_least(1), help="Candidates to keep.")] = 1000,
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/design"),
     generators: Annotated[
-        str, typer.Option(help="Comma-separated: mined, evolution, ion_exchange, random.")
+        str, typer.Option(help="Comma-separated: mined, evolution, ion_exchange, latent, random.")
     ] = "mined,evolution,ion_exchange",
     share: Annotated[
         float,

@@ -34,7 +34,7 @@ from matlattice.design.rediscovery import candidate_keys
 from matlattice.design.steering import LatticeSteering
 from matlattice.errors import InvalidParameterError, MatlatticeError
 
-__all__ = ["Designer", "Predictor", "model_predictor", "parent_order"]
+__all__ = ["Designer", "Predictor", "goal_rank", "model_predictor", "parent_order"]
 
 #: ``predictor(formulas) -> (mean (n, t), std (n, t), cov (n, t, t) or None)``, targets in
 #: the order they were given.
@@ -63,9 +63,9 @@ def model_predictor(model, properties: Sequence[str], joint: bool = False) -> Pr
     return predict
 
 
-def parent_order(known: pd.DataFrame, targets: Sequence[DesignTarget]) -> list[str]:
-    """The known formulas best first: by the mean over targets of each label's rank towards
-    its goal (a window: nearness to the window); an unlabelled value counts as the median."""
+def goal_rank(known: pd.DataFrame, targets: Sequence[DesignTarget]) -> np.ndarray:
+    """Per known row, the mean over targets of its label's percentile rank towards the goal
+    (a window: nearness to the window); an unlabelled value counts as the median."""
     ranks = []
     for target in targets:
         values = known[target.property].to_numpy(dtype=float)
@@ -76,7 +76,12 @@ def parent_order(known: pd.DataFrame, targets: Sequence[DesignTarget]) -> list[s
         else:
             toward = -np.maximum(target.low - values, values - target.high).clip(min=0)
         ranks.append(pd.Series(toward).rank(pct=True).fillna(0.5).to_numpy())
-    order = np.argsort(-np.mean(ranks, axis=0), kind="stable")
+    return np.mean(ranks, axis=0)
+
+
+def parent_order(known: pd.DataFrame, targets: Sequence[DesignTarget]) -> list[str]:
+    """The known formulas best first, by :func:`goal_rank`."""
+    order = np.argsort(-goal_rank(known, targets), kind="stable")
     return known["formula"].to_numpy()[order].tolist()
 
 

@@ -17,28 +17,31 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from matlattice.composition import chemical_systems, parse_formulas
 from matlattice.design.constraints import DesignConstraints, check_compositions
 from matlattice.design.moves import crossover, integer_amounts, shift, substitute, written
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["EvolutionarySearch", "capped_best", "chemical_system"]
+__all__ = ["EvolutionarySearch", "capped_best", "formula_systems"]
 
 MOVES = ("substitute", "shift", "crossover")
 
 
-def chemical_system(formula: str) -> str:
-    """``"Fe-O"``: the elements of ``formula``, alphabetically (the formula itself when it
-    does not parse)."""
-    amounts = integer_amounts(formula)
-    return "-".join(sorted(e for e, _ in amounts)) if amounts else formula
+def formula_systems(formulas: Sequence[str]) -> np.ndarray:
+    """``"Fe-O"`` per formula: its elements, alphabetically (``""`` for one that does not
+    parse)."""
+    if not len(formulas):
+        return np.array([], dtype=object)
+    return chemical_systems(parse_formulas(list(formulas), errors="report").fractions)
 
 
 def capped_best(formulas: Sequence[str], scores: np.ndarray, k: int, per_system: int) -> list[str]:
     """The ``k`` best ``formulas`` by ``scores``, at most ``per_system`` per chemical system."""
     taken: Counter = Counter()
     out = []
+    systems = formula_systems(formulas)
     for i in np.argsort(-np.asarray(scores, dtype=float), kind="stable"):
-        system = chemical_system(formulas[i])
+        system = systems[i]
         if taken[system] < per_system and np.isfinite(scores[i]):
             taken[system] += 1
             out.append(formulas[i])

@@ -14,7 +14,8 @@ the latent mean; their spread is the model's uncertainty there. Two ways to prop
   smoothing); each step's point is decoded at the heads' prediction.
 
 Decoded fractions become integer formula units by
-:func:`~matlattice.design.moves.nearest_integer_formula`.
+:func:`~matlattice.design.moves.nearest_integer_formula`: the smallest unit within
+``tolerance`` (L1 of the atomic fractions) of what the decoder says.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ import torch
 from torch import Tensor, nn
 
 from matlattice.composition import SYMBOLS, composition_keys, parse_formulas
+from matlattice.design.constraints import DesignConstraints, check_compositions
 from matlattice.design.moves import nearest_integer_formula, written
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["CompositionVAE", "LatentDesigner", "LatentSettings"]
+__all__ = ["CompositionVAE", "LatentDesigner", "LatentSettings", "latent_generator"]
 
 N_ELEMENTS = len(SYMBOLS)
 
@@ -78,6 +80,7 @@ class LatentSettings:
     property_weight: float = 1.0
     max_atoms: int = 20
     max_elements: int = 4
+    tolerance: float = 0.1
     risk: float = 1.0
     density: float = 0.1
     steps: int = 60
@@ -111,13 +114,23 @@ def _loss(model: CompositionVAE, x: Tensor, y: Tensor, settings: LatentSettings)
 
 class LatentDesigner:
     """Fit the model on labelled compositions, then propose (``generator(parents, n, rng)``:
-    latent optimisation from the parents, topped up by conditional samples)."""
+    latent optimisation from the parents, topped up by conditional samples; with
+    ``constraints``, only decoded compositions that pass every check are kept, and the
+    sampling goes on for up to ``rounds`` rounds until ``n`` are found)."""
 
-    def __init__(self, settings: LatentSettings | None = None, goal: str = "max"):
+    def __init__(
+        self,
+        settings: LatentSettings | None = None,
+        goal: str = "max",
+        constraints: DesignConstraints | None = None,
+        rounds: int = 5,
+    ):
         if goal not in ("max", "min"):
             raise InvalidParameterError(f"goal={goal!r} must be 'max' or 'min'")
         self.settings = settings or LatentSettings()
         self.goal = goal
+        self.constraints = constraints
+        self.rounds = int(rounds)
 
     def fit(self, formulas: list[str], values: np.ndarray) -> LatentDesigner:
         s = self.settings
@@ -159,6 +172,7 @@ class LatentDesigner:
             amounts = nearest_integer_formula(
                 {SYMBOLS[k]: w for k, w in zip(chosen, weights / weights.sum(), strict=True)},
                 s.max_atoms,
+                s.tolerance,
             )
             out.append(written(amounts) if amounts else None)
         return out
@@ -197,10 +211,43 @@ class LatentDesigner:
     def __call__(self, parents: list[str], n: int, rng: np.random.Generator) -> list[str]:
         formulas, scores = self.optimise(parents[:100])
         order = np.argsort(-scores if self.goal == "max" else scores, kind="stable")
-        ranked = [formulas[i] for i in order if formulas[i]]
-        if len(set(ranked)) < 2 * n:
-            level = float(np.quantile(scores, 0.9 if self.goal == "max" else 0.1))
-            ranked += [f for f in self.sample(4 * n, level, rng) if f]
-        ranked = list(dict.fromkeys(ranked))
-        keys = composition_keys(parse_formulas(ranked).fractions) if ranked else []
-        return [f for f, k in zip(ranked, keys, strict=True) if k not in self.known_][:n]
+        found = self._new_and_valid([formulas[i] for i in order if formulas[i]])
+        level = float(np.quantile(scores, 0.9 if self.goal == "max" else 0.1))
+        for _ in range(self.rounds):
+            if len(found) >= n:
+                break
+            found += self._new_and_valid([f for f in self.sample(4 * n, level, rng) if f])
+            found = list(dict.fromkeys(found))
+        return found[:n]
+
+    def _new_and_valid(self, formulas: list[str]) -> list[str]:
+        """``formulas`` once each, without known compositions and, with constraints, only
+        those that pass every check."""
+        ranked = list(dict.fromkeys(formulas))
+        if not ranked:
+            return []
+        keys = composition_keys(parse_formulas(ranked).fractions)
+        ranked = [f for f, k in zip(ranked, keys, strict=True) if k not in self.known_]
+        if self.constraints is None or not ranked:
+            return ranked
+        checked = check_compositions(ranked, self.constraints)
+        return checked.loc[checked["passes"], "formula"].tolist()
+
+
+def latent_generator(
+    formulas: list[str],
+    values: np.ndarray,
+    constraints: DesignConstraints | None = None,
+    settings: LatentSettings | None = None,
+):
+    """``generator(parents, n, rng)`` of a :class:`LatentDesigner` trained, on its first
+    call, on ``formulas`` and ``values`` (higher is better: for several targets, their mean
+    rank towards the goals), keeping only proposals that pass ``constraints``."""
+    designer = LatentDesigner(settings, "max", constraints or DesignConstraints())
+
+    def generate(parents: list[str], n: int, rng: np.random.Generator) -> list[str]:
+        if not hasattr(designer, "model_"):
+            designer.fit(list(formulas), np.asarray(values, dtype=float))
+        return designer(parents, n, rng)
+
+    return generate

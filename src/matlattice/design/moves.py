@@ -114,11 +114,13 @@ def crossover(
 
 
 def nearest_integer_formula(
-    fractions: dict[str, float], max_atoms: int = 20
+    fractions: dict[str, float], max_atoms: int = 20, tolerance: float = 0.0
 ) -> dict[str, int] | None:
     """The integer formula unit of at most ``max_atoms`` atoms whose atomic fractions lie
     nearest ``fractions`` (L1), every element kept at one atom at least; the smaller unit
-    at equal distance. None when the elements alone exceed ``max_atoms``."""
+    at equal distance. With ``tolerance`` > 0, the smallest unit within that L1 distance
+    wins over a nearer, larger one (real compounds favour small units: 0.48/0.52 is ``AB``,
+    not ``A12B13``). None when the elements alone exceed ``max_atoms``."""
     symbols = sorted(fractions)
     target = np.array([fractions[s] for s in symbols], dtype=float)
     target = target / target.sum()
@@ -128,4 +130,6 @@ def nearest_integer_formula(
         error = float(np.abs(amounts / amounts.sum() - target).sum())
         if error < best_error - 1e-9 and amounts.sum() <= max_atoms:
             best, best_error = amounts, error
+            if error <= tolerance:
+                break
     return None if best is None else dict(zip(symbols, best.tolist(), strict=True))

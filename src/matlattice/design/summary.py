@@ -24,7 +24,7 @@ import pandas as pd
 
 from matlattice.composition import parse_formulas
 from matlattice.design.constraints import check_compositions
-from matlattice.design.evolution import chemical_system
+from matlattice.design.evolution import formula_systems
 from matlattice.design.rediscovery import candidate_keys
 
 __all__ = ["design_summary", "domain_flags", "element_vendi", "nearest_known"]
@@ -93,7 +93,7 @@ def design_summary(candidates: pd.DataFrame, known: Sequence[str], constraints) 
         "validity": float(checked["passes"].mean()) if formulas else float("nan"),
         "uniqueness": len(set(keys)) / len(keys) if len(keys) else float("nan"),
         "novelty": float(np.mean([k not in known_keys for k in keys])) if len(keys) else 0.0,
-        "chemical_systems": len({chemical_system(f) for f in formulas}),
+        "chemical_systems": len(set(formula_systems(formulas))),
         "element_vendi": element_vendi(formulas),
         "per_generator": candidates["generator"].value_counts().to_dict()
         if "generator" in candidates

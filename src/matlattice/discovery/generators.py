@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-__all__ = ["SubstitutionGenerator", "new_candidates"]
+__all__ = ["SubstitutionGenerator", "new_candidates", "unseen"]
 
 
 @cache
@@ -102,14 +102,27 @@ def new_candidates(
     """Up to ``n`` children of the ``measured`` formulas (a frame with ``formula, value``,
     handed to ``generator`` best first for ``goal``) whose composition is not in ``pool``
     (``NaCl`` and ``Na1Cl1`` are one composition), each once."""
-    from matlattice.composition import composition_keys, parse_formulas
+    from matlattice.composition import formula_keys
 
     parents = measured.sort_values("value", ascending=goal == "min")["formula"].tolist()
     children = generator(parents, n, rng)
-    if not children:
+    return unseen(children, set(formula_keys(pool))) if children else []
+
+
+def unseen(formulas: list[str], known_keys: set[str], n: int | None = None) -> list[str]:
+    """The first ``n`` (default all) of ``formulas`` whose composition key is neither in
+    ``known_keys`` nor repeated, in order; unparsable ones left out."""
+    from matlattice.composition import composition_keys, parse_formulas
+
+    if not len(formulas):
         return []
-    known = set(composition_keys(parse_formulas(pool).fractions))
-    keys = composition_keys(parse_formulas(children).fractions)
-    return list(
-        dict.fromkeys(c for c, k in zip(children, keys, strict=True) if k and k not in known)
-    )
+    keys = composition_keys(parse_formulas(list(formulas), errors="report").fractions)
+    out: dict[str, None] = {}
+    seen = set(known_keys)
+    for formula, key in zip(formulas, keys, strict=True):
+        if key and key not in seen:
+            seen.add(key)
+            out[formula] = None
+            if n is not None and len(out) == n:
+                break
+    return list(out)

@@ -35,7 +35,9 @@ from matlattice.design import (
     model_predictor,
     parse_target,
 )
+from matlattice.design.designer import goal_rank
 from matlattice.design.evolution import EvolutionarySearch
+from matlattice.design.latent import LatentSettings, latent_generator
 from matlattice.design.steering import LatticeSteering
 from matlattice.design.summary import design_summary, domain_flags, nearest_known
 from matlattice.errors import InvalidParameterError
@@ -46,7 +48,7 @@ from matlattice.runtime.files import atomic_write_json, atomic_write_table, json
 __all__ = ["GENERATORS", "DesignConfig", "design_run"]
 
 #: The generators a design run can pool, by name.
-GENERATORS = ("mined", "evolution", "ion_exchange", "random")
+GENERATORS = ("mined", "evolution", "ion_exchange", "latent", "random")
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,13 @@ def _generators(config: DesignConfig, designer: Designer, known: pd.DataFrame) -
             made[name] = MinedSubstitution()
         elif name == "ion_exchange":
             made[name] = IonExchange(top=1000)
+        elif name == "latent":
+            made[name] = latent_generator(
+                known["formula"].tolist(),
+                goal_rank(known, designer.resolved_targets(known)),
+                config.constraints(),
+                LatentSettings(seed=config.seed),
+            )
         elif name == "random":
             made[name] = RandomEnumeration(constraints=config.constraints())
         elif name == "evolution":
