@@ -67,7 +67,9 @@ def test_two_targets_are_met_jointly_steered_by_the_lattice(known, tmp_path):
     said = _run("design", known, "--target", "y:max", "--target", "z:min", "--share", "0.3",
                 *FAST, "--lattice", "measure", "--out", out)  # fmt: skip
     candidates = pd.read_csv(out / "candidates.csv")
-    assert {"y", "z", "y_std", "z_std"} <= set(candidates.columns)
+    assert {"y", "z", "y_std", "z_std", "y_p_meet", "z_p_meet"} <= set(candidates.columns)
+    both = candidates[["y_p_meet", "z_p_meet"]].min(axis=1)
+    assert (candidates["p_meet"] <= both + 0.02).all()  # meeting both is no likelier than one
     assert (candidates["p_meet"].between(0, 1)).all() and (out / "pareto.png").exists()
     # planted: z = -0.8 y + noise, so high y and low z go together
     assert "lattice: y (max) and z (min)" in said and "they agree" in said

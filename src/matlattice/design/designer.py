@@ -173,8 +173,8 @@ class Designer:
 
     def scorer(self, known: pd.DataFrame) -> Callable[[list[str]], pd.DataFrame]:
         """``score(formulas)``: a frame of ``score``, ``p_meet``, ``prior`` and the targets'
-        means and spreads, judged against ``known`` (its labels set the targets, its
-        compositions the substitution prior)."""
+        means and spreads (with several targets, each one's own probability too), judged
+        against ``known`` (its labels set the targets, its compositions the prior)."""
         targets = self.resolved_targets(known)
         table = SubstitutionTable.mine(known["formula"].tolist())
 
@@ -195,6 +195,8 @@ class Designer:
             )
             for j, t in enumerate(targets):
                 frame[t.property], frame[f"{t.property}_std"] = mean[:, j], std[:, j]
+                if len(targets) > 1:
+                    frame[f"{t.property}_p_meet"] = meet_probability([t], mean[:, [j]], std[:, [j]])
             return frame
 
         return score
