@@ -26,6 +26,7 @@ def known(tmp_path_factory) -> Path:
     world = planted_chemistry(3)
     rng = np.random.default_rng(3)
     world["z"] = -0.8 * world["y"] + 0.3 * rng.normal(size=len(world))
+    world["ef"] = -np.abs(world["y"]) - 0.2 * rng.random(len(world))  # formation energy
     path = tmp_path_factory.mktemp("design") / "known.csv"
     world.to_csv(path, index=False)
     return path
@@ -77,6 +78,17 @@ def test_two_targets_are_met_jointly_steered_by_the_lattice(known, tmp_path):
     assert record["lattice"][0]["targets"] == ["y", "z"] and (out / "lattice.json").exists()
 
 
+def test_stable_ranks_by_the_distance_to_the_known_hull(known, tmp_path):
+    out = tmp_path / "S"
+    _run("design", known, "--target", "y:max", "--share", "0.2", *FAST, "--stable", "ef",
+         "--out", out)  # fmt: skip
+    candidates = pd.read_csv(out / "candidates.csv")
+    assert {"e_above_hull", "e_above_hull_std", "p_stable"} <= set(candidates.columns)
+    assert candidates["e_above_hull"].notna().all() and candidates["p_stable"].between(0, 1).all()
+    combined = np.log(candidates["p_meet"] * candidates["p_stable"]) + np.log(candidates["prior"])
+    assert np.allclose(combined, candidates["score"])
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [
@@ -86,11 +98,13 @@ def test_two_targets_are_met_jointly_steered_by_the_lattice(known, tmp_path):
         (["--generators", "mined,magic", "--target", "y:max"], "generators=['mined', 'magic']"),
         ([], "give at least one --target"),
         (["--target", "y:max", "--lattice", "measure"], "give two or more --target"),
+        (["--target", "y:max", "--stable", "nope"], "--stable 'nope'"),
     ],
 )
 def test_bad_designs_are_refused_by_name(known, tmp_path, args, named):
     said = _run("design", known, *args, "--out", tmp_path / "X", ok=False)
     assert named in said
+    assert not (tmp_path / "X").exists()  # a refused design leaves no folder behind
 
 
 def test_an_existing_run_is_not_overwritten_unless_asked(known, tmp_path):

@@ -69,6 +69,19 @@ def design(
             "an entangle run folder / its lattice.json.",
         ),
     ] = "",
+    stable: Annotated[
+        str,
+        typer.Option(
+            help="Rank also by the predicted distance to the convex hull of DATA's phases: "
+            "the property holding formation energies (eV/atom).",
+        ),
+    ] = "",
+    stable_within: Annotated[
+        float,
+        typer.Option(
+            callback=open_range(-1e-300, None), help="--stable: eV/atom above the hull allowed."
+        ),
+    ] = 0.1,
     n_estimators: Annotated[
         int, typer.Option(callback=at_least(1), help="Trees of the property model (no --model).")
     ] = 300,
@@ -101,6 +114,8 @@ def design(
             max_hhi=max_hhi,
             model_run=str(model or ""),
             lattice=lattice,
+            stable=stable,
+            stable_within=stable_within,
             n_estimators=n_estimators,
             seed=seed,
         )

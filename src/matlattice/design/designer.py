@@ -31,6 +31,7 @@ from matlattice.design.evolution import capped_best
 from matlattice.design.mined import MinedSubstitution, SubstitutionTable
 from matlattice.design.objectives import DesignTarget, meet_probability
 from matlattice.design.rediscovery import candidate_keys
+from matlattice.design.stability import StabilityObjective
 from matlattice.design.steering import LatticeSteering
 from matlattice.errors import InvalidParameterError, MatlatticeError
 
@@ -98,6 +99,9 @@ class Designer:
     prior_weight : exponent of the substitution prior in the ranking (0: the model alone)
     per_system : at most this many candidates per chemical system (None: no cap)
     pool : proposals asked of each generator
+    stable : a hull-distance objective (:mod:`~matlattice.design.stability`): its
+        probability of being near the known hull multiplies the probability of meeting the
+        targets in the ranking
     steering : the lattice's reading of the targets (:mod:`~matlattice.design.steering`):
         with several targets and a predictor without a joint covariance, the errors of
         coupled targets are correlated as the lattice measured
@@ -112,6 +116,7 @@ class Designer:
     per_system: int | None = None
     pool: int = 200_000
     steering: LatticeSteering | None = None
+    stable: StabilityObjective | None = None
     progress: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
@@ -186,13 +191,17 @@ class Designer:
                 cov = self.steering.covariance(std)
             p_meet = meet_probability(targets, mean, std, cov)
             prior = table.plausibility(formulas)
+            stable = self.stable(list(formulas)) if self.stable is not None else None
+            p_all = p_meet * (stable["p_stable"].to_numpy() if stable is not None else 1.0)
             frame = pd.DataFrame(
                 {
-                    "score": np.log(np.maximum(p_meet, 1e-300)) + self.prior_weight * np.log(prior),
+                    "score": np.log(np.maximum(p_all, 1e-300)) + self.prior_weight * np.log(prior),
                     "p_meet": p_meet,
                     "prior": prior,
                 }
             )
+            if stable is not None:
+                frame = pd.concat([frame, stable], axis=1)
             for j, t in enumerate(targets):
                 frame[t.property], frame[f"{t.property}_std"] = mean[:, j], std[:, j]
                 if len(targets) > 1:

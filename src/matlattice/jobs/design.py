@@ -38,6 +38,7 @@ from matlattice.design import (
 from matlattice.design.designer import goal_rank
 from matlattice.design.evolution import EvolutionarySearch
 from matlattice.design.latent import LatentSettings, latent_generator
+from matlattice.design.stability import HullReference, StabilityObjective
 from matlattice.design.steering import LatticeSteering
 from matlattice.design.summary import design_summary, domain_flags, nearest_known
 from matlattice.errors import InvalidParameterError
@@ -71,6 +72,8 @@ class DesignConfig(JobConfig):
     max_hhi: float = 0.0
     model_run: str = ""
     lattice: str = ""
+    stable: str = ""
+    stable_within: float = 0.1
     n_estimators: int = 300
     seed: int = 0
 
@@ -92,6 +95,10 @@ class DesignConfig(JobConfig):
         for text in self.targets:
             parse_target(text, self.share)  # refuses a bad target here, before any work
         self.constraints()  # and bad constraints
+        if not 0.0 <= self.stable_within < math.inf:
+            raise InvalidParameterError(
+                f"stable_within={self.stable_within}; expected eV/atom >= 0"
+            )
         if self.lattice and len(self.targets) < 2:
             raise InvalidParameterError(
                 f"lattice={self.lattice!r} steers the edges between targets; give two or more "
@@ -111,11 +118,8 @@ class DesignConfig(JobConfig):
 Progress = Callable[[str], None] | None
 
 
-def _known_frame(config: DesignConfig, properties: list[str]) -> pd.DataFrame:
+def _known_frame(frame: pd.DataFrame, config: DesignConfig, properties: list[str]) -> pd.DataFrame:
     """The known compositions with at least one target labelled (one row per composition)."""
-    from matlattice.data import load_dataset
-
-    frame = load_dataset(config.data).frame
     missing = [p for p in properties if p not in frame.columns]
     if missing:
         raise InvalidParameterError(
@@ -184,13 +188,40 @@ def _generators(config: DesignConfig, designer: Designer, known: pd.DataFrame) -
     }
 
 
-def _steering(config: DesignConfig, known, targets, work: Path, say) -> LatticeSteering:
+def _stability(config: DesignConfig, frame: pd.DataFrame, say) -> StabilityObjective:
+    """The hull of DATA's formation energies (``config.stable``, eV/atom) and a model of
+    them (a forest on every labelled composition)."""
+    from matlattice.models import MultiTaskForest
+
+    energy = config.stable
+    if energy not in frame.columns:
+        raise InvalidParameterError(
+            f"--stable {energy!r}: {config.data} has no such property (it names the formation "
+            "energy in eV/atom that the hull is built from)"
+        )
+    labelled = frame.loc[frame[energy].notna(), ["formula", energy]]
+    reference = HullReference(labelled["formula"].tolist(), labelled[energy].to_numpy())
+    if reference.left_out:
+        say(f"{reference.left_out} formation energies beyond +-5 eV/atom left out of the hull")
+    say(f"fitting the formation-energy model ({len(labelled):,} compositions)")
+    forest = MultiTaskForest(n_estimators=config.n_estimators, random_state=config.seed)
+    forest.fit(labelled["formula"].tolist(), labelled[[energy]])
+
+    def predict(formulas: list[str]):
+        mean, std = forest.predict(formulas, return_std=True)
+        return np.ravel(mean), np.ravel(std)
+
+    return StabilityObjective(reference, predict, config.stable_within)
+
+
+def _steering(config: DesignConfig, known, targets, say) -> tuple[LatticeSteering, dict | None]:
     """The lattice's reading of the targets: measured on the known data (``lattice=
-    "measure"``, saved as ``lattice.json``) or read from an entangle run or its JSON."""
+    "measure"``; its summary is returned, to save as ``lattice.json``) or read from an
+    entangle run or its JSON."""
+    summary = None
     if config.lattice == "measure":
         say("measuring the lattice of the targets (one multi-task fit)")
         steering, summary = LatticeSteering.measure(known, targets, config.seed)
-        atomic_write_json(work / "lattice.json", json_safe(summary))
     else:
         path = Path(config.lattice)
         steering = LatticeSteering.from_summary(
@@ -198,23 +229,14 @@ def _steering(config: DesignConfig, known, targets, work: Path, say) -> LatticeS
         )
     for line in steering.report():
         say(f"lattice: {line}")
-    return steering
+    return steering, summary
 
 
-def design_run(
-    config: DesignConfig, out: Path, *, overwrite: bool = False, progress: Progress = None
-) -> dict:
-    """Design ``config.n`` candidates and write the run folder ``out`` (module docstring);
-    returns the ``design.json`` record. An ``out`` holding files is refused unless
-    ``overwrite`` (the old run stays until the new one is complete)."""
-    say = progress or (lambda _: None)
-    started = time.perf_counter()
-    work = open_run_folder(Path(out), resume=False, overwrite=overwrite)
-    work.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(work / "config.json", config.to_dict())
+def _designer(config: DesignConfig, frame: pd.DataFrame, say) -> tuple[Designer, pd.DataFrame]:
+    """The designer of ``config`` over DATA's ``frame``, and the known compositions."""
     targets = [parse_target(t, config.share) for t in config.targets]
     properties = [t.property for t in targets]
-    known = _known_frame(config, properties)
+    known = _known_frame(frame, config, properties)
     model = _model(config, known, properties, say)
     designer = Designer(
         model_predictor(model, properties, joint=len(properties) > 1),
@@ -225,30 +247,58 @@ def design_run(
         progress=say,
     )
     designer.generators = _generators(config, designer, known)
+    if config.stable:
+        designer.stable = _stability(config, frame, say)
+    return designer, known
+
+
+def design_run(
+    config: DesignConfig, out: Path, *, overwrite: bool = False, progress: Progress = None
+) -> dict:
+    """Design ``config.n`` candidates and write the run folder ``out`` (module docstring);
+    returns the ``design.json`` record. An ``out`` holding files is refused unless
+    ``overwrite`` (the old run stays until the new one is complete); nothing is written
+    before the candidates are ranked, so a refused design leaves no folder behind."""
+    from matlattice.data import load_dataset
+
+    say = progress or (lambda _: None)
+    started = time.perf_counter()
+    work = open_run_folder(Path(out), resume=False, overwrite=overwrite)
+    designer, known = _designer(config, load_dataset(config.data).frame, say)
+    lattice = None
     if config.lattice:
-        designer.steering = _steering(config, known, targets, work, say)
+        designer.steering, lattice = _steering(config, known, designer.targets, say)
     candidates = designer.design(known, config.n, config.seed)
     say("measuring the candidates against the known data")
-    formulas = candidates["formula"].tolist()
-    candidates = pd.concat(
-        [candidates, nearest_known(formulas, known["formula"].tolist())], axis=1
-    ).assign(in_domain=domain_flags(formulas, known["formula"].tolist(), config.seed))
-    atomic_write_table(work / "candidates.csv", candidates)
+    formulas, known_formulas = candidates["formula"].tolist(), known["formula"].tolist()
+    candidates = pd.concat([candidates, nearest_known(formulas, known_formulas)], axis=1).assign(
+        in_domain=domain_flags(formulas, known_formulas, config.seed)
+    )
     record = {
         "dataset": config.data,
         "targets": [t.describe() for t in designer.resolved_targets(known)],
         "known_compositions": len(known),
-        **design_summary(candidates, known["formula"].tolist(), config.constraints()),
+        **design_summary(candidates, known_formulas, config.constraints()),
         "in_domain": float(np.mean(candidates["in_domain"])),
         "mean_p_meet": float(candidates["p_meet"].mean()),
         "lattice": designer.steering.pairs if designer.steering else None,
         "seconds": round(time.perf_counter() - started, 1),
         "config": config.to_dict(),
     }
-    atomic_write_json(work / "design.json", json_safe(record))
-    from matlattice.report.design_plots import save_design_figures
-
-    goals = {t.property: t.goal for t in targets}
-    save_design_figures(candidates, known, goals, work)
+    _write(work, config, candidates, record, known, lattice)
     finish_run_folder(work, Path(out))
     return record
+
+
+def _write(work: Path, config, candidates, record, known, lattice: dict | None) -> None:
+    from matlattice.report.design_plots import save_design_figures
+
+    work.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(work / "config.json", config.to_dict())
+    atomic_write_table(work / "candidates.csv", candidates)
+    atomic_write_json(work / "design.json", json_safe(record))
+    if lattice is not None:
+        atomic_write_json(work / "lattice.json", json_safe(lattice))
+    targets = [parse_target(text, config.share) for text in config.targets]
+    goals = {t.property: t.goal for t in targets}
+    save_design_figures(candidates, known, goals, work)
