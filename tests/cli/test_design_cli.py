@@ -63,6 +63,22 @@ def test_design_writes_ranked_new_valid_candidates_and_reruns_identically(known,
 
 
 @pytest.mark.slow
+def test_a_reference_file_is_known_too(known, tmp_path):
+    first = pd.read_csv(_design_once(known, tmp_path / "A") / "candidates.csv")["formula"]
+    reference = tmp_path / "ref.csv"
+    pd.DataFrame({"formula": first.head(10)}).to_csv(reference, index=False)
+    again = _design_once(known, tmp_path / "B", "--reference", reference)
+    proposed = set(candidate_keys(pd.read_csv(again / "candidates.csv")["formula"].tolist()))
+    assert not proposed & set(candidate_keys(first.head(10).tolist()))
+    assert json.loads((again / "design.json").read_text())["reference_compositions"] == 10
+
+
+def _design_once(known, out, *extra):
+    _run("design", known, "--target", "y:max", "--share", "0.2", *FAST, "--out", out, *extra)
+    return out
+
+
+@pytest.mark.slow
 def test_two_targets_are_met_jointly_steered_by_the_lattice(known, tmp_path):
     out = tmp_path / "P"
     said = _run("design", known, "--target", "y:max", "--target", "z:min", "--share", "0.3",

@@ -69,6 +69,13 @@ def design(
             "an entangle run folder / its lattice.json.",
         ),
     ] = "",
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another dataset or file whose compositions are known too, so never proposed "
+            "(repeatable; nothing but DATA is read otherwise)."
+        ),
+    ] = None,
     stable: Annotated[
         str,
         typer.Option(
@@ -114,6 +121,7 @@ def design(
             max_hhi=max_hhi,
             model_run=str(model or ""),
             lattice=lattice,
+            reference=tuple(reference or ()),
             stable=stable,
             stable_within=stable_within,
             n_estimators=n_estimators,

@@ -154,17 +154,20 @@ class Designer:
         fresh = (pool["key"] != "") & ~pool["key"].isin(known_keys)
         return pool[fresh].drop_duplicates("key").reset_index(drop=True)
 
-    def design(self, known: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    def design(
+        self, known: pd.DataFrame, n: int, seed: int = 0, exclude: Sequence[str] = ()
+    ) -> pd.DataFrame:
         """The ``n`` best new candidates, best first, one row each (columns: ``formula``,
         ``score``, ``p_meet``, per target ``<property>`` and ``<property>_std``,
-        ``prior``, ``generator``, the constraint checks)."""
+        ``prior``, ``generator``, the constraint checks); none is a composition of
+        ``known`` or of ``exclude`` (reference compositions that are not new either)."""
         if n < 1:
             raise InvalidParameterError(f"n={n} must be at least 1")
         targets = self.resolved_targets(known)
         for t in targets:
             self._say(f"target: {t.describe()}")
         parents = parent_order(known, targets)
-        known_keys = set(candidate_keys(known["formula"].tolist())) - {""}
+        known_keys = set(candidate_keys([*known["formula"], *exclude])) - {""}
         pool = self.propose(parents, known_keys, np.random.default_rng(seed))
         checked = check_compositions(pool["formula"].tolist(), self.constraints)
         pool = pd.concat([pool, checked[list(CHECKS)]], axis=1)[checked["passes"].to_numpy()]

@@ -72,6 +72,7 @@ class DesignConfig(JobConfig):
     max_hhi: float = 0.0
     model_run: str = ""
     lattice: str = ""
+    reference: tuple[str, ...] = ()
     stable: str = ""
     stable_within: float = 0.1
     n_estimators: int = 300
@@ -232,6 +233,31 @@ def _steering(config: DesignConfig, known, targets, say) -> tuple[LatticeSteerin
     return steering, summary
 
 
+def _reference_formulas(config: DesignConfig, say) -> list[str]:
+    """Every composition of the ``--reference`` datasets or files (a ``formula`` column is
+    enough): known, so never new. A formula that does not parse is refused by row."""
+    from matlattice.composition import parse_formulas
+    from matlattice.data import load_dataset
+    from matlattice.data.user_files import read_table
+
+    formulas: list[str] = []
+    for name in config.reference:
+        is_file = Path(name).suffix.lower() in (".csv", ".parquet", ".pq")
+        frame = read_table(Path(name)) if is_file else load_dataset(name).frame
+        if "formula" not in frame.columns:
+            raise InvalidParameterError(f"--reference {name} has no 'formula' column")
+        batch = parse_formulas(frame["formula"].tolist(), errors="report")
+        if batch.n_invalid:
+            row, formula, fault = batch.faults[0]
+            raise InvalidParameterError(
+                f"--reference {name}: {batch.n_invalid} formulas do not parse (row {row}: "
+                f"{formula!r}: {fault}); correct or remove them"
+            )
+        say(f"reference {name}: {len(frame):,} compositions are not new")
+        formulas += frame["formula"].tolist()
+    return formulas
+
+
 def _designer(config: DesignConfig, frame: pd.DataFrame, say) -> tuple[Designer, pd.DataFrame]:
     """The designer of ``config`` over DATA's ``frame``, and the known compositions."""
     targets = [parse_target(t, config.share) for t in config.targets]
@@ -264,11 +290,12 @@ def design_run(
     say = progress or (lambda _: None)
     started = time.perf_counter()
     work = open_run_folder(Path(out), resume=False, overwrite=overwrite)
+    reference = _reference_formulas(config, say)  # refused before any model is fitted
     designer, known = _designer(config, load_dataset(config.data).frame, say)
     lattice = None
     if config.lattice:
         designer.steering, lattice = _steering(config, known, designer.targets, say)
-    candidates = designer.design(known, config.n, config.seed)
+    candidates = designer.design(known, config.n, config.seed, exclude=reference)
     say("measuring the candidates against the known data")
     formulas, known_formulas = candidates["formula"].tolist(), known["formula"].tolist()
     candidates = pd.concat([candidates, nearest_known(formulas, known_formulas)], axis=1).assign(
@@ -278,6 +305,7 @@ def design_run(
         "dataset": config.data,
         "targets": [t.describe() for t in designer.resolved_targets(known)],
         "known_compositions": len(known),
+        "reference_compositions": len(reference),
         **design_summary(candidates, known_formulas, config.constraints()),
         "in_domain": float(np.mean(candidates["in_domain"])),
         "mean_p_meet": float(candidates["p_meet"].mean()),
