@@ -86,13 +86,13 @@ def novel(candidates: list[str], known: set[str], n: int) -> list[str]:
     return unseen(candidates, known, n)
 
 
-def describe(candidates: list[str], targets: set[str], seconds: float) -> dict:
+def describe(candidates: list[str], targets: set[str], seconds: float, n: int) -> dict:
     from matlattice.design import check_compositions, rediscovery_recall
     from matlattice.design.evolution import formula_systems
 
     checked = check_compositions(candidates)
     return {
-        **rediscovery_recall(candidates, targets, ks=(100, len(candidates) or 1)),
+        **rediscovery_recall(candidates, targets, ks=(100, n)),  # fewer than n: counted as is
         "proposed": len(candidates),
         "valid": float(checked["passes"].mean()) if len(checked) else float("nan"),
         "systems": len(set(formula_systems(candidates))),
@@ -185,7 +185,7 @@ def run(task_name: str, seed: int, n: int, methods: tuple[str, ...]) -> dict:
             made[method] = designer.design(train, n, seed)["formula"].tolist()
             designer.steering = None
         seconds = time.perf_counter() - start
-        results[method] = describe(made[method][:n], truth, seconds)
+        results[method] = describe(made[method][:n], truth, seconds, n)
         print(task_name, seed, method, json.dumps(results[method]), flush=True)
     return {
         "task": task_name,
@@ -255,11 +255,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
     parser.add_argument("--label", default="design")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the finished (task, seed) runs of --label"
+    )
     args = parser.parse_args()
     out = HERE / "results" / f"{args.label}.json"
-    runs = []
+    runs = json.loads(out.read_text())["runs"] if args.resume and out.is_file() else []
+    done = {(r["task"], r["seed"]) for r in runs}
     for task in args.tasks:
         for seed in range(args.seeds):
+            if (task, seed) in done:
+                continue
             runs.append(run(task, seed, args.n, tuple(args.methods)))
             record = {
                 "n": args.n,
