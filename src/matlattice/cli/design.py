@@ -14,88 +14,127 @@ from matlattice.cli.tables import console, fmt
 __all__ = ["design"]
 
 
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="PROPERTY:max, PROPERTY:min or PROPERTY:LO,HI (repeatable; several targets "
+        "are met jointly). max/min mean beating the --share best of the known labels."
+    ),
+]
+
+CountOption = Annotated[int, typer.Option(callback=at_least(1), help="Candidates to keep.")]
+
+OutOption = Annotated[Path, typer.Option("--out", help="Run folder to write.")]
+
+GeneratorsOption = Annotated[
+    str, typer.Option(help="Comma-separated: mined, evolution, ion_exchange, latent, random.")
+]
+
+ShareOption = Annotated[
+    float,
+    typer.Option(callback=open_range(0.0, 1.0), help="max/min targets: the best share."),
+]
+
+PriorWeightOption = Annotated[
+    float,
+    typer.Option(
+        callback=open_range(-1e-300, 1e6),
+        help="Weight of the mined substitution prior in the ranking (0: the model alone).",
+    ),
+]
+
+PerSystemOption = Annotated[
+    int, typer.Option(callback=at_least(0), help="Cap per chemical system (0: none).")
+]
+
+MaxAtomsOption = Annotated[
+    int, typer.Option(callback=at_least(1), help="Atoms per formula unit, at most.")
+]
+
+MaxElementsOption = Annotated[
+    int, typer.Option(callback=at_least(2), help="Elements per candidate, at most.")
+]
+
+DenyOption = Annotated[str, typer.Option(help="Comma-separated elements never used.")]
+
+AllowOption = Annotated[str, typer.Option(help="Comma-separated elements, the only ones used.")]
+
+MaxHhiOption = Annotated[
+    float,
+    typer.Option(
+        callback=open_range(-1e-300, 10_000, high_closed=True),
+        help="Supply risk: largest production HHI of a candidate (0: no limit; 2500: "
+        "highly concentrated).",
+    ),
+]
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(exists=True, file_okay=False, help="Use the models of this fit run."),
+]
+
+LatticeOption = Annotated[
+    str,
+    typer.Option(
+        help="Steer several targets by the entanglement lattice: 'measure' (on DATA), or "
+        "an entangle run folder / its lattice.json.",
+    ),
+]
+
+ReferenceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Another dataset or file whose compositions are known too, so never proposed "
+        "(repeatable; nothing but DATA is read otherwise)."
+    ),
+]
+
+StableOption = Annotated[
+    str,
+    typer.Option(
+        help="Rank also by the predicted distance to the convex hull of DATA's phases: "
+        "the property holding formation energies (eV/atom).",
+    ),
+]
+
+StableWithinOption = Annotated[
+    float,
+    typer.Option(
+        callback=open_range(-1e-300, None), help="--stable: eV/atom above the hull allowed."
+    ),
+]
+
+NEstimatorsOption = Annotated[
+    int, typer.Option(callback=at_least(1), help="Trees of the property model (no --model).")
+]
+
+OverwriteOption = Annotated[
+    bool, typer.Option(help="Replace the run in --out once the new one is complete.")
+]
+
+
 def design(
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path (the known).")],
-    target: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="PROPERTY:max, PROPERTY:min or PROPERTY:LO,HI (repeatable; several targets "
-            "are met jointly). max/min mean beating the --share best of the known labels."
-        ),
-    ] = None,
-    n: Annotated[int, typer.Option(callback=at_least(1), help="Candidates to keep.")] = 1000,
-    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/design"),
-    generators: Annotated[
-        str, typer.Option(help="Comma-separated: mined, evolution, ion_exchange, latent, random.")
-    ] = "mined,evolution,ion_exchange",
-    share: Annotated[
-        float,
-        typer.Option(callback=open_range(0.0, 1.0), help="max/min targets: the best share."),
-    ] = 0.05,
-    prior_weight: Annotated[
-        float,
-        typer.Option(
-            callback=open_range(-1e-300, 1e6),
-            help="Weight of the mined substitution prior in the ranking (0: the model alone).",
-        ),
-    ] = 1.0,
-    per_system: Annotated[
-        int, typer.Option(callback=at_least(0), help="Cap per chemical system (0: none).")
-    ] = 0,
-    max_atoms: Annotated[
-        int, typer.Option(callback=at_least(1), help="Atoms per formula unit, at most.")
-    ] = 20,
-    max_elements: Annotated[
-        int, typer.Option(callback=at_least(2), help="Elements per candidate, at most.")
-    ] = 4,
-    deny: Annotated[str, typer.Option(help="Comma-separated elements never used.")] = "",
-    allow: Annotated[str, typer.Option(help="Comma-separated elements, the only ones used.")] = "",
-    max_hhi: Annotated[
-        float,
-        typer.Option(
-            callback=open_range(-1e-300, 10_000, high_closed=True),
-            help="Supply risk: largest production HHI of a candidate (0: no limit; 2500: "
-            "highly concentrated).",
-        ),
-    ] = 0.0,
-    model: Annotated[
-        Path | None,
-        typer.Option(exists=True, file_okay=False, help="Use the models of this fit run."),
-    ] = None,
-    lattice: Annotated[
-        str,
-        typer.Option(
-            help="Steer several targets by the entanglement lattice: 'measure' (on DATA), or "
-            "an entangle run folder / its lattice.json.",
-        ),
-    ] = "",
-    reference: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Another dataset or file whose compositions are known too, so never proposed "
-            "(repeatable; nothing but DATA is read otherwise)."
-        ),
-    ] = None,
-    stable: Annotated[
-        str,
-        typer.Option(
-            help="Rank also by the predicted distance to the convex hull of DATA's phases: "
-            "the property holding formation energies (eV/atom).",
-        ),
-    ] = "",
-    stable_within: Annotated[
-        float,
-        typer.Option(
-            callback=open_range(-1e-300, None), help="--stable: eV/atom above the hull allowed."
-        ),
-    ] = 0.1,
-    n_estimators: Annotated[
-        int, typer.Option(callback=at_least(1), help="Trees of the property model (no --model).")
-    ] = 300,
+    target: TargetOption = None,
+    n: CountOption = 1000,
+    out: OutOption = Path("runs/design"),
+    generators: GeneratorsOption = "mined,evolution,ion_exchange",
+    share: ShareOption = 0.05,
+    prior_weight: PriorWeightOption = 1.0,
+    per_system: PerSystemOption = 0,
+    max_atoms: MaxAtomsOption = 20,
+    max_elements: MaxElementsOption = 4,
+    deny: DenyOption = "",
+    allow: AllowOption = "",
+    max_hhi: MaxHhiOption = 0.0,
+    model: ModelOption = None,
+    lattice: LatticeOption = "",
+    reference: ReferenceOption = None,
+    stable: StableOption = "",
+    stable_within: StableWithinOption = 0.1,
+    n_estimators: NEstimatorsOption = 300,
     seed: Seed = 0,
-    overwrite: Annotated[
-        bool, typer.Option(help="Replace the run in --out once the new one is complete.")
-    ] = False,
+    overwrite: OverwriteOption = False,
     config: ConfigFile = None,
 ):
     """Propose compositions nobody listed that meet the targets: generate, check, rank."""
