@@ -56,3 +56,8 @@ def test_a_supply_limit_fails_concentrated_compositions_and_names_a_bad_limit():
     assert check_compositions(["Co3O4"])["supply"].all()  # no limit, no failure
     with pytest.raises(InvalidParameterError, match="max_hhi=20000"):
         DesignConstraints(max_hhi=20000)
+
+
+def test_fractional_amounts_are_judged_on_their_integer_unit():
+    checked = check_compositions(["Os0.67W1.33", "Na0.5Cl0.5", "Fe0.4O0.6"])
+    assert checked["chemistry"].tolist() == [True, True, True]  # OsW2 (alloy), NaCl, Fe2O3

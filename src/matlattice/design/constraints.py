@@ -78,12 +78,18 @@ class DesignConstraints:
 
 @lru_cache(maxsize=200_000)
 def chemically_valid(reduced_formula: str) -> bool:
-    """SMACT's charge-neutrality and electronegativity test, alloys allowed."""
+    """SMACT's charge-neutrality and electronegativity test, alloys allowed, on the integer
+    formula unit (``Os0.67W1.33`` is judged as ``OsW2``: SMACT divides by the amounts'
+    greatest common divisor, which fractional amounts make zero)."""
+    from pymatgen.core import Composition
     from smact.screening import smact_validity
 
     try:
-        return bool(smact_validity(reduced_formula, use_pauling_test=True, include_alloys=True))
-    except (ValueError, KeyError, TypeError):  # an element SMACT has no data for
+        integer, _ = Composition(reduced_formula).get_integer_formula_and_factor(
+            max_denominator=10
+        )
+        return bool(smact_validity(integer, use_pauling_test=True, include_alloys=True))
+    except (ValueError, KeyError, TypeError, ZeroDivisionError):  # no data for an element
         return False
 
 
