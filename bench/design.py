@@ -243,6 +243,9 @@ def write_table(record: dict, out: Path) -> None:
                 f"{np.mean([m['seconds'] for m in rows]):.0f} |"
             )
         lines.append("")
+    reading = out.with_name(f"{out.stem}_reading.md")
+    if reading.is_file():
+        lines += [reading.read_text().strip(), ""]
     out.write_text("\n".join(lines) + "\n")
 
 
@@ -258,8 +261,12 @@ def main() -> None:
     parser.add_argument(
         "--resume", action="store_true", help="keep the finished (task, seed) runs of --label"
     )
+    parser.add_argument("--table-only", action="store_true", help="rewrite the table only")
     args = parser.parse_args()
     out = HERE / "results" / f"{args.label}.json"
+    if args.table_only:
+        write_table(json.loads(out.read_text()), out.with_suffix(".md"))
+        return
     runs = json.loads(out.read_text())["runs"] if args.resume and out.is_file() else []
     done = {(r["task"], r["seed"]) for r in runs}
     for task in args.tasks:
