@@ -85,9 +85,7 @@ def chemically_valid(reduced_formula: str) -> bool:
     from smact.screening import smact_validity
 
     try:
-        integer, _ = Composition(reduced_formula).get_integer_formula_and_factor(
-            max_denominator=10
-        )
+        integer, _ = Composition(reduced_formula).get_integer_formula_and_factor(max_denominator=10)
         return bool(smact_validity(integer, use_pauling_test=True, include_alloys=True))
     except (ValueError, KeyError, TypeError, ZeroDivisionError):  # no data for an element
         return False
