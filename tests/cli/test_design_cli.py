@@ -56,6 +56,10 @@ def test_design_writes_ranked_new_valid_candidates_and_reruns_identically(known,
     record = json.loads((out / "design.json").read_text())
     assert record["validity"] == 1.0 and record["uniqueness"] == 1.0 and record["novelty"] == 1.0
     assert sum(record["per_generator"].values()) == 25
+    assert (
+        sum(record["proposed_by"].values()) >= 25
+    )  # a composition two generators made counts twice
+    assert set(candidates["proposed_by"].str.split("+").explode()) <= {"mined", "evolution"}
     assert (out / "candidates_map.png").stat().st_size and (out / "element_frequency.png").exists()
     again = tmp_path / "D2"
     _run("design", known, "--config", out / "config.json", "--out", again)

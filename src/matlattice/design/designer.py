@@ -140,8 +140,9 @@ class Designer:
         return [t.resolve(known[t.property].to_numpy(dtype=float)) for t in self.targets]
 
     def propose(self, parents: list[str], known_keys: set[str], rng) -> pd.DataFrame:
-        """Every generator's new proposals: ``formula``, ``generator`` (the first that
-        proposed it) and ``key``; known compositions and repeats removed."""
+        """Every generator's new proposals: ``formula`` (as the first generator wrote it),
+        ``generator`` (the first that proposed it), ``proposed_by`` (every one that did,
+        joined by ``+``) and ``key``; known compositions and repeats removed."""
         frames = []
         for name, generator in self.generators.items():
             made = list(generator(parents, self.pool, rng))
@@ -151,8 +152,10 @@ class Designer:
         if pool.empty:
             return pool.assign(key=[])
         pool["key"] = candidate_keys(pool["formula"].tolist())
-        fresh = (pool["key"] != "") & ~pool["key"].isin(known_keys)
-        return pool[fresh].drop_duplicates("key").reset_index(drop=True)
+        fresh = pool[(pool["key"] != "") & ~pool["key"].isin(known_keys)]
+        by = fresh.groupby("key", sort=False)["generator"].agg(lambda g: "+".join(dict.fromkeys(g)))
+        first = fresh.drop_duplicates("key").reset_index(drop=True)
+        return first.assign(proposed_by=by.loc[first["key"]].to_numpy())
 
     def design(
         self, known: pd.DataFrame, n: int, seed: int = 0, exclude: Sequence[str] = ()

@@ -83,7 +83,9 @@ def element_vendi(formulas: Sequence[str]) -> float:
 
 def design_summary(candidates: pd.DataFrame, known: Sequence[str], constraints) -> dict:
     """Validity (share passing every check, rechecked here), uniqueness (distinct
-    compositions), novelty (share not among the known), diversity, counts per generator."""
+    compositions), novelty (share not among the known), diversity, counts per generator
+    (``per_generator``: the first that proposed each candidate; ``proposed_by``: every one
+    that did, so overlaps count for each)."""
     formulas = candidates["formula"].tolist()
     keys = candidate_keys(formulas)
     known_keys = set(candidate_keys(list(known)))
@@ -97,5 +99,8 @@ def design_summary(candidates: pd.DataFrame, known: Sequence[str], constraints) 
         "element_vendi": element_vendi(formulas),
         "per_generator": candidates["generator"].value_counts().to_dict()
         if "generator" in candidates
+        else {},
+        "proposed_by": candidates["proposed_by"].str.split("+").explode().value_counts().to_dict()
+        if "proposed_by" in candidates
         else {},
     }
