@@ -133,3 +133,27 @@ def test_an_existing_run_is_not_overwritten_unless_asked(known, tmp_path):
     said = _run("design", known, "--target", "y:max", *FAST, "--out", out, ok=False)
     assert "already holds files" in said
     _run("design", known, "--target", "y:max", *FAST, "--out", out, "--overwrite")
+
+
+def test_rows_with_bad_formulas_are_listed_and_counted(known, tmp_path):
+    bad = tmp_path / "bad.csv"
+    frame = pd.read_csv(known)
+    extra = pd.DataFrame({"formula": ["Xq2", "Fe0O3"], "y": [9.0, 9.0]})
+    pd.concat([frame, extra]).to_csv(bad, index=False)
+    said = _run("design", bad, "--target", "y:max", *FAST, "--out", tmp_path / "D")
+    assert "2 labelled values were removed while loading" in said
+    assert len(pd.read_csv(tmp_path / "D" / "rejected.csv")) == 2
+
+
+def test_a_single_network_lends_its_mc_dropout_spread_and_a_hopeless_design_says_so(
+    known, tmp_path, caplog
+):
+    run = tmp_path / "M"
+    _run("fit", known, "--model", "mlp", "--epochs", "2", "--latent-dim", "4", "--out", run)
+    out = tmp_path / "D"
+    _run("design", known, "--target", "y:max", "--share", "0.01", *FAST, "--model", run,
+         "--out", out)  # fmt: skip
+    candidates = pd.read_csv(out / "candidates.csv")
+    assert (candidates["y_std"] > 0).all()  # never a zero spread that makes p 0 or 1
+    if candidates["p_meet"].max() < 1e-3:
+        assert "no candidate has even a 0.1 % chance" in caplog.text

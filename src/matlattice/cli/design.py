@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import progress_bar
+from matlattice.cli.common import print_rejected, progress_bar
 from matlattice.cli.options import ConfigFile, Seed, at_least, comma_names, open_range
 from matlattice.cli.tables import console, fmt
 
@@ -169,6 +169,7 @@ def design(
     with progress_bar(f"design on {settings.data}") as progress:
         record = design_run(settings, out, overwrite=overwrite, progress=progress)
     print_design(record, out)
+    print_rejected(out)
 
 
 def print_design(record: dict, out: Path) -> None:

@@ -45,20 +45,25 @@ Predictor = Callable[[list[str]], tuple[np.ndarray, np.ndarray, np.ndarray | Non
 def model_predictor(model, properties: Sequence[str], joint: bool = False) -> Predictor:
     """A :data:`Predictor` of a fitted matlattice model (a forest, or a network with
     ``predict_cov``) for ``properties`` among its tasks; ``joint``: also the covariance
-    between them (a network's ensemble; a forest gives none)."""
+    between them (a network's ensemble; a forest gives none). A single network takes its
+    spread from MC dropout, and one without dropout is refused."""
     tasks = list(model.tasks_)
     missing = [p for p in properties if p not in tasks]
     if missing:
         raise InvalidParameterError(f"the model does not predict {missing}; it predicts {tasks}")
     columns = [tasks.index(p) for p in properties]
+    # a single uncalibrated network has no spread: its MC dropout spread, or a refusal (a
+    # zero spread would make every probability of meeting a target 0 or 1)
+    passes = model._interval_mc_samples(0) if hasattr(model, "_interval_mc_samples") else 0
+    extra = {"mc_samples": passes} if passes else {}
 
     def predict(formulas: list[str]):
-        mean, std = model.predict(formulas, return_std=True)
+        mean, std = model.predict(formulas, return_std=True, **extra)
         mean = np.asarray(mean, dtype=float).reshape(len(formulas), -1)[:, columns]
         std = np.asarray(std, dtype=float).reshape(len(formulas), -1)[:, columns]
         cov = None
         if joint and hasattr(model, "predict_cov"):
-            cov = model.predict_cov(formulas)[:, columns][:, :, columns]
+            cov = model.predict_cov(formulas, **extra)[:, columns][:, :, columns]
         return mean, std, cov
 
     return predict

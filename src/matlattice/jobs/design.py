@@ -16,6 +16,7 @@ chosen generators and writes
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from matlattice.data.rejections import write_rejected
 from matlattice.design import (
     DesignConstraints,
     Designer,
@@ -47,6 +49,8 @@ from matlattice.jobs.run_folder import finish_run_folder, open_run_folder
 from matlattice.runtime.files import atomic_write_json, atomic_write_table, json_safe, read_json
 
 __all__ = ["GENERATORS", "DesignConfig", "design_run"]
+
+log = logging.getLogger(__name__)
 
 #: The generators a design run can pool, by name.
 GENERATORS = ("mined", "evolution", "ion_exchange", "latent", "random")
@@ -291,11 +295,18 @@ def design_run(
     started = time.perf_counter()
     work = open_run_folder(Path(out), resume=False, overwrite=overwrite)
     reference = _reference_formulas(config, say)  # refused before any model is fitted
-    designer, known = _designer(config, load_dataset(config.data).frame, say)
+    data = load_dataset(config.data)
+    designer, known = _designer(config, data.frame, say)
     lattice = None
     if config.lattice:
         designer.steering, lattice = _steering(config, known, designer.targets, say)
     candidates = designer.design(known, config.n, config.seed, exclude=reference)
+    if candidates["p_meet"].max() < 1e-3:
+        log.warning(
+            "no candidate has even a 0.1 % chance of meeting the targets by the model, so "
+            "the ranking rests on the substitution prior alone; loosen the targets (--share) "
+            "or check the model (matlattice fit, calibrate)"
+        )
     say("measuring the candidates against the known data")
     formulas, known_formulas = candidates["formula"].tolist(), known["formula"].tolist()
     candidates = pd.concat([candidates, nearest_known(formulas, known_formulas)], axis=1).assign(
@@ -314,6 +325,7 @@ def design_run(
         "config": config.to_dict(),
     }
     _write(work, config, candidates, record, known, lattice)
+    write_rejected(data.report, work)
     finish_run_folder(work, Path(out))
     return record
 
