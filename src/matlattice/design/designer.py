@@ -127,8 +127,8 @@ class Designer:
     def __post_init__(self) -> None:
         if not self.targets:
             raise InvalidParameterError("a design needs at least one target")
-        if self.prior_weight < 0:
-            raise InvalidParameterError(f"prior_weight={self.prior_weight} must be >= 0")
+        if not 0 <= self.prior_weight < np.inf:  # NaN fails too
+            raise InvalidParameterError(f"prior_weight={self.prior_weight}; expected >= 0")
         if self.per_system is not None and self.per_system < 1:
             raise InvalidParameterError(f"per_system={self.per_system} must be at least 1")
 
