@@ -70,3 +70,22 @@ def test_a_second_writer_is_refused_with_the_pid_and_readers_still_read(store, t
     finally:
         holder.close()
     assert "1 new results" in _tell(tmp_path, store, [("NaCl", 5.0)])  # released on close
+
+
+def test_an_empty_value_is_a_failed_attempt_that_uses_budget_and_is_never_asked_again(
+    store, tmp_path
+):
+    said = _tell(tmp_path, store, [("NaCl", 5.0), ("KCl", None)])
+    assert "1 new results, 1 not measurable" in said and "2 of 100" in said
+    assert "measured 1 (and 1 not measurable) of 100" in cli("campaign", "status", store)
+    with resume_campaign(store) as campaign:
+        assert campaign.unmeasurable() == {"KCl"} and campaign.n_spent == 2
+    # a value for it now is a correction: refused, then taken with --amend
+    said = _tell(tmp_path, store, [("KCl", 3.0)], ok=False)
+    assert "KCl" in said and "--amend" in said
+    assert "1 new results" in _tell(tmp_path, store, [("KCl", 3.0)], "--amend")
+    with resume_campaign(store) as campaign:
+        assert campaign.unmeasurable() == set() and campaign.n_measured == 2
+    # a measured material cannot be told as not measurable
+    said = _tell(tmp_path, store, [("NaCl", None)], ok=False)
+    assert "NaCl" in said and "not measurable" in said

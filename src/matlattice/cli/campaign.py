@@ -175,17 +175,22 @@ def tell(
     ] = False,
 ):
     """Record measured results (a repeat of a told value is ignored; another value for a
-    told material is refused unless --amend)."""
+    told material is refused unless --amend). An empty value marks a proposal that could not
+    be measured: it uses one measurement of the budget and is never proposed again."""
     from matlattice.data.user_files import read_table
     from matlattice.discovery import resume_campaign
 
     with resume_campaign(store) as campaign:
-        before = len(campaign.amendments())
+        before = len(campaign.amendments()), len(campaign.unmeasurable())
         stored = campaign.tell(read_table(results), amend=amend)
-        amended = len(campaign.amendments()) - before
-        measured, budget = campaign.n_measured, campaign.settings.budget
+        amended = len(campaign.amendments()) - before[0]
+        failed = len(campaign.unmeasurable()) - before[1]
+        spent, budget = campaign.n_spent, campaign.settings.budget
     corrected = f", {amended} corrected (old values kept in the history)" if amended else ""
-    console.print(f"{stored - amended} new results{corrected}; {measured} of {budget}")
+    unmeasured = (
+        f", {failed} not measurable (an empty value; each used one measurement)" if failed else ""
+    )
+    console.print(f"{stored - amended} new results{corrected}{unmeasured}; {spent} of {budget}")
 
 
 @campaign_app.command("status")
@@ -195,12 +200,14 @@ def status(store: StorePath):
 
     with resume_campaign(store, read_only=True) as campaign:
         s, measured, pending = campaign.settings, campaign.n_measured, len(campaign.pending())
+        failed = len(campaign.unmeasurable())
         best, stability = campaign.best(), campaign.stability()
     objectives = s.objectives
     aim = ", ".join(f"{k} {g}" for k, g in objectives.items()) if objectives else s.goal
     target = "ParEGO" if objectives else s.target
     console.print(f"{target} ({aim}), {s.acquisition} on {s.model}")
-    console.print(f"measured {measured} of {s.budget}; {pending} proposals pending")
+    unmeasured = f" (and {failed} not measurable)" if failed else ""
+    console.print(f"measured {measured}{unmeasured} of {s.budget}; {pending} proposals pending")
     if len(best) and objectives:
         console.print(f"Pareto front of the measured: {len(best)} materials")
     elif len(best):
@@ -269,11 +276,24 @@ def run(
         ),
     ] = "",
     main_cost: Annotated[float, typer.Option(help="Cost of one target measurement.")] = 1.0,
+    hold_out: Annotated[
+        float,
+        typer.Option(
+            callback=open_range(0.0, 1.0, low_closed=True),
+            help="Share of the chemical systems kept out of the pool (open-ended methods, "
+            "+generate=K, can reach them only by proposing them).",
+        ),
+    ] = 0.0,
     resume: Annotated[
         bool, typer.Option(help="Continue the campaigns stored in OUT (killed or finished).")
     ] = False,
 ):
-    """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds."""
+    """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds.
+
+    Open-ended methods grow their pool (e.g. ucb@rf+generate=20+generator=mined): their
+    oracle knows every labelled composition of DATA, and a proposal without a label is
+    recorded as not measurable and uses one measurement."""
+    from matlattice.design import campaign_generator
     from matlattice.discovery.benchmark import campaign_benchmark, cheap_source, stored_campaigns
 
     stored = stored_campaigns(out)
@@ -304,20 +324,37 @@ def run(
             batch=batch,
             seeds=tuple(range(seeds)),
             top=top,
+            hold_out=hold_out,
+            generator_factory=campaign_generator,
             progress=progress,
         )
+    _print_summary(summary, budget)
+    print_rejected(out)
+    console.print(f"run folder: {out} (campaign.json, campaign.png)")
+
+
+def _print_summary(summary: dict, budget: int) -> None:
+    """One line per method of a benchmark run (and what open-ended ones found beyond)."""
     for name, m in summary["acquisitions"].items():
+        speed = m["acceleration_factor"]
         console.print(
             f"{name}: found {m['found_at_budget']:.0%} of the best at {budget}; "
-            f"acceleration {m['acceleration_factor'] or float('nan'):.1f}x"
+            + (f"acceleration {speed:.1f}x" if speed else "half of the best not reached")
             + (
                 f"; {m['hypervolume_at_budget']:.0%} of the pool's hypervolume"
                 if "hypervolume_at_budget" in m
                 else ""
             )
         )
-    print_rejected(out)
-    console.print(f"run folder: {out} (campaign.json, campaign.png)")
+        beyond = m.get("beyond_pool")
+        if beyond:
+            console.print(
+                f"  beyond the pool: {beyond['beyond_top']:.1f} as good as its top "
+                f"({beyond['held_out_top']:.1f} in held-out systems), best "
+                f"{beyond['best_gain']:+.3g} past the pool's best, climbed past it in "
+                f"{beyond['climbed_past_pool']:.0%} of the campaigns; "
+                f"{beyond['unmeasurable']:.1f} proposals not measurable"
+            )
 
 
 def _cheap_spec(text: str) -> tuple[str, str, float]:

@@ -53,20 +53,21 @@ def choice_of(reference: str) -> Callable:
     return check
 
 
-def open_range(low: float | None, high: float | None, *, high_closed: bool = False) -> Callable:
-    """A callback that accepts a number above ``low`` and below ``high`` (or up to it with
-    ``high_closed``); None is no bound."""
+def open_range(
+    low: float | None, high: float | None, *, low_closed: bool = False, high_closed: bool = False
+) -> Callable:
+    """A callback that accepts a number above ``low`` (or from it with ``low_closed``) and
+    below ``high`` (or up to it with ``high_closed``); None is no bound."""
 
     def check(ctx: typer.Context, param: typer.CallbackParam, value: float | None):
         if value is None or ctx.resilient_parsing:
             return value
-        above = low is None or value > low
+        above = low is None or value > low or (low_closed and value == low)
         below = high is None or value < high or (high_closed and value == high)
         if not (above and below):
+            bottom = "(-inf" if low is None else f"{'[' if low_closed else '('}{low}"
             top = "inf)" if high is None else f"{high}{']' if high_closed else ')'}"
-            raise typer.BadParameter(
-                f"{value!r} is not in ({'-inf' if low is None else low}, {top}"
-            )
+            raise typer.BadParameter(f"{value!r} is not in {bottom}, {top}")
         return value
 
     return check

@@ -25,7 +25,15 @@ from matlattice.composition import formula_keys
 from matlattice.data.splits import chemsys_split, cluster_split, random_split
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["DEFAULT_FRACTIONS", "KEY", "SPLITS", "frame_keys", "key_systems", "resolve_parts"]
+__all__ = [
+    "DEFAULT_FRACTIONS",
+    "KEY",
+    "SPLITS",
+    "frame_keys",
+    "hold_out_systems",
+    "key_systems",
+    "resolve_parts",
+]
 
 #: The column of :attr:`Dataset.frame <matlattice.data.Dataset.frame>` that holds each row's
 #: composition key (:func:`~matlattice.composition.composition_keys`).
@@ -61,6 +69,18 @@ def key_systems(keys: np.ndarray) -> np.ndarray:
     ['Fe-O']
     """
     return np.array(["-".join(sorted(_ELEMENT.findall(str(k)))) for k in keys], dtype=object)
+
+
+def hold_out_systems(frame: pd.DataFrame, fraction: float = 0.15, seed: int = 0) -> np.ndarray:
+    """Boolean mask over ``frame``'s rows: the rows whose chemical system is among a seeded
+    ``fraction`` of the distinct systems (rediscovery benchmarks hide them)."""
+    if not 0.0 < fraction < 1.0:
+        raise InvalidParameterError(f"fraction={fraction} must be between 0 and 1")
+    systems = key_systems(frame_keys(frame))
+    distinct = np.unique(systems)
+    rng = np.random.default_rng(seed)
+    held = rng.choice(distinct, size=max(1, round(fraction * len(distinct))), replace=False)
+    return np.isin(systems, held)
 
 
 def resolve_parts(

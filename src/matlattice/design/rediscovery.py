@@ -2,8 +2,8 @@
 nobody listed.
 
 Every composition of a seeded share of the chemical systems is hidden
-(:func:`hold_out_systems`); a designer sees the rest and proposes; the hidden compositions
-that meet the target are what it should find, by exact composition
+(:func:`~matlattice.data.parts.hold_out_systems`); a designer sees the rest and proposes;
+the hidden compositions that meet the target are what it should find, by exact composition
 (:func:`rediscovery_recall`). A proposal that is a training composition does not count.
 """
 
@@ -12,25 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from matlattice.composition import composition_keys, parse_formulas
-from matlattice.data.parts import frame_keys, key_systems
+from matlattice.data.parts import hold_out_systems
 from matlattice.errors import InvalidParameterError
 
 __all__ = ["candidate_keys", "hold_out_systems", "rediscovery_recall"]
-
-
-def hold_out_systems(frame: pd.DataFrame, fraction: float = 0.15, seed: int = 0) -> np.ndarray:
-    """Boolean mask over ``frame``'s rows: the rows whose chemical system is among a seeded
-    ``fraction`` of the distinct systems."""
-    if not 0.0 < fraction < 1.0:
-        raise InvalidParameterError(f"fraction={fraction} must be between 0 and 1")
-    systems = key_systems(frame_keys(frame))
-    distinct = np.unique(systems)
-    rng = np.random.default_rng(seed)
-    held = rng.choice(distinct, size=max(1, round(fraction * len(distinct))), replace=False)
-    return np.isin(systems, held)
 
 
 def candidate_keys(formulas: Sequence[str]) -> np.ndarray:

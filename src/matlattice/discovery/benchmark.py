@@ -24,10 +24,15 @@ import numpy as np
 import pandas as pd
 
 from matlattice.data import load_dataset
-from matlattice.data.parts import frame_keys
+from matlattice.data.parts import frame_keys, hold_out_systems
 from matlattice.data.rejections import REJECTED, rejected_rows
 from matlattice.discovery.methods import Method, method_name, parse_method
-from matlattice.discovery.metrics import campaign_metrics, cost_metrics, top_set
+from matlattice.discovery.metrics import (
+    beyond_pool_metrics,
+    campaign_metrics,
+    cost_metrics,
+    top_set,
+)
 from matlattice.discovery.multifidelity import MultiFidelityOracle
 from matlattice.discovery.opening import open_campaign
 from matlattice.discovery.oracles import HiddenLabelOracle
@@ -86,6 +91,8 @@ def campaign_benchmark(
     batch: int = 10,
     seeds: tuple[int, ...] = tuple(range(10)),
     top: float = 0.01,
+    hold_out: float = 0.0,
+    generator_factory=None,
     progress=None,
 ) -> dict:
     """Run every (method, seed) campaign (resuming stored ones) and write the summary.
@@ -119,7 +126,15 @@ def campaign_benchmark(
     for method in methods:
         one = parse_method(method, window=window, fidelities=fidelities)
         parsed.setdefault(method_name(method, one), one)
-    task = _Task.build(data, target, objectives, window, goal, top, pool_size, cheap)
+    open_ended = any(m.options.get("generate") for m in parsed.values())
+    if open_ended and (window is not None or objectives):
+        raise InvalidParameterError(
+            "open-ended methods (+generate) run on a max or min goal of one target; "
+            f"got window={window}, objectives={objectives}"
+        )
+    task = _Task.build(
+        data, target, objectives, window, goal, top, pool_size, cheap, hold_out, open_ended
+    )
     out = Path(out)
     with hold_lock(out / "campaigns", "the campaign benchmark folder"):
         earlier = out / "campaign.json"  # timings of campaigns finished by an earlier call
@@ -128,7 +143,18 @@ def campaign_benchmark(
         rng = np.random.default_rng(0)
         for name, method in parsed.items():
             runs = [
-                _run_one(task, base, name, method, seed, out, budget, main_cost, progress)
+                _run_one(
+                    task,
+                    base,
+                    name,
+                    method,
+                    seed,
+                    out,
+                    budget,
+                    main_cost,
+                    progress,
+                    generator_factory,
+                )
                 for seed in seeds
             ]
             summary["acquisitions"][name] = _summarise(runs, len(task.pool), budget, rng)
@@ -156,9 +182,12 @@ class _Task:
     mf_oracle: MultiFidelityOracle | None
     info: dict
     rejected: pd.DataFrame | None = None  # what loading the dataset removed
+    held_keys: frozenset = frozenset()  # composition keys of the held-out systems
 
     @classmethod
-    def build(cls, data, target, objectives, window, goal, top, pool_size, cheap) -> _Task:
+    def build(
+        cls, data, target, objectives, window, goal, top, pool_size, cheap, hold_out, open_ended
+    ) -> _Task:
         ds = None if isinstance(data, pd.DataFrame) else load_dataset(data, clean=True)
         frame = data if ds is None else ds.frame
         name = "frame" if isinstance(data, pd.DataFrame) else data
@@ -170,7 +199,9 @@ class _Task:
                     f"{[c for c in frame.columns if c != 'formula'][:20]}"
                 )
         labelled = frame.dropna(subset=targets).drop_duplicates("formula")
-        pool = labelled.sample(min(pool_size, len(labelled)), random_state=0)
+        held = hold_out_systems(labelled, hold_out) if hold_out else np.zeros(len(labelled), bool)
+        given = labelled[~held]
+        pool = given.sample(min(pool_size, len(given)), random_state=0)
         pool = pool[["formula", *targets]]
         signs = np.array([1.0 if g == "max" else -1.0 for g in (objectives or {}).values()])
         values = {}
@@ -185,13 +216,19 @@ class _Task:
             best = top_set(values, goal, top)
         info = {"data": name, "target": target, "goal": goal, "window": window, "top": top}
         info["objectives"] = objectives
+        info["hold_out"] = hold_out or None
+        info["open_ended"] = open_ended
         mf_oracle = None
         if cheap is not None:
             mf_oracle = MultiFidelityOracle({"main": (pool, target), "cheap": cheap[:2]})
             info["cheap"] = {"column": cheap[1], "cost": cheap[2]}
-        oracle = HiddenLabelOracle(pool, targets if objectives else target)
+        if open_ended:
+            oracle = HiddenLabelOracle(labelled, target, open_ended=True)
+        else:
+            oracle = HiddenLabelOracle(pool, targets if objectives else target)
         rejected = None if ds is None else rejected_rows(ds.report)
-        return cls(name, pool, targets, signs, best, oracle, mf_oracle, info, rejected)
+        held_keys = frozenset(frame_keys(labelled[held]))
+        return cls(name, pool, targets, signs, best, oracle, mf_oracle, info, rejected, held_keys)
 
     def summary(self, budget, initial, batch, seeds, main_cost) -> dict:
         task = dict(self.info)
@@ -209,9 +246,12 @@ class _Task:
         }
 
 
-def _run_one(task, base, name, method: Method, seed, out, budget, main_cost, progress) -> dict:
+def _run_one(
+    task, base, name, method: Method, seed, out, budget, main_cost, progress, generator_factory
+) -> dict:
     """One (method, seed) campaign, run to its budget (or resumed): its metrics, with
-    ``seconds``, ``overhead`` (or None without a model) and ``hypervolume``."""
+    ``seconds``, ``overhead`` (or None without a model), ``hypervolume`` and, open-ended,
+    ``beyond``."""
     if progress:
         progress(f"{name}, seed {seed}")
     settings = base.replace(
@@ -225,6 +265,8 @@ def _run_one(task, base, name, method: Method, seed, out, budget, main_cost, pro
     factory = model_by_name(method.model) if method.model else (lambda: None)
     path = out / "campaigns" / f"{safe}_seed{seed}.sqlite"
     with open_campaign(path, task.pool[["formula"]], settings, model_factory=factory) as campaign:
+        if settings.generate and generator_factory is not None:
+            campaign.generator = generator_factory(settings, task.pool["formula"].tolist())
         start = time.perf_counter()
         results = campaign.run(task.mf_oracle if method.two_fidelity else task.oracle)
         seconds = time.perf_counter() - start
@@ -235,6 +277,8 @@ def _run_one(task, base, name, method: Method, seed, out, budget, main_cost, pro
             history = campaign.history()
             steps = zip(history["formula"], history["fidelity"], history["cost"], strict=True)
             run = cost_metrics(list(steps), task.best, len(task.pool), main_cost, budget)
+        elif task.info["open_ended"]:
+            run = _open_ended_metrics(task, campaign, results, settings.goal)
         else:
             run = campaign_metrics(results["formula"].tolist(), task.best, len(task.pool))
     run["seconds"] = seconds
@@ -245,6 +289,22 @@ def _run_one(task, base, name, method: Method, seed, out, budget, main_cost, pro
             results[task.targets].to_numpy(float) * task.signs,
             task.pool[task.targets].to_numpy(float) * task.signs,
         )
+    return run
+
+
+def _open_ended_metrics(task: _Task, campaign, results: pd.DataFrame, goal: str) -> dict:
+    """:func:`campaign_metrics` over every attempt in order (one not measurable counts as a
+    measurement that found nothing) with ``beyond`` (:func:`beyond_pool_metrics`)."""
+    history = campaign.proposals()
+    attempts = history.loc[history["value"].notna() | ~history["measurable"], "formula"]
+    run = campaign_metrics(attempts.tolist(), task.best, len(task.pool))
+    keys = frame_keys(results)
+    held = {f for f, k in zip(results["formula"], keys, strict=True) if k in task.held_keys}
+    pool_values = dict(zip(task.pool["formula"], task.pool[task.targets[0]], strict=True))
+    measured = dict(zip(results["formula"], results["value"], strict=True))
+    unmeasurable = len(campaign.unmeasurable())
+    top = task.info["top"]
+    run["beyond"] = beyond_pool_metrics(measured, unmeasurable, pool_values, goal, top, held)
     return run
 
 
@@ -271,6 +331,13 @@ def _summarise(runs: list[dict], pool_size: int, budget: int, rng) -> dict:
         # run in this call (resumed ones count only their new asks)
         "engine_overhead": float(np.mean(overheads)) if overheads else None,
     }
+    if "beyond" in runs[0]:
+        entry["beyond_pool"] = {
+            key: float(np.mean([r["beyond"][key] for r in runs])) for key in runs[0]["beyond"]
+        }
+        entry["beyond_pool"]["climbed_past_pool"] = float(
+            np.mean([r["beyond"]["best_gain"] > 0 for r in runs])
+        )
     if "hypervolume" in runs[0]:
         hv = np.array([r["hypervolume"] for r in runs])
         entry["hypervolume_curve"] = [[i + 1, float(v)] for i, v in enumerate(hv.mean(0))]

@@ -104,9 +104,19 @@ class Campaign:
     def n_measured(self) -> int:
         return len(self.results())
 
+    def unmeasurable(self) -> set[str]:
+        """Proposals told as not measurable (an empty value): each used one measurement of
+        the budget, as a failed attempt does, and none is proposed again."""
+        return self.store.unavailable(self.channels[0])
+
+    @property
+    def n_spent(self) -> int:
+        """Measurements used: the measured and the attempts told as not measurable."""
+        return self.n_measured + len(self.unmeasurable())
+
     @property
     def done(self) -> bool:
-        return self.n_measured >= self.settings.budget
+        return self.n_spent >= self.settings.budget
 
     def pending(self) -> pd.DataFrame:
         """Proposals of the last ask still waiting for their results (the next ``ask``
@@ -118,7 +128,9 @@ class Campaign:
         formula, mean, std, score, reason, created, fidelity`` and the results' columns
         (``told_iteration`` for the iteration the result was told in; NaN where none)."""
         told = self.results().rename(columns={"iteration": "told_iteration"})
-        return self.store.proposals().merge(told, on="formula", how="left")
+        frame = self.store.proposals().merge(told, on="formula", how="left")
+        frame["measurable"] = ~frame["formula"].isin(self.unmeasurable())
+        return frame
 
     def best(self) -> pd.DataFrame:
         """The best measured so far: one row of :meth:`results` (by the goal), or with
@@ -141,7 +153,7 @@ class Campaign:
         if len(pending):
             return pending[_ASKED]
         s = self.settings
-        n = min(int(n or s.batch_size), s.budget - self.n_measured)
+        n = min(int(n or s.batch_size), s.budget - self.n_spent)
         if n <= 0:
             return pd.DataFrame(columns=_ASKED)
         iteration = self.store.iteration()
@@ -292,13 +304,40 @@ class Campaign:
             )
         self._check_in_pool(results)
         results = numeric_results(results, columns)
-        if results[columns].isna().any().any():
+        missing = results[columns].isna().any(axis=1)
+        if missing.any() and objectives:
             raise InvalidParameterError(
-                f"results have missing values in {columns}; expected a number in every row"
+                f"results have missing values in {columns} for "
+                f"{results.loc[missing, 'formula'].tolist()[:5]}; expected a number in every "
+                "row (only a single-objective campaign takes an empty value as not measurable)"
             )
         channels = {k: k for k in objectives} if objectives else {"value": "main"}
         iteration = max(self.store.iteration() - 1, 0)
-        return self._record([(results, channels)], iteration, amend) // len(columns)
+        self._mark_unmeasurable(results.loc[missing, "formula"].tolist())
+        measured = results[~missing]
+        self._check_measurable(measured["formula"], amend)
+        return self._record([(measured, channels)], iteration, amend) // len(columns)
+
+    def _mark_unmeasurable(self, formulas: list[str]) -> None:
+        """Record ``formulas`` as not measurable; one with a told value is refused."""
+        told = sorted(set(formulas) & set(self.results()["formula"]))
+        if told:
+            raise InvalidParameterError(
+                f"{told[:5]} have measured values but are told as not measurable (empty "
+                "value); expected their value, or leave them out"
+            )
+        self.store.add_unavailable(formulas, self.channels[0])
+
+    def _check_measurable(self, formulas, amend: bool) -> None:
+        """A value for a proposal told as not measurable is a correction: only with
+        ``amend``, which lifts the mark."""
+        marked = sorted(set(formulas) & self.unmeasurable())
+        if marked and not amend:
+            raise InvalidParameterError(
+                f"{marked[:5]} were told as not measurable; to give their values now, tell "
+                "again with --amend (amend=True)"
+            )
+        self.store.remove_unavailable(marked, self.channels[0])
 
     def _record(self, parts: list[tuple[pd.DataFrame, dict]], iteration: int, amend: bool) -> int:
         """Store each ``(frame, {column: fidelity})`` part: new values are added, told ones

@@ -3,8 +3,10 @@
 A method is ``"ucb@rf"``, ``"ei@gp"``, ``"thompson@mlp"``... or ``"random"`` (no
 surrogate), optionally with loop settings: ``+every=K`` (refit every K-th ask),
 ``+reticulum=G`` (the feedback reticulum between refits, sensitivity G), ``+warm=E`` (warm
-starts of at most E epochs) and ``+cheap`` (a two-fidelity campaign with the benchmark's
-cheap fidelity), e.g. ``"ucb@rf+every=3+reticulum=0.8"``.
+starts of at most E epochs), ``+cheap`` (a two-fidelity campaign with the benchmark's
+cheap fidelity), ``+generate=K`` (open-ended: K new compositions join the pool per ask) and
+``+generator=NAME`` (what makes them: substitution, mined or ion_exchange), e.g.
+``"ucb@rf+every=3+reticulum=0.8"`` or ``"ucb@rf+generate=20+generator=mined"``.
 
 On a window goal the improvement acquisitions ``ucb`` and ``ei`` mean the window
 probability: ``parse_method("ucb@rf", window=(1.2, 1.8))`` runs ``window``, and the
@@ -27,6 +29,8 @@ _LOOP_OPTIONS = {
     "every": ("retrain_every", int),
     "reticulum": ("reticulum_gamma", float),
     "warm": ("warm_start_epochs", int),
+    "generate": ("generate", int),
+    "generator": ("generator", str),
 }
 _ON_A_WINDOW = {"ucb": "window", "ei": "window"}  # what an improvement acquisition becomes
 
@@ -92,7 +96,7 @@ def parse_method(
         except (TypeError, ValueError):
             raise InvalidParameterError(
                 f"method option {option!r} in {method!r}; expected every=K, reticulum=G, "
-                "warm=E or cheap"
+                "warm=E, generate=K, generator=NAME or cheap"
             ) from None
     return Method(acquisition, model, options)
 

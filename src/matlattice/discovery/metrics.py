@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["campaign_metrics", "cost_metrics", "discovery_curve", "top_set"]
+__all__ = [
+    "beyond_pool_metrics",
+    "campaign_metrics",
+    "cost_metrics",
+    "discovery_curve",
+    "top_set",
+]
 
 
 def top_set(pool_values: dict[str, float], goal: str = "max", top: float = 0.01) -> set[str]:
@@ -76,4 +82,37 @@ def cost_metrics(
         "acceleration_factor": 0.5 * pool_size / to_half if to_half else None,
         "enhancement_at_budget": float(curve[-1] / (budget / pool_size)) if budget else None,
         "found_at_budget": float(curve[-1]) if budget else 0.0,
+    }
+
+
+def beyond_pool_metrics(
+    results: dict[str, float],
+    unmeasurable: int,
+    pool: dict[str, float],
+    goal: str,
+    top: float,
+    held: set[str] = frozenset(),
+) -> dict:
+    """What an open-ended campaign found outside the pool it was given.
+
+    ``results``: measured formula -> value; ``pool``: the given pool's hidden labels;
+    ``held``: measured formulas of held-out chemical systems. ``beyond_top``: measured
+    compositions not in the pool that are as good as the pool's top ``top`` fraction (of
+    them ``held_out_top`` in held-out systems); ``best_gain``: how far the best measured
+    value lies beyond the pool's best, in the goal's direction (negative: short of it);
+    ``generated``: measured compositions not in the pool; ``unmeasurable``: proposals the
+    oracle could not measure (each used one measurement)."""
+    sign = 1.0 if goal == "max" else -1.0
+    values = sign * np.array(list(pool.values()), dtype=float)
+    k = max(1, round(top * len(values)))
+    threshold = np.sort(values)[::-1][k - 1]
+    outside = {f: sign * v for f, v in results.items() if f not in pool}
+    beyond = {f for f, v in outside.items() if v >= threshold}
+    best = max((sign * v for v in results.values()), default=np.nan)
+    return {
+        "generated": len(outside),
+        "beyond_top": len(beyond),
+        "held_out_top": len(beyond & set(held)),
+        "best_gain": float(best - values.max()),
+        "unmeasurable": int(unmeasurable),
     }

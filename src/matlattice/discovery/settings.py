@@ -24,8 +24,9 @@ from matlattice.errors import InvalidParameterError, MatlatticeError
 __all__ = ["GENERATORS", "CampaignSettings", "same_campaign"]
 
 GOALS = ("max", "min")
-#: Open-ended generators a campaign can name (``"mined"`` is supplied by matlattice.design).
-GENERATORS = ("substitution", "mined")
+#: Open-ended generators a campaign can name (``"mined"`` and ``"ion_exchange"`` are
+#: supplied by matlattice.design).
+GENERATORS = ("substitution", "mined", "ion_exchange")
 
 
 class _FrozenDict(dict):
@@ -72,8 +73,9 @@ class CampaignSettings:
     fidelities : ``{"main": cost, cheap: cost}``: a two-fidelity campaign
     generate : open-ended: new compositions added to the pool per model-driven ask
     generator : what makes them: ``"substitution"`` (same-group swaps and amount moves,
-        built in) or ``"mined"`` (the substitutions the pool's own compositions show, from
-        :mod:`matlattice.design`, which then supplies the generator)
+        built in), ``"mined"`` (the substitutions the pool's own compositions show) or
+        ``"ion_exchange"`` (pymatgen's data-mined ion substitutions); the last two come from
+        :mod:`matlattice.design`, which then supplies the generator
 
     >>> s = CampaignSettings(target="band_gap", acquisition="ei", budget=50)
     >>> CampaignSettings.from_dict(s.to_dict()) == s

@@ -151,6 +151,14 @@ class CampaignStore:
                 "INSERT OR IGNORE INTO unavailable VALUES (?, ?)", [(f, fidelity) for f in formulas]
             )
 
+    def remove_unavailable(self, formulas: list[str], fidelity: str) -> None:
+        """Lift the mark of :meth:`add_unavailable` (a corrected result)."""
+        with self._db:
+            self._db.executemany(
+                "DELETE FROM unavailable WHERE formula = ? AND fidelity = ?",
+                [(f, fidelity) for f in formulas],
+            )
+
     def unavailable(self, fidelity: str) -> set[str]:
         rows = self._db.execute("SELECT formula FROM unavailable WHERE fidelity = ?", (fidelity,))
         return {r[0] for r in rows}
