@@ -104,6 +104,22 @@ StableWithinOption = Annotated[
     ),
 ]
 
+BorrowOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="DATASET[:PROPERTY][@ROWS]: another dataset's properties, merged per composition, "
+        "as proxy candidates (repeatable; its compositions are known, so never proposed).",
+    ),
+]
+
+ProxyOption = Annotated[
+    str,
+    typer.Option(
+        help="A plentifully labelled property standing in for a scarce target: 'auto' (the "
+        "most strongly coupled of DATA's other properties and the borrowed ones) or a name.",
+    ),
+]
+
 NEstimatorsOption = Annotated[
     int, typer.Option(callback=at_least(1), help="Trees of the property model (no --model).")
 ]
@@ -132,6 +148,8 @@ def design(
     reference: ReferenceOption = None,
     stable: StableOption = "",
     stable_within: StableWithinOption = 0.1,
+    borrow: BorrowOption = None,
+    proxy: ProxyOption = "",
     n_estimators: NEstimatorsOption = 300,
     seed: Seed = 0,
     overwrite: OverwriteOption = False,
@@ -163,6 +181,8 @@ def design(
             reference=tuple(reference or ()),
             stable=stable,
             stable_within=stable_within,
+            borrow=tuple(borrow or ()),
+            proxy=proxy,
             n_estimators=n_estimators,
             seed=seed,
         )
@@ -179,6 +199,13 @@ def print_design(record: dict, out: Path) -> None:
     console.print("targets: " + "; ".join(record["targets"]), highlight=False)
     for pair in record.get("lattice") or []:
         console.print(f"lattice: {pair['reading']}", highlight=False)
+    for target, proxy in (record.get("proxies") or {}).items():
+        pair = record["proxy_evidence"]["pairs"][target][proxy]
+        console.print(
+            f"proxy: {proxy} stands in for {target} (rho {pair['spearman']:+.2f} on "
+            f"{pair['count']:,} shared compositions, {pair['labels']:,} labels)",
+            highlight=False,
+        )
     console.print(
         f"{record['candidates']:,} candidates from {record['known_compositions']:,} known "
         f"compositions: valid {fmt(record['validity'])}, unique {fmt(record['uniqueness'])}, "

@@ -40,6 +40,7 @@ from matlattice.design import (
 from matlattice.design.designer import goal_rank
 from matlattice.design.evolution import EvolutionarySearch
 from matlattice.design.latent import LatentSettings, latent_generator
+from matlattice.design.proxy import ProxyModel
 from matlattice.design.stability import HullReference, StabilityObjective
 from matlattice.design.steering import LatticeSteering
 from matlattice.design.summary import design_summary, domain_flags, nearest_known
@@ -79,6 +80,8 @@ class DesignConfig(JobConfig):
     reference: tuple[str, ...] = ()
     stable: str = ""
     stable_within: float = 0.1
+    borrow: tuple[str, ...] = ()
+    proxy: str = ""
     n_estimators: int = 300
     seed: int = 0
 
@@ -103,6 +106,12 @@ class DesignConfig(JobConfig):
         if not 0.0 <= self.stable_within < math.inf:
             raise InvalidParameterError(
                 f"stable_within={self.stable_within}; expected eV/atom >= 0"
+            )
+        if (self.proxy or self.borrow) and self.model_run:
+            raise InvalidParameterError(
+                f"proxy={self.proxy!r}, borrow={list(self.borrow)} with model_run="
+                f"{self.model_run!r}: a proxy changes the property model, and the fit run's "
+                "models are used as they are; leave out --model or --proxy/--borrow"
             )
         if self.lattice and len(self.targets) < 2:
             raise InvalidParameterError(
@@ -140,9 +149,10 @@ def _known_frame(frame: pd.DataFrame, config: DesignConfig, properties: list[str
     return frame.loc[labelled, ["formula", *properties]].reset_index(drop=True)
 
 
-def _model(config: DesignConfig, known: pd.DataFrame, properties: list[str], say):
+def _model(config: DesignConfig, fit_frame: pd.DataFrame, properties, proxies: dict, say):
     """The property model: the first model of ``config.model_run`` that predicts every
-    target, or a forest fitted on ``known``."""
+    target, a forest fitted on ``fit_frame``, or with ``proxies`` a
+    :class:`~matlattice.design.proxy.ProxyModel`."""
     if config.model_run:
         from matlattice.jobs.predict import load_run_models
 
@@ -155,9 +165,48 @@ def _model(config: DesignConfig, known: pd.DataFrame, properties: list[str], say
         )
     from matlattice.models import MultiTaskForest
 
+    if proxies:
+        say(f"fitting the property model with proxies {proxies} ({config.n_estimators} trees)")
+        model = ProxyModel(proxies, n_estimators=config.n_estimators, random_state=config.seed)
+        return model.fit(fit_frame, properties)
     say(f"fitting the property model (random forest, {config.n_estimators} trees)")
     forest = MultiTaskForest(n_estimators=config.n_estimators, random_state=config.seed)
-    return forest.fit(known["formula"].tolist(), known[properties])
+    labelled = fit_frame[properties].notna().any(axis=1)
+    return forest.fit(
+        fit_frame.loc[labelled, "formula"].tolist(), fit_frame.loc[labelled, properties]
+    )
+
+
+def _with_proxies(frame: pd.DataFrame, config: DesignConfig, properties: list[str], say):
+    """The frame the property model fits on: DATA (with ``config.borrow``'s columns and
+    compositions), and ``{"proxies", "proxy_evidence", "borrowed"}``: the proxies chosen for
+    the targets and their evidence. Without ``proxy`` or ``borrow``: ``frame``, no proxies."""
+    if not (config.proxy or config.borrow):
+        return frame, {"proxies": None, "proxy_evidence": None, "borrowed": None}
+    from matlattice.data.borrowed import borrow_properties
+    from matlattice.design.proxy import choose_proxies
+
+    own = [c for c in frame.columns if c not in (*properties, "formula", "composition_key")]
+    own = [c for c in own if pd.api.types.is_float_dtype(frame[c])]
+    wide, borrowed, report = frame.assign(_part="train"), [], {}
+    if config.borrow:
+        wide, borrowed, report = borrow_properties(
+            wide, list(config.borrow), own=config.data, seed=config.seed
+        )
+        for name, info in report.items():
+            say(f"borrowed {name}: {info['labels']:,} labels, {info['new_compositions']:,} "
+                "compositions DATA lacks (known, so never proposed)")  # fmt: skip
+    pool = [config.proxy] if config.proxy not in ("", "auto") else [*own, *borrowed]
+    unknown = [c for c in pool if c not in wide.columns]
+    if unknown:
+        raise InvalidParameterError(
+            f"--proxy {config.proxy!r}: no such property; DATA has {own}, borrowed {borrowed}"
+        )
+    proxies, evidence = choose_proxies(wide, properties, pool)
+    for target in properties:
+        say(f"proxy for {target}: {proxies.get(target, 'none qualifies')}")
+    info = {"proxies": proxies, "proxy_evidence": evidence, "borrowed": report}
+    return wide.drop(columns="_part"), info
 
 
 def _generators(config: DesignConfig, designer: Designer, known: pd.DataFrame) -> dict:
@@ -262,12 +311,16 @@ def _reference_formulas(config: DesignConfig, say) -> list[str]:
     return formulas
 
 
-def _designer(config: DesignConfig, frame: pd.DataFrame, say) -> tuple[Designer, pd.DataFrame]:
-    """The designer of ``config`` over DATA's ``frame``, and the known compositions."""
+def _designer(
+    config: DesignConfig, frame: pd.DataFrame, say
+) -> tuple[Designer, pd.DataFrame, dict]:
+    """The designer of ``config`` over DATA's ``frame``, the known compositions, and
+    ``{"listed"`` (every composition DATA and the borrowed data list), ``"proxies", ...}``."""
     targets = [parse_target(t, config.share) for t in config.targets]
     properties = [t.property for t in targets]
     known = _known_frame(frame, config, properties)
-    model = _model(config, known, properties, say)
+    fit_frame, info = _with_proxies(frame, config, properties, say)
+    model = _model(config, fit_frame, properties, info["proxies"], say)
     designer = Designer(
         model_predictor(model, properties, joint=len(properties) > 1),
         targets,
@@ -279,7 +332,7 @@ def _designer(config: DesignConfig, frame: pd.DataFrame, say) -> tuple[Designer,
     designer.generators = _generators(config, designer, known)
     if config.stable:
         designer.stable = _stability(config, frame, say)
-    return designer, known
+    return designer, known, {"listed": fit_frame["formula"].tolist(), **info}
 
 
 def design_run(
@@ -296,11 +349,12 @@ def design_run(
     work = open_run_folder(Path(out), resume=False, overwrite=overwrite)
     reference = _reference_formulas(config, say)  # refused before any model is fitted
     data = load_dataset(config.data)
-    designer, known = _designer(config, data.frame, say)
+    designer, known, info = _designer(config, data.frame, say)
     lattice = None
     if config.lattice:
         designer.steering, lattice = _steering(config, known, designer.targets, say)
-    candidates = designer.design(known, config.n, config.seed, exclude=reference)
+    listed = [*reference, *info.pop("listed")]  # DATA's unlabelled and borrowed too
+    candidates = designer.design(known, config.n, config.seed, exclude=listed)
     if candidates["p_meet"].max() < 1e-3:
         log.warning(
             "no candidate has even a 0.1 % chance of meeting the targets by the model, so "
@@ -321,6 +375,7 @@ def design_run(
         "in_domain": float(np.mean(candidates["in_domain"])),
         "mean_p_meet": float(candidates["p_meet"].mean()),
         "lattice": designer.steering.pairs if designer.steering else None,
+        **info,
         "seconds": round(time.perf_counter() - started, 1),
         "config": config.to_dict(),
     }
