@@ -157,3 +157,24 @@ def test_a_single_network_lends_its_mc_dropout_spread_and_a_hopeless_design_says
     assert (candidates["y_std"] > 0).all()  # never a zero spread that makes p 0 or 1
     if candidates["p_meet"].max() < 1e-3:
         assert "no candidate has even a 0.1 % chance" in caplog.text
+
+
+def test_a_plentiful_coupled_property_stands_in_for_a_scarce_target(known, tmp_path):
+    world = pd.read_csv(known)
+    rng = np.random.default_rng(0)
+    world.loc[rng.random(len(world)) > 0.45, "y"] = np.nan  # y scarce, z labelled everywhere
+    scarce = tmp_path / "scarce.csv"
+    world.to_csv(scarce, index=False)
+    out = tmp_path / "X"
+    said = _run("design", scarce, "--target", "y:max", "--share", "0.2", *FAST, "--proxy",
+                "auto", "--out", out)  # fmt: skip
+    assert "proxy: z stands in for y" in said
+    record = json.loads((out / "design.json").read_text())
+    assert record["proxies"] == {"y": "z"}
+    assert record["proxy_evidence"]["pairs"]["y"]["z"]["spearman"] < -0.5
+    # DATA's compositions without a y label are listed: never proposed
+    proposed = set(candidate_keys(pd.read_csv(out / "candidates.csv")["formula"].tolist()))
+    assert not proposed & set(candidate_keys(world["formula"].tolist()))
+    said = _run("design", scarce, "--target", "y:max", "--proxy", "nope", "--out",
+                tmp_path / "N", ok=False)  # fmt: skip
+    assert "--proxy 'nope': no such property" in said
