@@ -1,0 +1,125 @@
+"""Common crystal prototypes, written from their published Wyckoff positions, decorated by a
+composition where its formula fits.
+
+Each :class:`Prototype` names its space group, its sites as (role, Wyckoff letter,
+fractional coordinates of one representative), the amount of each role per formula unit and
+a lattice shape (cubic, hexagonal with c/a, tetragonal with c/a, rhombohedral in the
+hexagonal setting). :func:`decorate` gives every structure of every prototype whose role
+amounts match the reduced formula (each assignment of elements to roles with the right
+amounts), scaled to a first-guess volume from the elements' atomic radii (relaxation sets the
+true one). Structures are built by pymatgen's ``Structure.from_spacegroup``.
+
+Sources of the positions: the standard descriptions of the structure types (e.g. the
+AFLOW library of crystallographic prototypes, Mehl et al., Comput. Mater. Sci. 2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import permutations
+
+import numpy as np
+
+__all__ = ["PROTOTYPES", "Prototype", "decorate"]
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """One structure type (module docstring)."""
+
+    name: str
+    spacegroup: int
+    sites: tuple[tuple[str, str, tuple[float, float, float]], ...]  # (role, letter, xyz)
+    amounts: tuple[tuple[str, int], ...]  # (role, amount per formula unit)
+    shape: str = "cubic"  # cubic | hexagonal | tetragonal | rhombohedral
+    c_over_a: float = 1.0
+
+    def lattice(self, a: float):
+        from pymatgen.core import Lattice
+
+        if self.shape == "cubic":
+            return Lattice.cubic(a)
+        if self.shape == "tetragonal":
+            return Lattice.tetragonal(a, a * self.c_over_a)
+        return Lattice.hexagonal(a, a * self.c_over_a)  # hexagonal, rhombohedral (hex. setting)
+
+
+_Q, _H = 0.25, 0.5
+PROTOTYPES: tuple[Prototype, ...] = (
+    Prototype("rocksalt", 225, (("A", "4a", (0, 0, 0)), ("B", "4b", (_H, _H, _H))),
+              (("A", 1), ("B", 1))),
+    Prototype("CsCl", 221, (("A", "1a", (0, 0, 0)), ("B", "1b", (_H, _H, _H))),
+              (("A", 1), ("B", 1))),
+    Prototype("zincblende", 216, (("A", "4a", (0, 0, 0)), ("B", "4c", (_Q, _Q, _Q))),
+              (("A", 1), ("B", 1))),
+    Prototype("wurtzite", 186, (("A", "2b", (1 / 3, 2 / 3, 0)),
+                                ("B", "2b", (1 / 3, 2 / 3, 0.375))),
+              (("A", 1), ("B", 1)), "hexagonal", 1.633),
+    Prototype("NiAs", 194, (("A", "2a", (0, 0, 0)), ("B", "2c", (1 / 3, 2 / 3, _Q))),
+              (("A", 1), ("B", 1)), "hexagonal", 1.39),
+    Prototype("fluorite", 225, (("A", "4a", (0, 0, 0)), ("B", "8c", (_Q, _Q, _Q))),
+              (("A", 1), ("B", 2))),
+    Prototype("rutile", 136, (("A", "2a", (0, 0, 0)), ("B", "4f", (0.305, 0.305, 0))),
+              (("A", 1), ("B", 2)), "tetragonal", 0.644),
+    Prototype("CdI2", 164, (("A", "1a", (0, 0, 0)), ("B", "2d", (1 / 3, 2 / 3, _Q))),
+              (("A", 1), ("B", 2)), "hexagonal", 1.6),
+    Prototype("corundum", 167, (("A", "12c", (0, 0, 0.352)), ("B", "18e", (0.306, 0, _Q))),
+              (("A", 2), ("B", 3)), "rhombohedral", 2.73),
+    Prototype("Cu3Au", 221, (("A", "1a", (0, 0, 0)), ("B", "3c", (0, _H, _H))),
+              (("A", 1), ("B", 3))),
+    Prototype("A15", 223, (("A", "2a", (0, 0, 0)), ("B", "6c", (_Q, 0, _H))),
+              (("A", 1), ("B", 3))),
+    Prototype("perovskite", 221, (("A", "1b", (_H, _H, _H)), ("B", "1a", (0, 0, 0)),
+                                  ("X", "3d", (_H, 0, 0))),
+              (("A", 1), ("B", 1), ("X", 3))),
+    Prototype("spinel", 227, (("A", "8a", (0, 0, 0)), ("B", "16d", (0.625, 0.625, 0.625)),
+                              ("X", "32e", (0.3875, 0.3875, 0.3875))),  # origin choice 1
+              (("A", 1), ("B", 2), ("X", 4))),
+    Prototype("Heusler", 225, (("X", "8c", (_Q, _Q, _Q)), ("Y", "4a", (0, 0, 0)),
+                               ("Z", "4b", (_H, _H, _H))),
+              (("X", 2), ("Y", 1), ("Z", 1))),
+    Prototype("half-Heusler", 216, (("X", "4c", (_Q, _Q, _Q)), ("Y", "4a", (0, 0, 0)),
+                                    ("Z", "4b", (_H, _H, _H))),
+              (("X", 1), ("Y", 1), ("Z", 1))),
+)  # fmt: skip
+
+
+def _assignments(prototype: Prototype, amounts: dict[str, int]) -> Iterator[dict[str, str]]:
+    """Each ``{role: element}`` whose role amounts equal the reduced formula's amounts."""
+    roles = [r for r, _ in prototype.amounts]
+    wanted = dict(prototype.amounts)
+    if len(roles) != len(amounts):
+        return
+    for elements in permutations(sorted(amounts), len(roles)):
+        if all(amounts[e] == wanted[r] for r, e in zip(roles, elements, strict=True)):
+            yield dict(zip(roles, elements, strict=True))
+
+
+def first_guess_volume(structure) -> float:
+    """Sum of the atoms' spheres (pymatgen's atomic radii) over a packing fraction of 0.5."""
+    radii = [float(site.specie.atomic_radius or 1.5) for site in structure]
+    return float(sum(4.0 / 3.0 * np.pi * r**3 for r in radii) / 0.5)
+
+
+def decorate(formula: str) -> list[tuple[str, object]]:
+    """``(prototype name, Structure)`` for every prototype and element assignment that fits
+    the reduced formula of ``formula``, each scaled to :func:`first_guess_volume`."""
+    from pymatgen.core import Composition, Structure
+
+    reduced = Composition(formula).reduced_composition
+    amounts = {str(e): round(a) for e, a in reduced.items()}
+    if any(abs(a - round(a)) > 1e-6 for a in reduced.values()):
+        return []
+    out = []
+    for prototype in PROTOTYPES:
+        for roles in _assignments(prototype, amounts):
+            structure = Structure.from_spacegroup(
+                prototype.spacegroup,
+                prototype.lattice(5.0),
+                [roles[role] for role, _, _ in prototype.sites],
+                [xyz for _, _, xyz in prototype.sites],
+            )
+            structure.scale_lattice(first_guess_volume(structure))
+            out.append((prototype.name, structure))
+    return out

@@ -1,0 +1,164 @@
+"""Relaxation oracles: a machine-learned potential relaxes many structures at once.
+
+A :class:`Potential` predicts, for a list of pymatgen structures, the energy per atom
+(eV/atom), the forces (eV/Å) and the stress (ASE's sign convention, eV/Å³) in batches;
+:class:`CHGNetPotential` wraps CHGNet's pretrained weights (inside the ``chgnet`` wheel,
+no download). :func:`relax_batch` relaxes atoms and cell of every structure together: each
+step asks the potential once for all structures not yet converged, and moves each one by
+FIRE (Bitzek et al., PRL 2006, with ASE's default parameters) on the generalized
+coordinates of ASE's ``FrechetCellFilter`` (positions and the log of the cell deformation),
+until its largest generalized force is below ``fmax`` or ``steps`` are spent.
+``batch_size=1`` is the one-at-a-time baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from matlattice.errors import InvalidParameterError
+
+__all__ = ["CHGNetPotential", "Potential", "Relaxed", "relax_batch"]
+
+#: ASE's FIRE defaults: time step, largest step (Å), largest time step, steps before the
+#: time step grows, its growth and decay, the mixing parameter and its decay.
+FIRE = {"dt": 0.1, "maxstep": 0.2, "dtmax": 1.0, "nmin": 5, "finc": 1.1, "fdec": 0.5,
+        "astart": 0.1, "fa": 0.99}  # fmt: skip
+
+
+class Potential(Protocol):
+    """What relaxes: a name and batched predictions."""
+
+    name: str
+
+    def predict(self, structures: Sequence) -> list[dict]:
+        """Per structure ``{"energy": eV/atom, "forces": (n, 3) eV/Å, "stress": (3, 3)
+        eV/Å³}``."""
+
+
+class CHGNetPotential:
+    """CHGNet 0.3.0 (pretrained on MPtrj; its weights ship inside the ``chgnet`` wheel).
+
+    ``device``: ``"cpu"`` or ``"cuda"``; ``batch_size``: structures per model call."""
+
+    name = "chgnet"
+
+    def __init__(self, device: str = "cpu", batch_size: int = 16):
+        if batch_size < 1:
+            raise InvalidParameterError(f"batch_size={batch_size}; expected >= 1")
+        self.device, self.batch_size = device, batch_size
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            from chgnet.model import CHGNet
+
+            self._model = CHGNet.load(verbose=False, use_device=self.device)
+        return self._model
+
+    def predict(self, structures: Sequence) -> list[dict]:
+        from ase.units import GPa
+
+        if not len(structures):
+            return []
+        out = self.model.predict_structure(list(structures), task="efs", batch_size=self.batch_size)
+        out = [out] if isinstance(out, dict) else out
+        return [
+            {"energy": float(p["e"]), "forces": np.asarray(p["f"], dtype=float),
+             "stress": np.asarray(p["s"], dtype=float) * GPa}
+            for p in out
+        ]  # fmt: skip
+
+
+@dataclass
+class Relaxed:
+    """A relaxed structure: ``energy`` (eV/atom), ``converged``, ``steps`` and the largest
+    generalized force left (``fmax``, eV/Å)."""
+
+    structure: object
+    energy: float
+    converged: bool
+    steps: int
+    fmax: float
+    trajectory: list[float] = field(default_factory=list)  # energy per atom per step
+
+
+class _Fire:
+    """FIRE state of one structure (ASE's algorithm on generalized coordinates)."""
+
+    def __init__(self):
+        self.v = None
+        self.dt, self.a, self.n = FIRE["dt"], FIRE["astart"], 0
+
+    def step(self, r: np.ndarray, f: np.ndarray) -> np.ndarray:
+        if self.v is None:
+            self.v = np.zeros_like(r)
+        else:
+            vf = float(np.vdot(f, self.v))
+            if vf > 0.0:
+                norm_f = np.sqrt(np.vdot(f, f))
+                self.v = (1 - self.a) * self.v + self.a * f / max(norm_f, 1e-12) * np.sqrt(
+                    np.vdot(self.v, self.v)
+                )
+                if self.n > FIRE["nmin"]:
+                    self.dt = min(self.dt * FIRE["finc"], FIRE["dtmax"])
+                    self.a *= FIRE["fa"]
+                self.n += 1
+            else:
+                self.v[:] = 0.0
+                self.a, self.dt, self.n = FIRE["astart"], self.dt * FIRE["fdec"], 0
+        self.v += self.dt * f
+        dr = self.dt * self.v
+        norm = np.sqrt(np.vdot(dr, dr))
+        if norm > FIRE["maxstep"]:
+            dr *= FIRE["maxstep"] / norm
+        return r + dr
+
+
+def relax_batch(
+    structures: Sequence, potential: Potential, *, fmax: float = 0.05, steps: int = 300
+) -> list[Relaxed]:
+    """Relax every structure (module docstring); the results in input order."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.filters import FrechetCellFilter
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    if fmax <= 0 or steps < 1:
+        raise InvalidParameterError(f"fmax={fmax}, steps={steps}; expected fmax > 0, steps >= 1")
+    atoms = [AseAtomsAdaptor.get_atoms(s) for s in structures]
+    filters = [FrechetCellFilter(a) for a in atoms]
+    fire = [_Fire() for _ in atoms]
+    done = [None] * len(atoms)
+    energies: list[list[float]] = [[] for _ in atoms]
+    for step in range(steps + 1):
+        active = [i for i, d in enumerate(done) if d is None]
+        if not active:
+            break
+        current = [AseAtomsAdaptor.get_structure(atoms[i]) for i in active]
+        for i, prediction, structure in zip(
+            active, potential.predict(current), current, strict=True
+        ):
+            n = len(atoms[i])
+            atoms[i].calc = SinglePointCalculator(
+                atoms[i], energy=prediction["energy"] * n, forces=prediction["forces"],
+                stress=_voigt(prediction["stress"]),
+            )  # fmt: skip
+            energies[i].append(prediction["energy"])
+            forces = filters[i].get_forces()
+            largest = float(np.sqrt((forces**2).sum(axis=1)).max())
+            if largest < fmax or step == steps:
+                done[i] = Relaxed(structure, prediction["energy"], largest < fmax, step,
+                                  largest, energies[i])  # fmt: skip
+                continue
+            filters[i].set_positions(fire[i].step(filters[i].get_positions(), forces))
+    return done
+
+
+def _voigt(stress: np.ndarray) -> np.ndarray:
+    """A 3x3 stress as ASE's Voigt 6-vector (xx, yy, zz, yz, xz, xy)."""
+    s = np.asarray(stress, dtype=float).reshape(3, 3)
+    return np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]])
