@@ -87,8 +87,8 @@ def novel(candidates: list[str], known: set[str], n: int) -> list[str]:
 
 
 def describe(candidates: list[str], targets: set[str], seconds: float, n: int) -> dict:
+    from matlattice.composition.hull import formula_systems
     from matlattice.design import check_compositions, rediscovery_recall
-    from matlattice.design.evolution import formula_systems
 
     checked = check_compositions(candidates)
     return {

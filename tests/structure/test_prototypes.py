@@ -15,6 +15,7 @@ KNOWN = {  # formula -> (prototype, space group number)
     "TiO2": ("rutile", 136), "CdI2": ("CdI2", 164), "Al2O3": ("corundum", 167),
     "Cu3Au": ("Cu3Au", 221), "Nb3Sn": ("A15", 223), "SrTiO3": ("perovskite", 221),
     "MgAl2O4": ("spinel", 227), "Cu2MnAl": ("Heusler", 225), "TiNiSn": ("half-Heusler", 216),
+    "Cu": ("fcc", 225), "W": ("bcc", 229), "Mg": ("hcp", 194), "Si": ("diamond", 227),
 }  # fmt: skip
 
 

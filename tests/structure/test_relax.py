@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from matlattice.errors import InvalidParameterError
+from matlattice.structure.potentials import CHGNetPotential
 from matlattice.structure.prototypes import decorate
-from matlattice.structure.relax import CHGNetPotential, relax_batch
+from matlattice.structure.relax import relax_batch
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from matlattice.composition import chemical_systems, parse_formulas
+from matlattice.composition.hull import formula_systems
 from matlattice.design.constraints import DesignConstraints, check_compositions
 from matlattice.design.moves import crossover, integer_amounts, shift, substitute, written
 from matlattice.errors import InvalidParameterError
@@ -25,14 +25,6 @@ from matlattice.errors import InvalidParameterError
 __all__ = ["EvolutionarySearch", "capped_best", "formula_systems"]
 
 MOVES = ("substitute", "shift", "crossover")
-
-
-def formula_systems(formulas: Sequence[str]) -> np.ndarray:
-    """``"Fe-O"`` per formula: its elements, alphabetically (``""`` for one that does not
-    parse)."""
-    if not len(formulas):
-        return np.array([], dtype=object)
-    return chemical_systems(parse_formulas(list(formulas), errors="report").fractions)
 
 
 def capped_best(formulas: Sequence[str], scores: np.ndarray, k: int, per_system: int) -> list[str]:

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from matlattice.composition import parse_formulas
+from matlattice.composition.hull import formula_systems
 from matlattice.design.constraints import check_compositions
-from matlattice.design.evolution import formula_systems
 from matlattice.design.rediscovery import candidate_keys
 
 __all__ = ["design_summary", "domain_flags", "element_vendi", "nearest_known"]

@@ -47,6 +47,10 @@ class Prototype:
 
 _Q, _H = 0.25, 0.5
 PROTOTYPES: tuple[Prototype, ...] = (
+    Prototype("fcc", 225, (("A", "4a", (0, 0, 0)),), (("A", 1),)),
+    Prototype("bcc", 229, (("A", "2a", (0, 0, 0)),), (("A", 1),)),
+    Prototype("hcp", 194, (("A", "2c", (1 / 3, 2 / 3, _Q)),), (("A", 1),), "hexagonal", 1.633),
+    Prototype("diamond", 227, (("A", "8a", (0, 0, 0)),), (("A", 1),)),  # origin choice 1
     Prototype("rocksalt", 225, (("A", "4a", (0, 0, 0)), ("B", "4b", (_H, _H, _H))),
               (("A", 1), ("B", 1))),
     Prototype("CsCl", 221, (("A", "1a", (0, 0, 0)), ("B", "1b", (_H, _H, _H))),

@@ -1,12 +1,10 @@
 """Relaxation oracles: a machine-learned potential relaxes many structures at once.
 
-A :class:`Potential` predicts, for a list of pymatgen structures, the energy per atom
-(eV/atom), the forces (eV/Å) and the stress (ASE's sign convention, eV/Å³) in batches;
-:class:`CHGNetPotential` wraps CHGNet's pretrained weights (inside the ``chgnet`` wheel,
-no download). :func:`relax_batch` relaxes atoms and cell of every structure together: each
-step asks the potential once for all structures not yet converged, and moves each one by
-FIRE (Bitzek et al., PRL 2006, with ASE's default parameters) on the generalized
-coordinates of ASE's ``FrechetCellFilter`` (positions and the log of the cell deformation),
+:func:`relax_batch` relaxes atoms and cell of every structure together with any
+:class:`~matlattice.structure.potentials.Potential`: each step asks the potential once for
+all structures not yet converged, and moves each one by FIRE (Bitzek et al., PRL 2006,
+with ASE's default parameters) on the generalized coordinates of ASE's
+``FrechetCellFilter`` (positions and the log of the cell deformation),
 until its largest generalized force is below ``fmax`` or ``steps`` are spent.
 ``batch_size=1`` is the one-at-a-time baseline.
 """
@@ -15,63 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from matlattice.errors import InvalidParameterError
+from matlattice.structure.potentials import Potential
 
-__all__ = ["CHGNetPotential", "Potential", "Relaxed", "relax_batch"]
+__all__ = ["Relaxed", "relax_batch"]
 
 #: ASE's FIRE defaults: time step, largest step (Å), largest time step, steps before the
 #: time step grows, its growth and decay, the mixing parameter and its decay.
 FIRE = {"dt": 0.1, "maxstep": 0.2, "dtmax": 1.0, "nmin": 5, "finc": 1.1, "fdec": 0.5,
         "astart": 0.1, "fa": 0.99}  # fmt: skip
-
-
-class Potential(Protocol):
-    """What relaxes: a name and batched predictions."""
-
-    name: str
-
-    def predict(self, structures: Sequence) -> list[dict]:
-        """Per structure ``{"energy": eV/atom, "forces": (n, 3) eV/Å, "stress": (3, 3)
-        eV/Å³}``."""
-
-
-class CHGNetPotential:
-    """CHGNet 0.3.0 (pretrained on MPtrj; its weights ship inside the ``chgnet`` wheel).
-
-    ``device``: ``"cpu"`` or ``"cuda"``; ``batch_size``: structures per model call."""
-
-    name = "chgnet"
-
-    def __init__(self, device: str = "cpu", batch_size: int = 16):
-        if batch_size < 1:
-            raise InvalidParameterError(f"batch_size={batch_size}; expected >= 1")
-        self.device, self.batch_size = device, batch_size
-        self._model = None
-
-    @property
-    def model(self):
-        if self._model is None:
-            from chgnet.model import CHGNet
-
-            self._model = CHGNet.load(verbose=False, use_device=self.device)
-        return self._model
-
-    def predict(self, structures: Sequence) -> list[dict]:
-        from ase.units import GPa
-
-        if not len(structures):
-            return []
-        out = self.model.predict_structure(list(structures), task="efs", batch_size=self.batch_size)
-        out = [out] if isinstance(out, dict) else out
-        return [
-            {"energy": float(p["e"]), "forces": np.asarray(p["f"], dtype=float),
-             "stress": np.asarray(p["s"], dtype=float) * GPa}
-            for p in out
-        ]  # fmt: skip
 
 
 @dataclass

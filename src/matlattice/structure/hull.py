@@ -1,0 +1,100 @@
+"""Formation energies and distances to the convex hull.
+
+:func:`formation_energies` turns energies per atom into formation energies per atom against
+elemental references (``E_f = E - sum_i x_i mu_i``, ``x_i`` the atomic fractions).
+:func:`hull_distances` places each formation energy against the convex hull of the *other*
+known phases of its chemical system (pymatgen's ``PhaseDiagram``, every element at zero):
+positive above the hull, negative below it (the candidate would be a new stable phase). The
+formulas asked are left out of the competitors, so a known compound is judged against its
+neighbours rather than against its own reference value.
+
+:func:`known_phases` gives the competitors: every composition of the reference data within a
+chemical system with its lowest formation energy per atom. The default reference data is
+Matbench's ``mp_e_form`` (Materials Project DFT formation energies, GGA/GGA+U with MP's
+corrections); with energies from a potential, the hull is then the one Matbench Discovery
+uses (predicted energies against a DFT hull); with
+:func:`~matlattice.structure.references.phase_energies` the known phases are relaxed by the
+same potential instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from matlattice.composition.hull import HullReference
+from matlattice.errors import InvalidParameterError, MissingElementError
+
+__all__ = ["REFERENCE_DATA", "formation_energies", "hull_distances", "known_phases"]
+
+REFERENCE_DATA = "matbench_mp_e_form"
+
+
+@cache
+def _reference_table(data: str) -> pd.DataFrame:
+    """``formula`` (reduced), ``formation_energy_per_atom`` (lowest per composition) and
+    ``chemsys`` (elements joined by '-', sorted) of the reference data."""
+    from pymatgen.core import Composition
+
+    from matlattice.data import load_dataset
+
+    dataset = load_dataset(data)
+    frame, label = dataset.frame, dataset.info.properties[0].name
+    reduced = [Composition(f).reduced_formula for f in frame["formula"]]
+    table = (
+        pd.DataFrame({"formula": reduced, "formation_energy_per_atom": frame[label].to_numpy()})
+        .groupby("formula", as_index=False)["formation_energy_per_atom"].min()
+    )  # fmt: skip
+    table["chemsys"] = ["-".join(sorted(map(str, Composition(f)))) for f in table["formula"]]
+    return table
+
+
+def known_phases(elements: Iterable[str], data: str = REFERENCE_DATA) -> pd.DataFrame:
+    """Every composition of ``data`` made only of ``elements`` (elements themselves
+    excluded: they sit at zero), one row each with its lowest formation energy per atom."""
+    elements = sorted(set(elements))
+    systems = {"-".join(c) for n in range(2, len(elements) + 1) for c in combinations(elements, n)}
+    table = _reference_table(data)
+    return table[table["chemsys"].isin(systems)].reset_index(drop=True)
+
+
+def formation_energies(
+    formulas: Sequence[str], energies: Sequence[float], references: dict[str, float]
+) -> np.ndarray:
+    """Formation energy per atom of each formula from its energy per atom (module docstring);
+    refuses a formula with an element missing from ``references``."""
+    from pymatgen.core import Composition
+
+    out = np.empty(len(formulas))
+    for i, (formula, energy) in enumerate(zip(formulas, energies, strict=True)):
+        fractions = Composition(formula).fractional_composition
+        missing = [str(e) for e in fractions if str(e) not in references]
+        if missing:
+            raise MissingElementError(f"{formula}: no elemental reference energy for {missing}")
+        out[i] = energy - sum(x * references[str(e)] for e, x in fractions.items())
+    return out
+
+
+def hull_distances(
+    formulas: Sequence[str], formation: Sequence[float], competitors: pd.DataFrame
+) -> np.ndarray:
+    """Signed distance (eV/atom) of each formation energy to the hull of ``competitors``
+    (``formula``, ``formation_energy_per_atom``) in its chemical system, the compositions of
+    ``formulas`` left out of the competitors (module docstring)."""
+    from pymatgen.core import Composition
+
+    formation = np.asarray(formation, dtype=float)
+    if len(formulas) != len(formation):
+        raise InvalidParameterError(f"{len(formulas)} formulas but {len(formation)} energies")
+    asked = {Composition(f).reduced_formula for f in formulas}
+    others = competitors[[Composition(f).reduced_formula not in asked
+                          for f in competitors["formula"]]]  # fmt: skip
+    elements = sorted({str(e) for f in formulas for e in Composition(f)})
+    zeros = pd.DataFrame({"formula": elements, "formation_energy_per_atom": 0.0})
+    table = pd.concat([zeros, others[["formula", "formation_energy_per_atom"]]])
+    reference = HullReference(table["formula"].tolist(), table["formation_energy_per_atom"])
+    return formation - reference.hull_energy(list(formulas))
