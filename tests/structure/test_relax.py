@@ -37,3 +37,29 @@ def test_bad_settings_are_refused():
         relax_batch([], CHGNetPotential(), fmax=0.0)
     with pytest.raises(InvalidParameterError, match="batch_size"):
         CHGNetPotential(batch_size=0)
+
+
+@pytest.mark.slow
+def test_sevennet_agrees_on_rock_salt_and_batches_like_single_calls():
+    from matlattice.structure.potentials import SevenNetPotential
+
+    built = dict(decorate("NaCl"))
+    structures = [built["rocksalt"], built["CsCl"], built["zincblende"]]
+    together = SevenNetPotential(batch_size=8).predict(structures)
+    alone = [SevenNetPotential(batch_size=1).predict([s])[0] for s in structures]
+    for a, b in zip(together, alone, strict=True):
+        assert np.isclose(a["energy"], b["energy"], atol=1e-5)
+        assert np.allclose(a["forces"], b["forces"], atol=1e-4)
+        assert np.allclose(a["stress"], b["stress"], atol=1e-5)
+    rocksalt, cscl = relax_batch(structures[:2], SevenNetPotential(), steps=150)
+    assert rocksalt.energy < cscl.energy
+    assert abs(rocksalt.structure.volume / len(rocksalt.structure) / 22.4 - 1) < 0.05
+
+
+def test_unknown_potentials_and_devices_are_refused():
+    from matlattice.structure.potentials import load_potential
+
+    with pytest.raises(InvalidParameterError, match="mace"):
+        load_potential("mace")
+    with pytest.raises(InvalidParameterError, match="device"):
+        load_potential("chgnet", device="tpu")

@@ -23,6 +23,7 @@ from matlattice.cli.demo import demo
 from matlattice.cli.design import design
 from matlattice.cli.diagnostics import entangle, fidelity
 from matlattice.cli.fit import calibrate, fit, predict
+from matlattice.cli.structure import structure_app
 from matlattice.errors import MatlatticeError
 
 __all__ = ["app"]
@@ -70,6 +71,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(structure_app, name="structure")
 for command in (featurize, fit, predict, calibrate, fidelity, entangle, design, demo):
     app.command()(command)
 

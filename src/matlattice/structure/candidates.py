@@ -23,7 +23,7 @@ import pandas as pd
 
 from matlattice.composition import parse_formulas
 from matlattice.errors import InvalidParameterError
-from matlattice.structure.prototypes import decorate, first_guess_volume
+from matlattice.structure.prototypes import decorate, first_guess_volume, integer_amounts
 
 __all__ = ["Candidate", "candidate_structures", "spacegroup_frequencies"]
 
@@ -95,11 +95,10 @@ def candidate_structures(
     faults = parse_formulas([formula], errors="report").faults
     if faults:
         raise InvalidParameterError(f"formula {formula!r} does not parse: {faults[0][2]}")
-    reduced = Composition(formula).reduced_composition
-    amounts = {str(e): round(a) for e, a in reduced.items()}
-    if any(abs(a - round(a)) > 1e-6 for a in reduced.values()) or not amounts:
+    amounts = integer_amounts(formula)
+    if any(not isinstance(a, int) for a in amounts.values()) or not amounts:
         raise InvalidParameterError(
-            f"formula {formula!r}: a crystal needs integer amounts; got {reduced.formula}"
+            f"formula {formula!r}: a crystal needs integer amounts; got {amounts}"
         )
     if sum(amounts.values()) > max_atoms:
         raise InvalidParameterError(
@@ -108,7 +107,7 @@ def candidate_structures(
         )
     found = [Candidate(n, s, s.get_space_group_info()[1]) for n, s in decorate(formula)]
     found = found if prototypes else []
-    rng = np.random.default_rng([seed, *map(ord, reduced.alphabetical_formula)])
+    rng = np.random.default_rng([seed, *map(ord, Composition(amounts).alphabetical_formula)])
     for _ in range(n_random):
         structure, group = _random_one(amounts, max_atoms, rng, max_tries)
         if structure is not None:

@@ -5,8 +5,8 @@ elemental references (``E_f = E - sum_i x_i mu_i``, ``x_i`` the atomic fractions
 :func:`hull_distances` places each formation energy against the convex hull of the *other*
 known phases of its chemical system (pymatgen's ``PhaseDiagram``, every element at zero):
 positive above the hull, negative below it (the candidate would be a new stable phase). The
-formulas asked are left out of the competitors, so a known compound is judged against its
-neighbours rather than against its own reference value.
+composition's own entry is left out of its competitors, so a known compound is judged
+against its neighbours rather than against its own reference value.
 
 :func:`known_phases` gives the competitors: every composition of the reference data within a
 chemical system with its lowest formation energy per atom. The default reference data is
@@ -83,18 +83,22 @@ def hull_distances(
     formulas: Sequence[str], formation: Sequence[float], competitors: pd.DataFrame
 ) -> np.ndarray:
     """Signed distance (eV/atom) of each formation energy to the hull of ``competitors``
-    (``formula``, ``formation_energy_per_atom``) in its chemical system, the compositions of
-    ``formulas`` left out of the competitors (module docstring)."""
+    (``formula``, ``formation_energy_per_atom``) in its chemical system, its own composition
+    left out of the competitors (module docstring)."""
     from pymatgen.core import Composition
 
     formation = np.asarray(formation, dtype=float)
     if len(formulas) != len(formation):
         raise InvalidParameterError(f"{len(formulas)} formulas but {len(formation)} energies")
-    asked = {Composition(f).reduced_formula for f in formulas}
-    others = competitors[[Composition(f).reduced_formula not in asked
-                          for f in competitors["formula"]]]  # fmt: skip
-    elements = sorted({str(e) for f in formulas for e in Composition(f)})
-    zeros = pd.DataFrame({"formula": elements, "formation_energy_per_atom": 0.0})
-    table = pd.concat([zeros, others[["formula", "formation_energy_per_atom"]]])
-    reference = HullReference(table["formula"].tolist(), table["formation_energy_per_atom"])
-    return formation - reference.hull_energy(list(formulas))
+    reduced = np.array([Composition(f).reduced_formula for f in formulas], dtype=object)
+    known = np.array([Composition(f).reduced_formula for f in competitors["formula"]])
+    out = np.full(len(formulas), np.nan)
+    for formula in set(reduced):
+        rows = np.flatnonzero(reduced == formula)
+        elements = sorted(str(e) for e in Composition(formula))
+        others = competitors.loc[known != formula, ["formula", "formation_energy_per_atom"]]
+        table = pd.concat([pd.DataFrame({"formula": elements, "formation_energy_per_atom": 0.0}),
+                           others])  # fmt: skip
+        reference = HullReference(table["formula"].tolist(), table["formation_energy_per_atom"])
+        out[rows] = formation[rows] - reference.hull_energy([formula])[0]
+    return out

@@ -22,13 +22,22 @@ import numpy as np
 
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["POTENTIALS", "CHGNetPotential", "Potential", "SevenNetPotential", "load_potential"]
+__all__ = [
+    "POTENTIALS",
+    "POTENTIAL_NAMES",
+    "CHGNetPotential",
+    "Potential",
+    "SevenNetPotential",
+    "load_potential",
+]
 
 
 class Potential(Protocol):
     """What relaxes: a name and batched predictions."""
 
     name: str
+    #: whether its energies are on Materials Project's corrected (MP2020) scale
+    mp2020_corrected: bool
 
     def predict(self, structures: Sequence) -> list[dict]:
         """Per structure ``{"energy": eV/atom, "forces": (n, 3) eV/Å, "stress": (3, 3)
@@ -53,6 +62,7 @@ class CHGNetPotential:
     """CHGNet 0.3.0 (module docstring). ``batch_size``: structures per model call."""
 
     name = "chgnet"
+    mp2020_corrected = True  # trained on MPtrj's corrected energies
 
     def __init__(self, device: str = "cpu", batch_size: int = 16):
         _check_batch_size(batch_size)
@@ -86,6 +96,7 @@ class SevenNetPotential:
     """SevenNet (module docstring). ``model``: ``"7net-0"`` or ``"7net-l3i5"``."""
 
     MODELS = ("7net-0", "7net-l3i5")
+    mp2020_corrected = False  # trained on MPtrj's raw DFT energies
 
     def __init__(self, device: str = "cpu", batch_size: int = 16, model: str = "7net-0"):
         _check_batch_size(batch_size)
@@ -149,6 +160,7 @@ class SevenNetPotential:
 
 
 POTENTIALS = {"chgnet": CHGNetPotential, "sevennet": SevenNetPotential}
+POTENTIAL_NAMES = ("chgnet", "sevennet", "sevennet-l3i5")
 
 
 def load_potential(name: str, device: str = "cpu", batch_size: int = 16) -> Potential:
@@ -156,7 +168,5 @@ def load_potential(name: str, device: str = "cpu", batch_size: int = 16) -> Pote
     if name == "sevennet-l3i5":
         return SevenNetPotential(device, batch_size, model="7net-l3i5")
     if name not in POTENTIALS:
-        raise InvalidParameterError(
-            f"potential {name!r}; expected one of {[*POTENTIALS, 'sevennet-l3i5']}"
-        )
+        raise InvalidParameterError(f"potential {name!r}; expected one of {POTENTIAL_NAMES}")
     return POTENTIALS[name](device, batch_size)

@@ -100,8 +100,34 @@ def _assignments(prototype: Prototype, amounts: dict[str, int]) -> Iterator[dict
             yield dict(zip(roles, elements, strict=True))
 
 
+def integer_amounts(formula: str) -> dict[str, float]:
+    """The formula's amounts divided by their greatest common divisor (``{"Cl": 1}`` for Cl2,
+    where pymatgen's reduced formula keeps the molecule); non-integer amounts as given."""
+    from math import gcd
+
+    from pymatgen.core import Composition
+
+    amounts = {str(e): a for e, a in Composition(formula).items()}
+    if all(abs(a - round(a)) < 1e-6 and round(a) > 0 for a in amounts.values()):
+        divisor = 0
+        for a in amounts.values():
+            divisor = gcd(divisor, round(a))
+        return {e: round(a) // divisor for e, a in amounts.items()}
+    return amounts
+
+
+#: Elements whose elemental solids are molecular (H2, N2, O2, halogens, noble gases): their
+#: molecules sit van der Waals radii apart, so their first guess uses that radius.
+MOLECULAR = frozenset({"H", "N", "O", "F", "Cl", "Br", "I", "He", "Ne", "Ar", "Kr", "Xe"})
+
+
 def first_guess_volume(structure) -> float:
-    """Sum of the atoms' spheres (pymatgen's atomic radii) over a packing fraction of 0.5."""
+    """Sum of the atoms' spheres (pymatgen's atomic radii; van der Waals radii for an
+    elemental solid of a ``MOLECULAR`` element) over a packing fraction of 0.5."""
+    elements = {site.specie.symbol for site in structure}
+    if len(elements) == 1 and elements <= MOLECULAR:
+        radius = float(structure[0].specie.van_der_waals_radius)
+        return float(len(structure) * 4.0 / 3.0 * np.pi * radius**3 / 0.5)
     radii = [float(site.specie.atomic_radius or 1.5) for site in structure]
     return float(sum(4.0 / 3.0 * np.pi * r**3 for r in radii) / 0.5)
 
@@ -109,11 +135,10 @@ def first_guess_volume(structure) -> float:
 def decorate(formula: str) -> list[tuple[str, object]]:
     """``(prototype name, Structure)`` for every prototype and element assignment that fits
     the reduced formula of ``formula``, each scaled to :func:`first_guess_volume`."""
-    from pymatgen.core import Composition, Structure
+    from pymatgen.core import Structure
 
-    reduced = Composition(formula).reduced_composition
-    amounts = {str(e): round(a) for e, a in reduced.items()}
-    if any(abs(a - round(a)) > 1e-6 for a in reduced.values()):
+    amounts = integer_amounts(formula)
+    if any(not isinstance(a, int) for a in amounts.values()):
         return []
     out = []
     for prototype in PROTOTYPES:

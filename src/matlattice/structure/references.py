@@ -15,6 +15,7 @@ searched with other settings is searched again, never reused.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def _lowest(
         fresh = {
             f.formula: {"energy_per_atom": f.energy_per_atom, "spacegroup": f.spacegroup,
                         "source": f.source, "settings": settings}
-            for f in found if f.rank == 1
+            for f in found if f.rank == 1 and math.isfinite(f.energy_per_atom)
         }  # fmt: skip
         latest = read_json(path) if path.is_file() else {}  # another process may have added
         cached = {**latest, **fresh}

@@ -5,7 +5,9 @@
 all structures not yet converged, and moves each one by FIRE (Bitzek et al., PRL 2006,
 with ASE's default parameters) on the generalized coordinates of ASE's
 ``FrechetCellFilter`` (positions and the log of the cell deformation),
-until its largest generalized force is below ``fmax`` or ``steps`` are spent.
+until its largest generalized force is below ``fmax`` or ``steps`` are spent. A structure
+whose prediction or coordinates stop being finite, or whose volume per atom leaves
+``VOLUME_RANGE``, is stopped there, unconverged, with a NaN energy.
 ``batch_size=1`` is the one-at-a-time baseline.
 """
 
@@ -19,10 +21,15 @@ import numpy as np
 from matlattice.errors import InvalidParameterError
 from matlattice.structure.potentials import Potential
 
-__all__ = ["Relaxed", "relax_batch"]
+__all__ = ["VOLUME_RANGE", "Relaxed", "relax_batch"]
 
 #: ASE's FIRE defaults: time step, largest step (Å), largest time step, steps before the
 #: time step grows, its growth and decay, the mixing parameter and its decay.
+#: Volumes per atom (Å^3) a relaxation may visit: the densest solids hold about 5.7, and a
+#: cell far outside this range has collapsed or come apart (and a tiny one would make the
+#: potential's neighbour list explode in memory).
+VOLUME_RANGE = (2.0, 500.0)
+
 FIRE = {"dt": 0.1, "maxstep": 0.2, "dtmax": 1.0, "nmin": 5, "finc": 1.1, "fdec": 0.5,
         "astart": 0.1, "fa": 0.99}  # fmt: skip
 
@@ -85,9 +92,13 @@ def relax_batch(
     atoms = [AseAtomsAdaptor.get_atoms(s) for s in structures]
     filters = [FrechetCellFilter(a) for a in atoms]
     fire = [_Fire() for _ in atoms]
-    done = [None] * len(atoms)
+    done: list[Relaxed | None] = [None] * len(atoms)
     energies: list[list[float]] = [[] for _ in atoms]
     for step in range(steps + 1):
+        for i in [i for i, d in enumerate(done) if d is None and not _sane(atoms[i])]:
+            # collapsed or blown apart: the potential is far off its data, stop, no energy
+            done[i] = Relaxed(AseAtomsAdaptor.get_structure(atoms[i]), float("nan"), False,
+                              step, float("inf"), energies[i])  # fmt: skip
         active = [i for i, d in enumerate(done) if d is None]
         if not active:
             break
@@ -95,10 +106,12 @@ def relax_batch(
         for i, prediction, structure in zip(
             active, potential.predict(current), current, strict=True
         ):
-            n = len(atoms[i])
+            if not _finite(prediction):  # the potential broke down: stop, no energy
+                done[i] = Relaxed(structure, float("nan"), False, step, float("inf"), energies[i])
+                continue
             atoms[i].calc = SinglePointCalculator(
-                atoms[i], energy=prediction["energy"] * n, forces=prediction["forces"],
-                stress=_voigt(prediction["stress"]),
+                atoms[i], energy=prediction["energy"] * len(atoms[i]),
+                forces=prediction["forces"], stress=_voigt(prediction["stress"]),
             )  # fmt: skip
             energies[i].append(prediction["energy"])
             forces = filters[i].get_forces()
@@ -109,6 +122,20 @@ def relax_batch(
                 continue
             filters[i].set_positions(fire[i].step(filters[i].get_positions(), forces))
     return done
+
+
+def _sane(atoms) -> bool:
+    """Finite coordinates and a volume per atom within ``VOLUME_RANGE``."""
+    if not (np.isfinite(atoms.positions).all() and np.isfinite(atoms.cell[:]).all()):
+        return False
+    volume = abs(float(np.linalg.det(atoms.cell[:]))) / len(atoms)
+    return VOLUME_RANGE[0] <= volume <= VOLUME_RANGE[1]
+
+
+def _finite(prediction: dict) -> bool:
+    """Whether the prediction holds only finite numbers."""
+    return bool(np.isfinite(prediction["energy"]) and np.isfinite(prediction["forces"]).all()
+                and np.isfinite(prediction["stress"]).all())  # fmt: skip
 
 
 def _voigt(stress: np.ndarray) -> np.ndarray:

@@ -1,0 +1,75 @@
+"""Structure search on a potential with a known answer (EMT): close-packed metals come out
+close-packed, checkpoints resume without recomputing and refuse other settings, collapsed
+structures are caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matlattice.errors import CheckpointMismatchError
+from matlattice.structure.search import collapsed, search_structures
+
+CLOSE_PACKED = {225, 194}  # fcc, hcp (EMT puts them within a few meV/atom)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fcc_metals_relax_to_close_packed_ground_states(emt, seed):
+    rows = search_structures(["Cu", "Ni", "Au", "Al"], emt, n_random=3, seed=seed, chunk=8)
+    for metal in ("Cu", "Ni", "Au", "Al"):
+        ranked = sorted((r for r in rows if r.formula == metal), key=lambda r: r.rank)
+        assert [r.rank for r in ranked] == list(range(1, len(ranked) + 1))
+        assert ranked[0].spacegroup in CLOSE_PACKED, (metal, ranked[0])
+        energies = [r.energy_per_atom for r in ranked]
+        assert energies == sorted(energies)
+        bcc = next(r for r in ranked if r.source == "bcc")
+        assert bcc.energy_per_atom > ranked[0].energy_per_atom
+
+
+def test_a_search_resumes_from_its_checkpoint_and_refuses_other_settings(emt, tmp_path):
+    first = search_structures(["Cu", "Au"], emt, n_random=2, chunk=4, checkpoint=tmp_path)
+    calls = emt.calls
+    again = search_structures(["Cu", "Au"], emt, n_random=2, chunk=4, checkpoint=tmp_path)
+    assert emt.calls == calls  # every chunk read back, none relaxed again
+    assert [(r.formula, r.rank, r.energy_per_atom) for r in again] == [
+        (r.formula, r.rank, r.energy_per_atom) for r in first
+    ]
+    assert again[0].structure == first[0].structure
+    with pytest.raises(CheckpointMismatchError, match="other candidates"):
+        search_structures(["Ni", "Au"], emt, n_random=2, chunk=4, checkpoint=tmp_path)
+
+
+def test_repeated_minima_are_marked(emt):
+    rows = search_structures(["Cu3Au"], emt, n_random=6, seed=3)
+    for row in rows:
+        if row.same_as:
+            twin = next(r for r in rows if r.rank == row.same_as)
+            assert twin.same_as == 0 and twin.rank < row.rank
+            assert abs(row.energy_per_atom - twin.energy_per_atom) < 0.01
+
+
+def test_collapsed_structures_are_recognised():
+    from pymatgen.core import Lattice, Structure
+
+    fine = Structure(Lattice.cubic(4.0), ["Cl", "Cl"], [[0, 0, 0], [0.5, 0, 0]])
+    squeezed = Structure(Lattice.cubic(4.0), ["Cl", "Cl"], [[0, 0, 0], [0.3, 0, 0]])
+    tiny = Structure(Lattice.cubic(1.0), ["Cl"], [[0, 0, 0]])
+    assert not collapsed(fine)
+    assert collapsed(squeezed)  # 1.2 Å apart: 0.6 of the radii sum (Cl2 holds 1.99)
+    assert collapsed(tiny)  # 1 Å^3 per atom
+
+
+def test_a_relaxation_that_blows_up_stops_with_no_energy():
+    from pymatgen.core import Lattice, Structure
+
+    from matlattice.structure.relax import relax_batch
+
+    class Broken:
+        name, mp2020_corrected = "broken", True
+
+        def predict(self, structures):
+            return [{"energy": np.nan, "forces": np.zeros((len(s), 3)),
+                     "stress": np.zeros((3, 3))} for s in structures]  # fmt: skip
+
+    out = relax_batch([Structure(Lattice.cubic(3.6), ["Cu"], [[0, 0, 0]])], Broken())
+    assert np.isnan(out[0].energy) and not out[0].converged
