@@ -110,7 +110,7 @@ def structure_arm(sample: pd.DataFrame, args) -> dict:
     from matlattice.structure.predict import predict_structures
 
     started = time.perf_counter()
-    potential = load_potential(args.potential, batch_size=32)
+    potential = load_potential(args.potential, batch_size=8)  # memory: see structure.md
     table, _ = predict_structures(
         sample["formula"].tolist(), potential, hull="dft", n_random=args.n_random,
         seed=args.seed, checkpoint=Path(args.checkpoint) / f"stability_{args.potential}",

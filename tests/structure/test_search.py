@@ -73,3 +73,29 @@ def test_a_relaxation_that_blows_up_stops_with_no_energy():
 
     out = relax_batch([Structure(Lattice.cubic(3.6), ["Cu"], [[0, 0, 0]])], Broken())
     assert np.isnan(out[0].energy) and not out[0].converged
+
+
+@pytest.mark.parametrize("pressure", [-5.0, 5.0])
+def test_a_relaxation_squeezing_or_swelling_the_cell_stops_at_the_volume_change(pressure):
+    """A planted potential whose stress always pushes the cell one way (no minimum): the
+    relaxation stops, unconverged and with no energy, once the volume has changed by the
+    factor VOLUME_CHANGE (before the neighbour lists of a collapsed cell grow)."""
+    from pymatgen.core import Lattice, Structure
+
+    from matlattice.structure.relax import VOLUME_CHANGE, relax_batch
+
+    class Pushing:
+        name, mp2020_corrected = "pushing", True
+
+        def predict(self, structures):
+            return [{"energy": -1.0, "forces": np.zeros((len(s), 3)),
+                     "stress": pressure * np.eye(3)} for s in structures]  # fmt: skip
+
+    start = Structure(Lattice.cubic(5.0), ["Cu", "Cu"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    steady = Structure(Lattice.cubic(3.6), ["Cu"], [[0, 0, 0]])
+    out = relax_batch([start], Pushing(), steps=2000)[0]
+    assert np.isnan(out.energy) and not out.converged and out.steps < 2000
+    ratio = out.structure.volume / start.volume
+    # ASE's sign: a positive stress pulls the cell in
+    assert ratio < 1.3 / VOLUME_CHANGE if pressure > 0 else ratio > VOLUME_CHANGE / 1.3
+    assert relax_batch([steady], Pushing(), steps=1)[0].energy == -1.0  # one step: no change

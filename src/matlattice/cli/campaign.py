@@ -28,6 +28,17 @@ Initial = Annotated[
     int, typer.Option(callback=at_least(1), help="Random measurements before the model.")
 ]
 StorePath = Annotated[Path, typer.Argument(help="Campaign database (.sqlite).")]
+Oracle = Annotated[
+    str | None,
+    typer.Option(
+        callback=choice_of("matlattice.structure.potentials:POTENTIAL_NAMES"),
+        help="Compute the target with relaxed crystal structures by this potential: chgnet | "
+        "sevennet | sevennet-l3i5.",
+    ),
+]
+OracleRandom = Annotated[
+    int, typer.Option(callback=at_least(0), help="Random crystals per composition (--oracle).")
+]
 
 
 @campaign_app.command("create")
@@ -193,6 +204,56 @@ def tell(
     console.print(f"{stored - amended} new results{corrected}{unmeasured}; {spent} of {budget}")
 
 
+@campaign_app.command("measure")
+def measure(
+    store: StorePath,
+    oracle: Oracle = "chgnet",
+    rounds: Annotated[
+        int, typer.Option(callback=at_least(0), help="Ask-measure-tell rounds (0: to budget).")
+    ] = 1,
+    n: Annotated[int, typer.Option("-n", callback=at_least(1), help="Candidates per round.")] = 8,
+    oracle_random: OracleRandom = 6,
+    device: Annotated[str, typer.Option(help="cpu | cuda for the potential.")] = "cpu",
+):
+    """Close the loop by physics: ask, compute the target of each proposal with relaxed
+    crystal structures (the campaign's target must be formation_energy_per_atom or
+    e_above_hull), tell; structures and values are kept beside the store (STORE-oracle/)."""
+    import math
+
+    from matlattice.design import campaign_generator
+    from matlattice.discovery import resume_campaign
+    from matlattice.discovery.structure_oracle import ORACLE_TARGETS, StructureOracle
+
+    folder = store.parent / f"{store.stem}-oracle"
+    with resume_campaign(store) as campaign, progress_bar("measuring by physics") as progress:
+        target = campaign.settings.target
+        if target not in ORACLE_TARGETS:
+            raise typer.BadParameter(
+                f"the campaign's target {target!r}: a structure oracle computes one of "
+                f"{', '.join(ORACLE_TARGETS)}"
+            )
+        measuring = StructureOracle(oracle, target, folder=folder, n_random=oracle_random,
+                                    device=device)  # fmt: skip
+        campaign.generator = campaign_generator(campaign.settings, campaign.pool["formula"])
+        done = 0
+        while (rounds == 0 or done < rounds) and not campaign.done:
+            progress(f"round {done + 1}: asking")
+            batch = campaign.ask(n)
+            if batch.empty:
+                break
+            progress(f"round {done + 1}: relaxing structures of {len(batch)} proposals")
+            answer = measuring(batch["formula"].tolist())
+            campaign.tell(answer)
+            done += 1
+            measured = answer["value"].notna().sum()
+            console.print(f"round {done}: {measured} of {len(answer)} measured by {oracle}"
+                          f" ({len(answer) - measured} not measurable)")  # fmt: skip
+        best, spent, budget = campaign.best(), campaign.n_spent, campaign.settings.budget
+    if len(best) and not math.isnan(best["value"].iloc[0]):
+        console.print(f"best so far: {best['formula'].iloc[0]} = {best['value'].iloc[0]:.4g}")
+    console.print(f"{spent} of {budget} measurements; structures in {folder}")
+
+
 @campaign_app.command("status")
 def status(store: StorePath):
     """Progress: measurements, best so far, pending proposals, model versions."""
@@ -287,12 +348,19 @@ def run(
     resume: Annotated[
         bool, typer.Option(help="Continue the campaigns stored in OUT (killed or finished).")
     ] = False,
+    oracle: Oracle = None,
+    oracle_random: OracleRandom = 6,
 ):
     """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds.
 
     Open-ended methods grow their pool (e.g. ucb@rf+generate=20+generator=mined): their
     oracle knows every labelled composition of DATA, and a proposal without a label is
-    recorded as not measurable and uses one measurement."""
+    recorded as not measurable and uses one measurement.
+
+    With --oracle POTENTIAL the labels are computed instead (--target formation_energy_per_atom
+    or e_above_hull): every pool composition gets relaxed crystal structures first (stored in
+    OUT/oracle, reused by every method and seed); --cheap structure:POTENTIAL:COST makes a
+    second potential the cheap fidelity."""
     from matlattice.design import campaign_generator
     from matlattice.discovery.benchmark import campaign_benchmark, cheap_source, stored_campaigns
 
@@ -307,15 +375,23 @@ def run(
         window, goal = _numbers(goal.split(":", 1)[1], "--goal window:"), "max"
     aims = _pairs(objectives, "--objectives", str)
     names = tuple(m for m in methods.split(",") if m)
+    pool = data
+    if oracle:
+        pool, cheap_fidelity = _computed_labels(data, target, oracle, cheap, pool_size,
+                                                oracle_random, out, names)  # fmt: skip
+    elif cheap:
+        cheap_fidelity = cheap_source(data, *_cheap_spec(cheap))
+    else:
+        cheap_fidelity = None
     with progress_bar(f"campaigns on {data}") as progress:
         summary = campaign_benchmark(
-            data,
+            pool,
             target,
             out,
             goal=goal,
             window=window,
             objectives=aims or None,
-            cheap=cheap_source(data, *_cheap_spec(cheap)) if cheap else None,
+            cheap=cheap_fidelity,
             main_cost=main_cost,
             methods=names,
             pool_size=pool_size,
@@ -331,6 +407,40 @@ def run(
     _print_summary(summary, budget)
     print_rejected(out)
     console.print(f"run folder: {out} (campaign.json, campaign.png)")
+
+
+def _computed_labels(data, target, potential, cheap, pool_size, n_random, out, methods):
+    """The pool of ``run --oracle``: ``formula, target`` computed by ``potential``, and the
+    cheap fidelity (``structure:POTENTIAL:COST`` computed the same way, or a dataset's)."""
+    from matlattice.discovery.benchmark import cheap_source
+    from matlattice.discovery.structure_oracle import (
+        ORACLE_TARGETS,
+        StructureOracle,
+        computed_pool,
+    )
+
+    if target not in ORACLE_TARGETS:
+        raise typer.BadParameter(
+            f"--target {target!r} with --oracle {potential}; the oracle computes one of "
+            f"{', '.join(ORACLE_TARGETS)}"
+        )
+    if any("+generate" in m for m in methods):
+        raise typer.BadParameter(
+            "+generate methods with --oracle: generated compositions would be computed during "
+            "the campaign; drive that with `campaign measure STORE --oracle`"
+        )
+    folder = Path(out) / "oracle"
+    oracles = [StructureOracle(potential, target, folder=folder, n_random=n_random)]
+    spec = _cheap_spec(cheap) if cheap else None
+    if spec and spec[0] == "structure":
+        oracles.append(StructureOracle(spec[1], target, folder=folder, n_random=n_random))
+    with progress_bar(f"computing {target} of {pool_size} compositions") as progress:
+        frame = computed_pool(data, oracles, pool_size, progress=progress)
+    columns = [f"{target}@{o.potential.name}" for o in oracles]
+    pool = frame[["formula", columns[0]]].rename(columns={columns[0]: target})
+    if spec and spec[0] == "structure":
+        return pool, (frame[["formula", columns[1]]], columns[1], spec[2])
+    return pool, (cheap_source(data, *spec) if spec else None)
 
 
 def _print_summary(summary: dict, budget: int) -> None:

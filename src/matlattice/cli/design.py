@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from matlattice.cli.common import print_rejected, progress_bar
-from matlattice.cli.options import ConfigFile, Seed, at_least, comma_names, open_range
+from matlattice.cli.options import (
+    ConfigFile,
+    Seed,
+    at_least,
+    choice_of,
+    comma_names,
+    open_range,
+)
 from matlattice.cli.tables import console, fmt
 
 __all__ = ["design"]
@@ -124,6 +131,24 @@ NEstimatorsOption = Annotated[
     int, typer.Option(callback=at_least(1), help="Trees of the property model (no --model).")
 ]
 
+StructuresOption = Annotated[
+    int,
+    typer.Option(
+        callback=at_least(0),
+        help="Give the K best candidates crystal structures (relaxed by --structure-potential) "
+        "and re-rank them by computed stability (0: off).",
+    ),
+]
+StructurePotentialOption = Annotated[
+    str,
+    typer.Option(
+        callback=choice_of("matlattice.structure.potentials:POTENTIAL_NAMES"),
+        help="Potential of --structures: chgnet | sevennet | sevennet-l3i5.",
+    ),
+]
+StructureRandomOption = Annotated[
+    int, typer.Option(callback=at_least(0), help="Random crystals per formula of --structures.")
+]
 OverwriteOption = Annotated[
     bool, typer.Option(help="Replace the run in --out once the new one is complete.")
 ]
@@ -151,6 +176,9 @@ def design(
     borrow: BorrowOption = None,
     proxy: ProxyOption = "",
     n_estimators: NEstimatorsOption = 300,
+    structures: StructuresOption = 0,
+    structure_potential: StructurePotentialOption = "chgnet",
+    structure_random: StructureRandomOption = 10,
     seed: Seed = 0,
     overwrite: OverwriteOption = False,
     config: ConfigFile = None,
@@ -184,6 +212,9 @@ def design(
             borrow=tuple(borrow or ()),
             proxy=proxy,
             n_estimators=n_estimators,
+            structures=structures,
+            structure_potential=structure_potential,
+            structure_random=structure_random,
             seed=seed,
         )
     with progress_bar(f"design on {settings.data}") as progress:
@@ -217,5 +248,15 @@ def print_design(record: dict, out: Path) -> None:
     )
     best = pd.read_csv(Path(out) / "candidates.csv", nrows=10)
     shown = ["formula", "p_meet", "prior", "generator", "nearest_known", "distance"]
+    checked = record.get("structures")
+    if checked:
+        console.print(
+            f"structures ({checked.get('potential', '-')}): {checked['computed']} of the "
+            f"{checked['k']} best computed, {checked['computed_stable']} within "
+            f"{record['config']['stable_within']} eV/atom of the hull; not computed: "
+            f"{len(checked['not_computed'])}",
+            highlight=False,
+        )
+        shown += ["computed_spacegroup", "computed_e_above_hull"]
     console.print(best[shown].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     console.print(f"run folder: {out} (candidates.csv, design.json, figures)")

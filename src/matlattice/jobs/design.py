@@ -9,6 +9,9 @@ chosen generators and writes
   meeting every target), per target the predicted mean and spread, ``prior`` (the mined
   substitution probability), the generator, each constraint check, ``nearest_known`` and
   ``distance``, ``in_domain``;
+- with ``structures`` K, the K best candidates given crystal structures, stability and XRD
+  by the structure stage (``structures/``, a structure run folder) and re-ranked by computed
+  stability (:mod:`matlattice.jobs.design_structures`);
 - ``design.json``: the targets as resolved, validity, uniqueness, novelty, diversity,
   counts per generator, times, and the settings;
 - ``config.json`` (reruns the job) and the figures of :mod:`matlattice.report.design_plots`.
@@ -46,6 +49,7 @@ from matlattice.design.steering import LatticeSteering
 from matlattice.design.summary import design_summary, domain_flags, nearest_known
 from matlattice.errors import InvalidParameterError
 from matlattice.jobs.config import JobConfig
+from matlattice.jobs.design_structures import structure_check
 from matlattice.jobs.run_folder import finish_run_folder, open_run_folder
 from matlattice.runtime.files import atomic_write_json, atomic_write_table, json_safe, read_json
 
@@ -83,9 +87,14 @@ class DesignConfig(JobConfig):
     borrow: tuple[str, ...] = ()
     proxy: str = ""
     n_estimators: int = 300
+    structures: int = 0
+    structure_potential: str = "chgnet"
+    structure_random: int = 10
     seed: int = 0
 
     def __post_init__(self) -> None:
+        from matlattice.structure.potentials import POTENTIAL_NAMES
+
         unknown = sorted(set(self.generators) - set(GENERATORS))
         if unknown or not self.generators:
             raise InvalidParameterError(
@@ -112,6 +121,16 @@ class DesignConfig(JobConfig):
                 f"proxy={self.proxy!r}, borrow={list(self.borrow)} with model_run="
                 f"{self.model_run!r}: a proxy changes the property model, and the fit run's "
                 "models are used as they are; leave out --model or --proxy/--borrow"
+            )
+        if self.structures < 0 or self.structure_random < 0:
+            raise InvalidParameterError(
+                f"structures={self.structures}, structure_random={self.structure_random}; "
+                "expected >= 0"
+            )
+        if self.structure_potential not in POTENTIAL_NAMES:
+            raise InvalidParameterError(
+                f"structure_potential={self.structure_potential!r}; expected one of "
+                f"{POTENTIAL_NAMES}"
             )
         if self.lattice and len(self.targets) < 2:
             raise InvalidParameterError(
@@ -366,6 +385,13 @@ def design_run(
     candidates = pd.concat([candidates, nearest_known(formulas, known_formulas)], axis=1).assign(
         in_domain=domain_flags(formulas, known_formulas, config.seed)
     )
+    checked = None
+    if config.structures:
+        candidates, checked = structure_check(
+            candidates, config.structures, work, stable_within=config.stable_within, say=say,
+            potential=config.structure_potential, n_random=config.structure_random,
+            seed=config.seed,
+        )  # fmt: skip
     record = {
         "dataset": config.data,
         "targets": [t.describe() for t in designer.resolved_targets(known)],
@@ -375,6 +401,7 @@ def design_run(
         "in_domain": float(np.mean(candidates["in_domain"])),
         "mean_p_meet": float(candidates["p_meet"].mean()),
         "lattice": designer.steering.pairs if designer.steering else None,
+        "structures": checked,
         **info,
         "seconds": round(time.perf_counter() - started, 1),
         "config": config.to_dict(),

@@ -25,7 +25,7 @@ from matlattice.composition import parse_formulas
 from matlattice.errors import InvalidParameterError
 from matlattice.structure.prototypes import decorate, first_guess_volume, integer_amounts
 
-__all__ = ["Candidate", "candidate_structures", "spacegroup_frequencies"]
+__all__ = ["Candidate", "candidate_structures", "crystal_refusal", "spacegroup_frequencies"]
 
 
 @cache
@@ -36,6 +36,20 @@ def spacegroup_frequencies() -> pd.DataFrame:
 
     table = pd.read_csv(files("pyxtal") / "database" / "spg_num_wps_mp.csv")
     return table.groupby(["spg", "n_atoms"], as_index=False)["count"].sum()
+
+
+def crystal_refusal(formula: str, max_atoms: int) -> str:
+    """Why ``formula`` cannot be given a candidate crystal ('' when it can): it does not
+    parse, its amounts are not integers, or its formula unit has over ``max_atoms`` atoms."""
+    faults = parse_formulas([formula], errors="report").faults
+    if faults:
+        return f"does not parse: {faults[0][2]}"
+    amounts = integer_amounts(formula)
+    if not amounts or any(not isinstance(a, int) for a in amounts.values()):
+        return f"a crystal needs integer amounts; got {amounts}"
+    if sum(amounts.values()) > max_atoms:
+        return f"{sum(amounts.values())} atoms per formula unit, over max_atoms={max_atoms}"
+    return ""
 
 
 class Candidate:
@@ -92,19 +106,10 @@ def candidate_structures(
     from pymatgen.analysis.structure_matcher import StructureMatcher
     from pymatgen.core import Composition
 
-    faults = parse_formulas([formula], errors="report").faults
-    if faults:
-        raise InvalidParameterError(f"formula {formula!r} does not parse: {faults[0][2]}")
+    refusal = crystal_refusal(formula, max_atoms)
+    if refusal:
+        raise InvalidParameterError(f"formula {formula!r}: {refusal}")
     amounts = integer_amounts(formula)
-    if any(not isinstance(a, int) for a in amounts.values()) or not amounts:
-        raise InvalidParameterError(
-            f"formula {formula!r}: a crystal needs integer amounts; got {amounts}"
-        )
-    if sum(amounts.values()) > max_atoms:
-        raise InvalidParameterError(
-            f"formula {formula!r} has {sum(amounts.values())} atoms per formula unit, over "
-            f"max_atoms={max_atoms}"
-        )
     found = [Candidate(n, s, s.get_space_group_info()[1]) for n, s in decorate(formula)]
     found = found if prototypes else []
     rng = np.random.default_rng([seed, *map(ord, Composition(amounts).alphabetical_formula)])

@@ -7,7 +7,8 @@ with ASE's default parameters) on the generalized coordinates of ASE's
 ``FrechetCellFilter`` (positions and the log of the cell deformation),
 until its largest generalized force is below ``fmax`` or ``steps`` are spent. A structure
 whose prediction or coordinates stop being finite, or whose volume per atom leaves
-``VOLUME_RANGE``, is stopped there, unconverged, with a NaN energy.
+``VOLUME_RANGE`` or changes by more than a factor ``VOLUME_CHANGE`` from its start, is
+stopped there, unconverged, with a NaN energy.
 ``batch_size=1`` is the one-at-a-time baseline.
 """
 
@@ -21,7 +22,7 @@ import numpy as np
 from matlattice.errors import InvalidParameterError
 from matlattice.structure.potentials import Potential
 
-__all__ = ["VOLUME_RANGE", "Relaxed", "relax_batch"]
+__all__ = ["VOLUME_CHANGE", "VOLUME_RANGE", "Relaxed", "relax_batch"]
 
 #: ASE's FIRE defaults: time step, largest step (Å), largest time step, steps before the
 #: time step grows, its growth and decay, the mixing parameter and its decay.
@@ -29,6 +30,10 @@ __all__ = ["VOLUME_RANGE", "Relaxed", "relax_batch"]
 #: cell far outside this range has collapsed or come apart (and a tiny one would make the
 #: potential's neighbour list explode in memory).
 VOLUME_RANGE = (2.0, 500.0)
+#: How far a relaxation may shrink or swell a cell from where it started (volume ratio): a
+#: structure a potential squeezes below a third of its start has collapsed, and on the way
+#: its neighbour lists (and the potential's memory) grow with the density.
+VOLUME_CHANGE = 3.0
 
 FIRE = {"dt": 0.1, "maxstep": 0.2, "dtmax": 1.0, "nmin": 5, "finc": 1.1, "fdec": 0.5,
         "astart": 0.1, "fa": 0.99}  # fmt: skip
@@ -90,12 +95,13 @@ def relax_batch(
     if fmax <= 0 or steps < 1:
         raise InvalidParameterError(f"fmax={fmax}, steps={steps}; expected fmax > 0, steps >= 1")
     atoms = [AseAtomsAdaptor.get_atoms(s) for s in structures]
+    starts = [_volume_per_atom(a) for a in atoms]
     filters = [FrechetCellFilter(a) for a in atoms]
     fire = [_Fire() for _ in atoms]
     done: list[Relaxed | None] = [None] * len(atoms)
     energies: list[list[float]] = [[] for _ in atoms]
     for step in range(steps + 1):
-        for i in [i for i, d in enumerate(done) if d is None and not _sane(atoms[i])]:
+        for i in [i for i, d in enumerate(done) if d is None and not _sane(atoms[i], starts[i])]:
             # collapsed or blown apart: the potential is far off its data, stop, no energy
             done[i] = Relaxed(AseAtomsAdaptor.get_structure(atoms[i]), float("nan"), False,
                               step, float("inf"), energies[i])  # fmt: skip
@@ -124,12 +130,18 @@ def relax_batch(
     return done
 
 
-def _sane(atoms) -> bool:
-    """Finite coordinates and a volume per atom within ``VOLUME_RANGE``."""
+def _volume_per_atom(atoms) -> float:
+    return abs(float(np.linalg.det(atoms.cell[:]))) / len(atoms)
+
+
+def _sane(atoms, start: float) -> bool:
+    """Finite coordinates, a volume per atom within ``VOLUME_RANGE`` and within a factor
+    ``VOLUME_CHANGE`` of ``start``."""
     if not (np.isfinite(atoms.positions).all() and np.isfinite(atoms.cell[:]).all()):
         return False
-    volume = abs(float(np.linalg.det(atoms.cell[:]))) / len(atoms)
-    return VOLUME_RANGE[0] <= volume <= VOLUME_RANGE[1]
+    volume = _volume_per_atom(atoms)
+    return (VOLUME_RANGE[0] <= volume <= VOLUME_RANGE[1]
+            and start / VOLUME_CHANGE <= volume <= start * VOLUME_CHANGE)  # fmt: skip
 
 
 def _finite(prediction: dict) -> bool:
