@@ -12,9 +12,9 @@ process with ``OMP_NUM_THREADS`` threads:
   SevenNet's ``SevenNetCalculator``), as its users run it.
 
 A structure whose cell turns non-finite under the peer route (ASE does not stop it) counts
-with no energy. Reports relaxations per minute, force calls (structure-steps) per second, how many converged,
-and the largest difference of final energy per atom between routes (they should agree:
-FIRE on the same coordinates).
+with no energy. Reports relaxations per minute, force calls (structure-steps) per second,
+how many converged, and the largest difference of final energy per atom between routes
+(they should agree: FIRE on the same coordinates).
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/structure_speed.py --potential chgnet``
 Writes ``bench/results/structure_speed_<potential>.json``.
