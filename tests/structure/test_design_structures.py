@@ -81,3 +81,10 @@ def test_rerank_order_on_planted_hull_distances(seed):
     expected = [*stable["formula"], *unstable["formula"], *missing["formula"],
                 *frame["formula"].iloc[k:]]  # fmt: skip
     assert out["formula"].tolist() == expected
+
+
+def test_structure_run_refuses_a_misspelt_second_potential_before_any_work():
+    from matlattice.jobs.structure import StructureConfig
+
+    with pytest.raises(InvalidParameterError, match="'sevenet'"):
+        StructureConfig(formulas=("Cu",), second="sevenet")

@@ -87,3 +87,33 @@ def test_stability_table_relaxes_references_once_and_caches_them(emt, structure_
     again = emt.calls
     predict_structures(["CuAu"], emt, hull="none", n_random=0, prototypes=True)
     assert emt.calls - again == searched  # the elements came from the cache both times
+
+
+def test_second_opinion_ranks_a_stopped_structure_last_and_agrees_only_on_energies(
+    emt, structure_cache
+):
+    """A second potential that stops one structure (no energy) neither crashes the ranking
+    nor makes that structure the second potential's best."""
+    from matlattice.structure.predict import second_opinion
+    from matlattice.structure.search import search_structures
+
+    found = search_structures(["Cu3Au"], emt, n_random=2, seed=0)
+    first = [f for f in found if f.same_as == 0][:3]
+    stopped = first[0].structure.composition
+
+    class StopsTheBest:
+        name, mp2020_corrected = "stops", True
+
+        def predict(self, structures):
+            out = emt.predict(structures)
+            for s, p in zip(structures, out, strict=True):
+                if s.composition == stopped and np.allclose(s.lattice.abc,
+                                                            first[0].structure.lattice.abc):
+                    p["energy"] = np.nan
+            return out
+
+    table = second_opinion(found, StopsTheBest(), top=3, hull="none")
+    assert table["rank"].dtype.kind == "i"
+    nan = table[~np.isfinite(table["energy_per_atom"])]
+    assert len(nan) == 1 and nan["rank"].iloc[0] == len(table)  # last, not first
+    assert table.loc[table["rank"] == 1, "energy_per_atom"].notna().all()

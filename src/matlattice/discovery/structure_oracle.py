@@ -10,8 +10,9 @@ random symmetric crystals relaxed by a pretrained potential, the lowest one kept
   chemical system (eV/atom; below zero: below the known hull).
 
 A composition the stage cannot give a crystal (amounts not integer, more atoms per formula
-unit than ``max_atoms``, an element the potential lacks, every structure collapsed) is
-answered with an empty value, which a single-objective campaign records as not measurable.
+unit than ``max_atoms``, every structure collapsed) is answered with an empty value, which a
+single-objective campaign records as not measurable; an element the potential has no
+parameters for stops the call with an error naming it (choose another potential).
 
 Every answer is kept in ``folder/values-<potential>.json`` with the settings it was computed
 with (an entry of other settings is computed again, never reused) and the lowest structure as
@@ -138,7 +139,10 @@ def computed_pool(
 
     if not oracles:
         raise InvalidParameterError("computed_pool needs at least one oracle")
-    formulas = load_dataset(data, clean=True).frame["formula"].drop_duplicates()
+    from matlattice.data.parts import frame_keys
+
+    frame = load_dataset(data, clean=True).frame  # one row per composition: Fe2O3 = Fe4O6
+    formulas = frame.loc[~pd.Series(frame_keys(frame)).duplicated().to_numpy(), "formula"]
     limit = min(o.settings["max_atoms"] for o in oracles)
     pool: list[str] = []
     for formula in formulas.sample(frac=1.0, random_state=seed):

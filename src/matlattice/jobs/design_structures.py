@@ -87,14 +87,20 @@ def structure_check(
     hull = pd.to_numeric(rows["e_above_hull"], errors="coerce").to_numpy()
     candidates.loc[found, "computed_e_above_hull"] = hull
     candidates.loc[found, "structure_cif"] = ["structures/" + c if c else "" for c in rows["cif"]]
+    collapsed = found & candidates["computed_formation_energy"].isna()
+    candidates.loc[collapsed, "computed_spacegroup"] = np.nan  # a cell with no energy
     computed = candidates["computed_e_above_hull"].notna()
     candidates.loc[computed, "computed_stable"] = (
         candidates.loc[computed, "computed_e_above_hull"] <= stable_within
     )
     lost = found & ~computed
-    candidates.loc[lost, "structure_note"] = "every candidate structure collapsed or failed"
-    record["not_computed"].update(dict.fromkeys(candidates.loc[lost, "formula"],
-                                                "every candidate structure collapsed or failed"))
+    note = np.where(
+        collapsed[lost],
+        "every candidate structure collapsed or failed",
+        "no hull distance (MP2020 excludes this chemistry, or no hull data)",
+    )
+    candidates.loc[lost, "structure_note"] = note
+    record["not_computed"].update(dict(zip(candidates.loc[lost, "formula"], note, strict=True)))
     record.update(computed=int(computed.sum()), computed_stable=int(
         candidates["computed_stable"].fillna(False).sum()), potential=config.potential,
         seconds=summary["seconds"], structures=summary["structures"])  # fmt: skip

@@ -74,7 +74,14 @@ class StructureConfig(JobConfig):
     batch_size: int = 16
 
     def __post_init__(self) -> None:
+        from matlattice.structure.potentials import POTENTIAL_NAMES
         from matlattice.structure.predict import HULLS
+
+        for name in (self.potential, self.second):
+            if name and name not in POTENTIAL_NAMES:
+                raise InvalidParameterError(
+                    f"potential {name!r}; expected one of {POTENTIAL_NAMES}"
+                )
 
         if not self.formulas:
             raise InvalidParameterError("no formulas to predict structures for")

@@ -130,7 +130,10 @@ def second_opinion(
         f.rank = first.rank
     table = stability_table(again, potential, hull)
     table["first_rank"] = table.pop("rank")
-    table["rank"] = table.groupby("formula")["energy_per_atom"].rank(method="first").astype(int)
-    lowest = table[table["rank"] == 1].set_index("formula")["first_rank"]
-    table["agrees"] = table["formula"].map(lowest == 1)
+    # a structure the second potential stopped (no energy) ranks last, never first
+    table["rank"] = (table.groupby("formula")["energy_per_atom"]
+                     .rank(method="first", na_option="bottom").astype(int))  # fmt: skip
+    finite = np.isfinite(table["energy_per_atom"].to_numpy(float))
+    lowest = table[(table["rank"] == 1) & finite].set_index("formula")["first_rank"]
+    table["agrees"] = table["formula"].map(lowest == 1)  # NaN: no finite second energy
     return table
