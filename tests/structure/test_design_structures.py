@@ -28,6 +28,7 @@ def _check(tmp_path, formulas, k, within):
                            n_random=1, seed=0)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_structures_rerank_the_best_k_by_computed_stability(emt_everywhere, tmp_path):
     within = 0.02
     formulas = ["CuAu3", "Cu2.5Au", "Cu3Au", "Ni3Al", "NiPt", "AgAu"]

@@ -353,16 +353,12 @@ def run(
 ):
     """Benchmark mode: campaigns on a pool with hidden labels, every method, many seeds.
 
-    Open-ended methods grow their pool (e.g. ucb@rf+generate=20+generator=mined): their
-    oracle knows every labelled composition of DATA, and a proposal without a label is
-    recorded as not measurable and uses one measurement.
-
-    With --oracle POTENTIAL the labels are computed instead (--target formation_energy_per_atom
-    or e_above_hull): every pool composition gets relaxed crystal structures first (stored in
-    OUT/oracle, reused by every method and seed); --cheap structure:POTENTIAL:COST makes a
-    second potential the cheap fidelity."""
+    Open-ended methods grow their pool (ucb@rf+generate=20+generator=mined); a proposal DATA
+    lacks is not measurable and uses one measurement. --oracle POTENTIAL computes the labels
+    (formation_energy_per_atom, e_above_hull) from relaxed structures of every pool
+    composition, kept in OUT/oracle; --cheap structure:POTENTIAL:COST adds a second one."""
     from matlattice.design import campaign_generator
-    from matlattice.discovery.benchmark import campaign_benchmark, cheap_source, stored_campaigns
+    from matlattice.discovery.benchmark import campaign_benchmark, stored_campaigns
 
     stored = stored_campaigns(out)
     if stored and not resume:
@@ -375,14 +371,8 @@ def run(
         window, goal = _numbers(goal.split(":", 1)[1], "--goal window:"), "max"
     aims = _pairs(objectives, "--objectives", str)
     names = tuple(m for m in methods.split(",") if m)
-    pool = data
-    if oracle:
-        pool, cheap_fidelity = _computed_labels(data, target, oracle, cheap, pool_size,
-                                                oracle_random, out, names)  # fmt: skip
-    elif cheap:
-        cheap_fidelity = cheap_source(data, *_cheap_spec(cheap))
-    else:
-        cheap_fidelity = None
+    pool, cheap_fidelity = _pool_and_cheap(data, target, oracle, cheap, pool_size,
+                                           oracle_random, out, names)  # fmt: skip
     with progress_bar(f"campaigns on {data}") as progress:
         summary = campaign_benchmark(
             pool,
@@ -407,6 +397,16 @@ def run(
     _print_summary(summary, budget)
     print_rejected(out)
     console.print(f"run folder: {out} (campaign.json, campaign.png)")
+
+
+def _pool_and_cheap(data, target, oracle, cheap, pool_size, n_random, out, methods):
+    """What the benchmark runs on: DATA's hidden labels, or labels computed by ``oracle``;
+    and the cheap fidelity, if any."""
+    from matlattice.discovery.benchmark import cheap_source
+
+    if oracle:
+        return _computed_labels(data, target, oracle, cheap, pool_size, n_random, out, methods)
+    return data, (cheap_source(data, *_cheap_spec(cheap)) if cheap else None)
 
 
 def _computed_labels(data, target, potential, cheap, pool_size, n_random, out, methods):

@@ -98,7 +98,9 @@ class StructureOracle:
             log.info("oracle %s: relaxing structures of %d compositions", self.potential.name,
                      len(ready))  # fmt: skip
             try:
-                table, found = predict_structures(ready, self.potential, **self.settings)
+                hull = "dft" if self.target == "e_above_hull" else "none"
+                table, found = predict_structures(ready, self.potential, hull=hull,
+                                                  **self.settings)  # fmt: skip
             except InvalidParameterError as error:  # an element the potential lacks
                 raise MatlatticeError(f"the {self.potential.name} oracle refused: {error}") \
                     from error  # fmt: skip
