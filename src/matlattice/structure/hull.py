@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cache
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -56,10 +55,10 @@ def _reference_table(data: str) -> pd.DataFrame:
 def known_phases(elements: Iterable[str], data: str = REFERENCE_DATA) -> pd.DataFrame:
     """Every composition of ``data`` made only of ``elements`` (elements themselves
     excluded: they sit at zero), one row each with its lowest formation energy per atom."""
-    elements = sorted(set(elements))
-    systems = {"-".join(c) for n in range(2, len(elements) + 1) for c in combinations(elements, n)}
+    allowed = set(elements)
     table = _reference_table(data)
-    return table[table["chemsys"].isin(systems)].reset_index(drop=True)
+    inside = [len(s) > 1 and set(s) <= allowed for s in table["chemsys"].str.split("-")]
+    return table[inside].reset_index(drop=True)
 
 
 def formation_energies(
@@ -91,12 +90,16 @@ def hull_distances(
     if len(formulas) != len(formation):
         raise InvalidParameterError(f"{len(formulas)} formulas but {len(formation)} energies")
     reduced = np.array([Composition(f).reduced_formula for f in formulas], dtype=object)
-    known = np.array([Composition(f).reduced_formula for f in competitors["formula"]])
+    known = [Composition(f) for f in competitors["formula"]]
+    names = np.array([c.reduced_formula for c in known], dtype=object)
+    systems = [frozenset(map(str, c)) for c in known]
     out = np.full(len(formulas), np.nan)
     for formula in set(reduced):
         rows = np.flatnonzero(reduced == formula)
         elements = sorted(str(e) for e in Composition(formula))
-        others = competitors.loc[known != formula, ["formula", "formation_energy_per_atom"]]
+        # the competitors of its chemical system (sub-systems included), itself left out
+        keep = [n != formula and s <= set(elements) for n, s in zip(names, systems, strict=True)]
+        others = competitors.loc[keep, ["formula", "formation_energy_per_atom"]]
         table = pd.concat([pd.DataFrame({"formula": elements, "formation_energy_per_atom": 0.0}),
                            others])  # fmt: skip
         reference = HullReference(table["formula"].tolist(), table["formation_energy_per_atom"])
