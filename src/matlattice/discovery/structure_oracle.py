@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from matlattice.errors import InvalidParameterError, MatlatticeError
-from matlattice.runtime.files import atomic_write_json, atomic_write_text, read_json
+from matlattice.runtime.files import atomic_write_json, atomic_write_text, file_stem, read_json
 
 __all__ = ["ORACLE_TARGETS", "StructureOracle", "computed_pool"]
 
@@ -115,17 +115,13 @@ class StructureOracle:
     def _answer(self, row, structure) -> dict:
         if not math.isfinite(row["energy_per_atom"]):
             return {"note": "every candidate structure collapsed or failed"}
-        name = f"structures/{self.potential.name}-{_safe(row['formula'])}.cif"
+        name = f"structures/{self.potential.name}-{file_stem(row['formula'])}.cif"
         self.folder.joinpath("structures").mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.folder / name, structure.to(fmt="cif"))
         hull = row["e_above_hull"]
         return {"formation_energy_per_atom": float(row["formation_energy_per_atom"]),
                 "e_above_hull": None if pd.isna(hull) else float(hull),
                 "spacegroup": int(row["spacegroup"]), "cif": name}  # fmt: skip
-
-
-def _safe(formula: str) -> str:
-    return "".join(c for c in formula if c.isalnum() or c in "._-")
 
 
 def computed_pool(

@@ -42,6 +42,7 @@ from matlattice.runtime.files import (
     atomic_write_json,
     atomic_write_table,
     atomic_write_text,
+    file_stem,
     json_safe,
 )
 
@@ -105,14 +106,10 @@ def _write_structures(work: Path, table: pd.DataFrame, found: list) -> pd.DataFr
         if not np.isfinite(row.energy_per_atom):
             paths.append("")
             continue
-        name = f"structures/{_safe(row.formula)}-{row.rank:02d}.cif"
+        name = f"structures/{file_stem(row.formula)}-{row.rank:02d}.cif"
         atomic_write_text(work / name, item.structure.to(fmt="cif"))
         paths.append(name)
     return table.assign(cif=paths)
-
-
-def _safe(formula: str) -> str:
-    return "".join(c for c in formula if c.isalnum() or c in "._-")
 
 
 def _write_xrd(work: Path, table: pd.DataFrame, found: list, top: int) -> None:
@@ -129,10 +126,10 @@ def _write_xrd(work: Path, table: pd.DataFrame, found: list, top: int) -> None:
                 continue
             pattern = xrd_pattern(found[i].structure)
             rank = int(table.at[i, "rank"])
-            atomic_write_table(folder / f"{_safe(formula)}-{rank:02d}.csv", pattern)
+            atomic_write_table(folder / f"{file_stem(formula)}-{rank:02d}.csv", pattern)
             patterns[f"rank {rank}: {table.at[i, 'spacegroup_symbol']}"] = pattern
         if patterns:
-            save_xrd_plot(folder / f"{_safe(formula)}.png", patterns, title=formula)
+            save_xrd_plot(folder / f"{file_stem(formula)}.png", patterns, title=formula)
 
 
 def _summary(table: pd.DataFrame) -> list[dict]:

@@ -26,6 +26,7 @@ __all__ = [
     "atomic_write_table",
     "atomic_write_text",
     "file_sha256",
+    "file_stem",
     "read_json",
 ]
 
@@ -114,3 +115,9 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_stem(name: str) -> str:
+    """``name`` (a formula, a label) reduced to characters safe in a file name on every
+    system: letters, digits, ``.``, ``_`` and ``-``."""
+    return "".join(c for c in name if c.isalnum() or c in "._-")
