@@ -63,3 +63,21 @@ def test_unknown_potentials_and_devices_are_refused():
         load_potential("mace")
     with pytest.raises(InvalidParameterError, match="device"):
         load_potential("chgnet", device="tpu")
+
+
+@pytest.mark.slow
+def test_chgnet_gives_no_energy_to_a_blown_apart_cell_and_keeps_the_others():
+    """CHGNet refuses a structure with an atom that has no neighbour within 6 Å; in a batch
+    that one gets NaN (relax_batch stops it) and the others their prediction, unchanged."""
+    from pymatgen.core import Lattice, Structure
+
+    from matlattice.structure.potentials import CHGNetPotential
+
+    salt = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"],
+                                     [[0, 0, 0], [0.5, 0.5, 0.5]])  # fmt: skip
+    apart = Structure(Lattice.cubic(14.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    potential = CHGNetPotential(batch_size=4)
+    alone = potential.predict([salt])[0]
+    both = potential.predict([salt, apart])
+    assert both[0]["energy"] == pytest.approx(alone["energy"], abs=1e-6)
+    assert np.isnan(both[1]["energy"]) and np.isnan(both[1]["forces"]).all()

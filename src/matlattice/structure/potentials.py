@@ -79,17 +79,36 @@ class CHGNetPotential:
         return self._model
 
     def predict(self, structures: Sequence) -> list[dict]:
+        """Energy, forces, stress of each structure; a structure CHGNet refuses (an atom with
+        no neighbour within its 6 Å cutoff: a cell blown apart) gets NaN, the others their
+        prediction."""
         from ase.units import GPa
 
         if not len(structures):
             return []
-        out = self.model.predict_structure(list(structures), task="efs", batch_size=self.batch_size)
+        try:
+            out = self.model.predict_structure(list(structures), task="efs",
+                                               batch_size=self.batch_size)  # fmt: skip
+        except ValueError as error:
+            if "isolated atom" not in str(error):
+                raise
+            out = [self._one(s) for s in structures]
         out = [out] if isinstance(out, dict) else out
         return [
             {"energy": float(p["e"]), "forces": np.asarray(p["f"], dtype=float),
              "stress": np.asarray(p["s"], dtype=float) * GPa}
             for p in out
         ]  # fmt: skip
+
+    def _one(self, structure) -> dict:
+        """CHGNet's raw prediction of one structure; NaN where it refuses it."""
+        try:
+            return self.model.predict_structure(structure, task="efs")
+        except ValueError as error:
+            if "isolated atom" not in str(error):
+                raise
+            return {"e": np.nan, "f": np.full((len(structure), 3), np.nan),
+                    "s": np.full((3, 3), np.nan)}  # fmt: skip
 
 
 class SevenNetPotential:
