@@ -89,3 +89,15 @@ def test_structure_run_refuses_a_misspelt_second_potential_before_any_work():
 
     with pytest.raises(InvalidParameterError, match="'sevenet'"):
         StructureConfig(formulas=("Cu",), second="sevenet")
+
+
+def test_design_cli_refuses_bad_structure_options_in_one_line():
+    from typer.testing import CliRunner
+
+    from matlattice.cli import app
+
+    runner = CliRunner()
+    for args, named in ((["--structures", "-1"], "-1"),
+                        (["--structure-potential", "mace"], "mace")):  # fmt: skip
+        result = runner.invoke(app, ["design", "aflow", "--target", "bulk_modulus:max", *args])
+        assert result.exit_code == 2 and named in result.output
