@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from matlattice.composition import parse_formulas
 from matlattice.errors import InvalidParameterError, MatlatticeError
 from matlattice.runtime.files import atomic_write_json, atomic_write_text, file_stem, read_json
 
@@ -132,14 +133,13 @@ def computed_pool(
     compositions of dataset ``data`` that can be crystals, drawn seeded; computed ``chunk``
     compositions at a time (each chunk stored before the next, so a killed run loses at most
     one), with ``progress(message)`` after each."""
-    from matlattice.data import load_dataset
     from matlattice.structure.candidates import crystal_refusal
 
     if not oracles:
         raise InvalidParameterError("computed_pool needs at least one oracle")
     from matlattice.data.parts import frame_keys
 
-    frame = load_dataset(data, clean=True).frame  # one row per composition: Fe2O3 = Fe4O6
+    frame = _formulas_of(data)  # one row per composition below: Fe2O3 = Fe4O6
     formulas = frame.loc[~pd.Series(frame_keys(frame)).duplicated().to_numpy(), "formula"]
     limit = min(o.settings["max_atoms"] for o in oracles)
     pool: list[str] = []
@@ -159,3 +159,22 @@ def computed_pool(
                          "pool compositions computed")  # fmt: skip
         frame[column] = values
     return frame
+
+
+def _formulas_of(data: str) -> pd.DataFrame:
+    """The ``formula`` column of a dataset, or of a CSV/parquet file that may hold nothing
+    else (an oracle needs no labels)."""
+    from matlattice.data import load_dataset
+    from matlattice.data.user_files import read_table
+    from matlattice.errors import DataFormatError
+
+    path = Path(data)
+    if not path.is_file():
+        return load_dataset(data, clean=True).frame[["formula"]]
+    frame = read_table(path)
+    if "formula" not in frame:
+        raise DataFormatError(f"{path} has no 'formula' column; found {list(frame.columns)[:10]}")
+    faults = parse_formulas(frame["formula"].astype(str).tolist(), errors="report").faults
+    if faults:
+        raise DataFormatError(f"{path}: formulas that do not parse, e.g. {faults[:3]}")
+    return frame[["formula"]].astype(str)
