@@ -44,8 +44,11 @@ def legacy_correction(formula: str) -> float:
 
 
 def main() -> None:
+    import argparse
+
     from pymatgen.core import Composition
 
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from matlattice.structure.corrections import mp2020_corrections
     from matlattice.structure.hull import known_phases
     from matlattice.structure.potentials import load_potential
