@@ -119,3 +119,15 @@ def test_campaign_run_on_computed_labels_with_a_cheap_potential(emt_by_name, tmp
     output = _cli("campaign", "run", data, "--target", "band_gap", "--oracle", "chgnet",
                   "--out", tmp_path / "x", code=2)  # fmt: skip
     assert "formation_energy_per_atom" in output
+
+
+def test_campaign_run_refuses_a_pool_file_without_formulas_by_name(tmp_path):
+    for name, text, named in (("empty.csv", "formula\n", "no rows"),
+                              ("nocol.csv", "name\nNaCl\n", "no 'formula' column")):  # fmt: skip
+        path = tmp_path / name
+        path.write_text(text)
+        result = runner.invoke(app, ["campaign", "run", str(path), "--target",
+                                     "formation_energy_per_atom", "--oracle", "chgnet",
+                                     "--out", str(tmp_path / "x")])  # fmt: skip
+        assert result.exit_code != 0 and named in result.output
+        assert "Traceback" not in result.output
