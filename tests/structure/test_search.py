@@ -99,3 +99,28 @@ def test_a_relaxation_squeezing_or_swelling_the_cell_stops_at_the_volume_change(
     # ASE's sign: a positive stress pulls the cell in
     assert ratio < 1.3 / VOLUME_CHANGE if pressure > 0 else ratio > VOLUME_CHANGE / 1.3
     assert relax_batch([steady], Pushing(), steps=1)[0].energy == -1.0  # one step: no change
+
+
+def test_a_raw_potential_ranks_by_energy_on_the_corrected_scale(emt, monkeypatch, structure_cache):
+    """Planted structure-dependent corrections (as MP2020's peroxide correction is): a raw
+    potential's structures are ranked by energy plus correction, not by raw energy, and the
+    stability table's formation energy carries the same correction."""
+    import matlattice.structure.corrections as corrections
+    from matlattice.structure.predict import stability_table
+
+    def planted(items):  # +1 eV/atom on the close-packed structures, the raw winners
+        return np.array([1.0 if i.get_space_group_info(0.1)[1] in CLOSE_PACKED else 0.0
+                         for i in items])  # fmt: skip
+
+    raw = search_structures(["Cu"], emt, n_random=3, seed=0)
+    assert min(raw, key=lambda r: r.rank).spacegroup in CLOSE_PACKED
+    monkeypatch.setattr(corrections, "mp2020_corrections", planted)
+    emt.mp2020_corrected = False
+    rows = search_structures(["Cu"], emt, n_random=3, seed=0)
+    ranked = sorted(rows, key=lambda r: r.rank)
+    keys = [r.energy_per_atom + r.energy_correction for r in ranked]
+    assert keys == sorted(keys)
+    assert ranked[0].spacegroup not in CLOSE_PACKED and ranked[0].energy_correction == 0.0
+    assert {r.energy_correction for r in ranked if r.spacegroup in CLOSE_PACKED} == {1.0}
+    table = stability_table(rows, emt, hull="none")
+    assert np.allclose(table["energy_correction"], [r.energy_correction for r in rows])

@@ -38,7 +38,7 @@ from matlattice.structure.hull import (
 from matlattice.structure.potentials import Potential
 from matlattice.structure.references import element_energies, phase_energies
 from matlattice.structure.relax import relax_batch
-from matlattice.structure.search import Found, as_found, search_structures
+from matlattice.structure.search import Found, as_found, search_structures, with_corrections
 
 __all__ = ["HULLS", "predict_structures", "second_opinion", "stability_table"]
 
@@ -76,9 +76,6 @@ def stability_table(
     )  # fmt: skip
     elements = {str(e) for f in table["formula"] for e in Composition(f)}
     refs = element_energies(elements, potential)
-    table["energy_correction"] = (
-        0.0 if potential.mp2020_corrected else mp2020_corrections([f.structure for f in found])
-    )
     table["formation_energy_per_atom"] = formation_energies(
         table["formula"], table["energy_per_atom"] + table["energy_correction"], refs
     )
@@ -124,16 +121,17 @@ def second_opinion(
         if f.same_as == 0 and sum(b.formula == f.formula for b in best) < top:
             best.append(f)
     relaxed = relax_batch([f.structure for f in best], potential, fmax=fmax, steps=steps)
-    again = [as_found(f.formula, f.source, f.spacegroup, r, potential.name)
-             for f, r in zip(best, relaxed, strict=True)]  # fmt: skip
+    again = with_corrections([as_found(f.formula, f.source, f.spacegroup, r, potential.name)
+                              for f, r in zip(best, relaxed, strict=True)], potential)  # fmt: skip
     for f, first in zip(again, best, strict=True):
         f.rank = first.rank
     table = stability_table(again, potential, hull)
     table["first_rank"] = table.pop("rank")
     # a structure the second potential stopped (no energy) ranks last, never first
-    table["rank"] = (table.groupby("formula")["energy_per_atom"]
+    ranking = table["energy_per_atom"] + table["energy_correction"]  # MP2020 scale
+    table["rank"] = (ranking.groupby(table["formula"])
                      .rank(method="first", na_option="bottom").astype(int))  # fmt: skip
-    finite = np.isfinite(table["energy_per_atom"].to_numpy(float))
+    finite = np.isfinite(ranking.to_numpy(float))
     lowest = table[(table["rank"] == 1) & finite].set_index("formula")["first_rank"]
     table["agrees"] = table["formula"].map(lowest == 1)  # NaN: no finite second energy
     return table

@@ -31,7 +31,14 @@ from matlattice.structure.candidates import Candidate, candidate_structures
 from matlattice.structure.potentials import Potential
 from matlattice.structure.relax import VOLUME_RANGE, relax_batch
 
-__all__ = ["Found", "as_found", "collapsed", "search_structures", "spacegroup_of"]
+__all__ = [
+    "Found",
+    "as_found",
+    "collapsed",
+    "search_structures",
+    "spacegroup_of",
+    "with_corrections",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +49,12 @@ class Found:
     ``built_spacegroup`` (before relaxation), the relaxed ``structure`` and its
     ``spacegroup`` (spglib, symprec 0.1 Å), ``energy_per_atom`` (eV/atom), ``converged``,
     ``steps``, ``fmax`` (eV/Å left), ``energy_start`` (eV/atom before relaxing), the
-    ``potential``'s name, ``rank`` within its formula and ``same_as``: the rank of a
-    lower-energy structure of the formula it matches after relaxation (0: none)."""
+    ``potential``'s name, ``rank`` within its formula, ``same_as``: the rank of a
+    lower-energy structure of the formula it matches after relaxation (0: none), and
+    ``energy_correction``: the MP2020 correction (eV/atom) a potential trained on raw DFT
+    energies needs (0 for a potential on the corrected scale; NaN where the scheme excludes
+    the structure). Ranks follow ``energy_per_atom + energy_correction``: the correction of
+    an oxide depends on its structure (peroxide and superoxide O-O bonds)."""
 
     formula: str
     source: str
@@ -58,6 +69,12 @@ class Found:
     potential: str
     rank: int = 0
     same_as: int = 0
+    energy_correction: float = 0.0
+
+    @property
+    def ranking_energy(self) -> float:
+        """The energy per atom on Materials Project's corrected scale (the ranking key)."""
+        return self.energy_per_atom + self.energy_correction
 
     def to_json(self) -> dict:
         row = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "structure"}
@@ -173,7 +190,19 @@ def search_structures(
         found.extend(rows)
         if progress:
             progress(len(found), len(work))
-    return _ranked(found)
+    return _ranked(with_corrections(found, potential))
+
+
+def with_corrections(found: list[Found], potential: Potential) -> list[Found]:
+    """``found`` with each structure's ``energy_correction`` set: MP2020's for a potential
+    trained on raw energies (:mod:`~matlattice.structure.corrections`), else 0."""
+    from matlattice.structure.corrections import mp2020_corrections
+
+    corrections = (np.zeros(len(found)) if potential.mp2020_corrected
+                   else mp2020_corrections([f.structure for f in found]))  # fmt: skip
+    for f, correction in zip(found, corrections, strict=True):
+        f.energy_correction = float(correction)
+    return found
 
 
 #: Relaxed structures of one formula closer than this in energy (eV/atom) are compared by
@@ -190,12 +219,12 @@ def _ranked(found: list[Found]) -> list[Found]:
         by_formula.setdefault(f.formula, []).append(f)
     out = []
     for rows in by_formula.values():
-        rows.sort(key=lambda r: (not np.isfinite(r.energy_per_atom), r.energy_per_atom))
+        rows.sort(key=lambda r: (not np.isfinite(r.ranking_energy), r.ranking_energy))
         for rank, row in enumerate(rows, 1):
             row.rank, row.same_as = rank, 0
             for kept in rows[: rank - 1]:
-                if (kept.same_as == 0 and np.isfinite(row.energy_per_atom)
-                        and row.energy_per_atom - kept.energy_per_atom < SAME_ENERGY
+                if (kept.same_as == 0 and np.isfinite(row.ranking_energy)
+                        and row.ranking_energy - kept.ranking_energy < SAME_ENERGY
                         and matcher.fit(row.structure, kept.structure)):  # fmt: skip
                     row.same_as = kept.rank
                     break
