@@ -77,3 +77,8 @@ def test_bad_requests_are_refused_in_one_line(emt_everywhere, tmp_path):
     assert "mace" in output
     output = _cli("structure", "match-xrd", formulas, tmp_path, code=2)
     assert "candidates.csv" in output
+    for twins, says in ((["Cu3Au", "Cu6Au2"], "one composition (Cu3Au)"),
+                        (["(CuAu)2", "CuAu2"], "share the file name 'CuAu2'")):  # fmt: skip
+        pd.DataFrame({"formula": twins}).to_csv(formulas, index=False)
+        output = _cli("structure", "predict", formulas, "--out", tmp_path / "r", code=2)
+        assert says in output and twins[1] in output

@@ -86,6 +86,7 @@ class StructureConfig(JobConfig):
 
         if not self.formulas:
             raise InvalidParameterError("no formulas to predict structures for")
+        _refuse_repeats(self.formulas)
         if self.hull not in HULLS:
             raise InvalidParameterError(f"hull={self.hull!r}; expected one of {HULLS}")
         if self.second and self.second == self.potential:
@@ -96,6 +97,33 @@ class StructureConfig(JobConfig):
             raise InvalidParameterError(
                 f"n_random={self.n_random} with prototypes={self.prototypes}: no candidates"
             )
+
+
+def _refuse_repeats(formulas) -> None:
+    """Two formulas naming one composition (``Fe2O3``, ``Fe4O6``) or one file name
+    (``(NaCl)2`` and ``NaCl2``: their CIFs would overwrite each other) are refused."""
+    from pymatgen.core import Composition
+
+    stems: dict[str, str] = {}
+    compositions: dict[str, str] = {}
+    for formula in formulas:
+        stem = file_stem(formula)
+        if stem in stems:
+            raise InvalidParameterError(
+                f"formulas {stems[stem]!r} and {formula!r} share the file name {stem!r}; "
+                "write one of them another way"
+            )
+        stems[stem] = formula
+        try:
+            key = Composition(formula).reduced_formula
+        except Exception:  # unparsable: refused by name when its candidates are built
+            continue
+        if key in compositions:
+            raise InvalidParameterError(
+                f"formulas {compositions[key]!r} and {formula!r} are one composition "
+                f"({key}); list it once"
+            )
+        compositions[key] = formula
 
 
 def _write_structures(work: Path, table: pd.DataFrame, found: list) -> pd.DataFrame:
