@@ -172,3 +172,12 @@ def test_a_store_written_before_new_settings_reopens(pool, tmp_path):
     assert open_campaign(path, pool, CampaignSettings(**kw)).settings.generate == 0
     with pytest.raises(MatlatticeError, match="another config"):
         open_campaign(path, pool, CampaignSettings(**{**kw, "generate": 5}))
+
+
+def test_a_benchmark_pool_without_values_is_refused_by_count(tmp_path):
+    from matlattice.discovery.benchmark import campaign_benchmark
+
+    frame = pd.DataFrame({"formula": ["NaCl", "KCl", "LiF", "MgO"], "y": [np.nan] * 3 + [1.0]})
+    with pytest.raises(MatlatticeError, match="1 of 4 compositions have a value of y"):
+        campaign_benchmark(frame, "y", tmp_path, methods=("random",), pool_size=4, initial=1,
+                           budget=2, batch=1, seeds=(0,))  # fmt: skip

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from matlattice.cli import app
 from matlattice.discovery.structure_oracle import StructureOracle
-from matlattice.errors import InvalidParameterError
+from matlattice.errors import DataFormatError, InvalidParameterError
 from matlattice.structure.predict import predict_structures
 
 runner = CliRunner()
@@ -131,3 +131,50 @@ def test_campaign_run_refuses_a_pool_file_without_formulas_by_name(tmp_path):
                                      "--out", str(tmp_path / "x")])  # fmt: skip
         assert result.exit_code != 0 and named in result.output
         assert "Traceback" not in result.output
+
+
+def test_an_edited_values_file_is_refused_by_name(emt, tmp_path):
+    oracle = StructureOracle(emt, "formation_energy_per_atom", folder=tmp_path, n_random=1)
+    path = tmp_path / "values-emt.json"
+    settings = {"n_random": 1, "max_atoms": 24, "seed": 0}
+    for stored, named in (
+        ({"CuAu": {"settings": settings, "formation_energy_per_atom": "-0.1"}}, "'CuAu'"),
+        ({"CuAu": {"settings": settings, "e_above_hull": float("inf")}}, "'CuAu'"),
+        ({"CuAu": -0.1}, "'CuAu'"),
+        (["CuAu"], "no answers by formula"),
+    ):
+        path.write_text(json.dumps(stored))
+        with pytest.raises(DataFormatError, match=named):
+            oracle(["CuAu"])
+    assert emt.calls == 0  # refused before any relaxation
+
+
+def test_campaign_run_refuses_a_pool_the_oracle_could_not_compute(
+    emt, structure_cache, monkeypatch, tmp_path
+):
+    """Every compound's relaxation fails (a planted potential with energies for elements
+    only): the run stops with a message, never a campaign on an all-missing pool."""
+    import numpy as np
+
+    import matlattice.structure.potentials as potentials
+
+    class ElementsOnly(type(emt)):
+        name = "elements-only"
+
+        def predict(self, structures):
+            out = super().predict(structures)
+            for row, structure in zip(out, structures, strict=True):
+                if len(structure.composition) > 1:
+                    row["energy"] = np.nan
+            return out
+
+    monkeypatch.setattr(potentials, "load_potential", lambda *a, **k: ElementsOnly())
+    data = tmp_path / "pool.csv"
+    pd.DataFrame({"formula": POOL[:4]}).to_csv(data, index=False)
+    output = _cli("campaign", "run", data, "--target", "formation_energy_per_atom",
+                  "--oracle", "chgnet", "--oracle-random", "1", "--pool-size", "4",
+                  "--initial", "2", "--budget", "2", "--seeds", "1", "--methods", "random",
+                  "--out", tmp_path / "out", code=2)  # fmt: skip
+    assert "computed formation_energy_per_atom for 0 of 4" in output
+    notes = json.loads((tmp_path / "out" / "oracle" / "values-elements-only.json").read_text())
+    assert {n["note"] for n in notes.values()} == {"every candidate structure collapsed or failed"}

@@ -438,6 +438,14 @@ def _computed_labels(data, target, potential, cheap, pool_size, n_random, out, m
         frame = computed_pool(data, oracles, pool_size, progress=progress)
     columns = [f"{target}@{o.potential.name}" for o in oracles]
     pool = frame[["formula", columns[0]]].rename(columns={columns[0]: target})
+    if pool[target].notna().sum() < 2:
+        from matlattice.errors import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"the {potential} oracle computed {target} for {pool[target].notna().sum()} of "
+            f"{len(pool)} pool compositions (why not: the notes in {folder}/values-*.json); "
+            "a campaign needs a pool with values"
+        )
     if spec and spec[0] == "structure":
         return pool, (frame[["formula", columns[1]]], columns[1], spec[2])
     return pool, (cheap_source(data, *spec) if spec else None)

@@ -199,6 +199,11 @@ class _Task:
                     f"{[c for c in frame.columns if c != 'formula'][:20]}"
                 )
         labelled = frame.dropna(subset=targets).drop_duplicates("formula")
+        if len(labelled) < 2:
+            raise InvalidParameterError(
+                f"{name}: {len(labelled)} of {len(frame)} compositions have a value of "
+                f"{'+'.join(targets)}; a campaign needs a pool with values"
+            )
         held = hold_out_systems(labelled, hold_out) if hold_out else np.zeros(len(labelled), bool)
         given = labelled[~held]
         pool = given.sample(min(pool_size, len(given)), random_state=0)

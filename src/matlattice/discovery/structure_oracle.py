@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from matlattice.composition import parse_formulas
-from matlattice.errors import InvalidParameterError, MatlatticeError
+from matlattice.errors import DataFormatError, InvalidParameterError, MatlatticeError
 from matlattice.runtime.files import atomic_write_json, atomic_write_text, file_stem, read_json
 
 __all__ = ["ORACLE_TARGETS", "StructureOracle", "computed_pool"]
@@ -74,7 +74,19 @@ class StructureOracle:
         return self.folder / f"values-{self.potential.name}.json"
 
     def _stored(self) -> dict:
-        return read_json(self._path) if self._path.is_file() else {}
+        """The stored answers, each checked: a file edited into something else is refused
+        by name rather than read as values."""
+        stored = read_json(self._path) if self._path.is_file() else {}
+        if not isinstance(stored, dict):
+            raise DataFormatError(f"{self._path} holds no answers by formula; delete it to "
+                                  "compute them again")  # fmt: skip
+        for formula, entry in stored.items():
+            if not _valid_entry(entry):
+                raise DataFormatError(
+                    f"{self._path}: the entry of {formula!r} is not an oracle answer "
+                    f"({str(entry)[:80]}); delete that entry (or the file) to compute it again"
+                )
+        return stored
 
     def __call__(self, formulas: Sequence[str]) -> pd.DataFrame:
         formulas = list(formulas)
@@ -114,15 +126,33 @@ class StructureOracle:
         return fresh
 
     def _answer(self, row, structure) -> dict:
+        from pymatgen.core import Composition
+
         if not math.isfinite(row["energy_per_atom"]):
             return {"note": "every candidate structure collapsed or failed"}
-        name = f"structures/{self.potential.name}-{file_stem(row['formula'])}.cif"
+        # by the reduced formula: two spellings of two compositions never share a file
+        reduced = Composition(row["formula"]).reduced_formula
+        name = f"structures/{self.potential.name}-{file_stem(reduced)}.cif"
         self.folder.joinpath("structures").mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.folder / name, structure.to(fmt="cif"))
         hull = row["e_above_hull"]
         return {"formation_energy_per_atom": float(row["formation_energy_per_atom"]),
                 "e_above_hull": None if pd.isna(hull) else float(hull),
                 "spacegroup": int(row["spacegroup"]), "cif": name}  # fmt: skip
+
+
+def _valid_entry(entry) -> bool:
+    """An answer: its settings, and each target a finite number or null."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("settings"), dict):
+        return False
+    for target in ORACLE_TARGETS:
+        value = entry.get(target)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):  # fmt: skip
+            return False
+    return True
 
 
 def computed_pool(
@@ -166,7 +196,6 @@ def _formulas_of(data: str) -> pd.DataFrame:
     else (an oracle needs no labels)."""
     from matlattice.data import load_dataset
     from matlattice.data.user_files import read_table
-    from matlattice.errors import DataFormatError
 
     path = Path(data)
     if not path.is_file():
