@@ -178,3 +178,26 @@ def test_known_phases_of_many_elements_are_every_composition_within_them():
         if len(Composition(f)) > 1 and {str(e) for e in Composition(f)} <= set(elements)
     }
     assert set(phases["formula"]) == direct and len(direct) > 10_000
+
+
+@pytest.mark.slow
+def test_a_potential_hull_names_the_known_phases_it_lacks(emt, structure_cache, monkeypatch):
+    """A known phase the potential could not relax (planted: Cu3Au) is named in
+    ``hull_missing`` of every row of its chemical system, and only there."""
+    import matlattice.structure.predict as predict
+    from matlattice.structure.hull import known_phases
+    from matlattice.structure.search import search_structures
+
+    known = set(known_phases({"Cu", "Au"})["formula"])
+    assert "Cu3Au" in known
+    monkeypatch.setattr(
+        predict,
+        "phase_energies",
+        lambda formulas, potential: {f: -3.5 for f in formulas if f != "Cu3Au"},
+    )
+    rows = search_structures(["CuAu", "Cu", "Au"], emt, n_random=1, prototypes=True)
+    table = predict.stability_table(rows, emt, hull="potential")
+    by_formula = table.groupby("formula")["hull_missing"].agg(set)
+    assert by_formula["CuAu"] == {"Cu3Au"}
+    assert by_formula["Cu"] == {""} and by_formula["Au"] == {""}
+    assert "hull_missing" not in predict.stability_table(rows, emt, hull="dft")

@@ -11,7 +11,9 @@ convex hull of the known phases of its chemical system (``hull``):
 - ``"dft"`` (default): the known phases' DFT formation energies from the reference data
   (Materials Project), the convention of Matbench Discovery;
 - ``"potential"``: the known phases relaxed by the same potential (every energy from one
-  model; costs a structure search per known phase, cached);
+  model; costs a structure search per known phase, cached); a known phase too large to
+  search or whose every structure failed is left out of the hull, which makes the hull
+  distances of its chemical system too low: ``hull_missing`` names those phases per row;
 - ``"none"``: no hull distance.
 
 :func:`second_opinion` relaxes the best structures again with another potential, starting
@@ -21,6 +23,7 @@ the lowest structure of each formula.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -40,6 +43,8 @@ from matlattice.structure.references import element_energies, phase_energies
 from matlattice.structure.relax import relax_batch
 from matlattice.structure.search import Found, as_found, search_structures, with_corrections
 
+log = logging.getLogger(__name__)
+
 __all__ = ["HULLS", "predict_structures", "second_opinion", "stability_table"]
 
 HULLS = ("dft", "potential", "none")
@@ -48,17 +53,39 @@ COLUMNS = ["formula", "rank", "same_as", "source", "spacegroup", "built_spacegro
            "converged", "steps", "fmax", "potential", "energy_correction"]  # fmt: skip
 
 
-def _competitors(elements: set[str], potential: Potential, hull: str, refs: dict) -> pd.DataFrame:
+def _competitors(
+    elements: set[str], potential: Potential, hull: str, refs: dict
+) -> tuple[pd.DataFrame, list[str]]:
+    """The hull's phases (``formula``, ``formation_energy_per_atom``) and the known phases
+    left out of it (a ``potential`` hull: too large to search, or every structure failed)."""
+    from pymatgen.core import Composition
+
     known = known_phases(elements, REFERENCE_DATA)
     if hull == "dft" or known.empty:
-        return known
+        return known, []
     energies = phase_energies(known["formula"], potential)
     formulas = sorted(energies)
     corrected = np.array([energies[f] for f in formulas])
     if not potential.mp2020_corrected:
         corrected = corrected + mp2020_corrections(formulas)
     formation = formation_energies(formulas, corrected, refs)
-    return pd.DataFrame({"formula": formulas, "formation_energy_per_atom": formation})
+    missing = sorted({Composition(f).reduced_formula for f in known["formula"]} - set(energies))
+    if missing:
+        log.warning("%d known phases are missing from the %s hull: %s", len(missing),
+                    potential.name, missing)  # fmt: skip
+    return pd.DataFrame({"formula": formulas, "formation_energy_per_atom": formation}), missing
+
+
+def _missing_in_system(formulas: pd.Series, missing: list[str]) -> list[str]:
+    """Per formula, the missing phases of its chemical system (space-separated)."""
+    from pymatgen.core import Composition
+
+    systems = [(m, {str(e) for e in Composition(m)}) for m in missing]
+    out = []
+    for formula in formulas:
+        own = {str(e) for e in Composition(formula)}
+        out.append(" ".join(m for m, elements in systems if elements <= own))
+    return out
 
 
 def stability_table(
@@ -80,10 +107,12 @@ def stability_table(
         table["formula"], table["energy_per_atom"] + table["energy_correction"], refs
     )
     if hull != "none" and len(table):
-        competitors = _competitors(elements, potential, hull, refs)
+        competitors, missing = _competitors(elements, potential, hull, refs)
         table["e_above_hull"] = hull_distances(
             table["formula"].tolist(), table["formation_energy_per_atom"], competitors
         )
+        if hull == "potential":  # a hull without a phase is too low: say which
+            table["hull_missing"] = _missing_in_system(table["formula"], missing)
     return table.astype({"e_above_hull": float})
 
 
