@@ -136,9 +136,40 @@ def test_fit_attention_ensemble_predicts_mean_and_std(tmp_path):
     # the saved config reproduces the run exactly
     again = tmp_path / "again"
     result = runner.invoke(
-        app, ["fit", "x", "--config", str(run / "config.json"), "--out", str(again)]
+        app, ["fit", str(data), "--config", str(run / "config.json"), "--out", str(again)]
     )
     assert result.exit_code == 0, result.output
     first = json.loads((run / "metrics.json").read_text())["tasks"]["y"]["mae"]
     second = json.loads((again / "metrics.json").read_text())["tasks"]["y"]["mae"]
     assert first == pytest.approx(second, rel=1e-6)
+
+
+def test_fit_config_file_holds_some_settings_and_typed_options_win(tmp_path):
+    """A hand-written settings file (as bench/configs/ holds) for any DATA; an option typed
+    on the command line wins over the file; a file written for other data is refused."""
+    data = _toy_csv(tmp_path)
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"model": "rf", "n_estimators": 7, "seed": 3}))
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["fit", str(data), "--config", str(settings), "--n-estimators",
+                                 "9", "--out", str(run)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    saved = json.loads((run / "config.json").read_text())["config"]
+    assert (saved["model"], saved["n_estimators"], saved["seed"]) == ("rf", 9, 3)
+    assert saved["data"] == str(data)
+    settings.write_text(json.dumps({"data": "matbench_steels", "model": "rf"}))
+    result = runner.invoke(app, ["fit", str(data), "--config", str(settings), "--out",
+                                 str(tmp_path / "other")])  # fmt: skip
+    assert result.exit_code != 0 and "written for 'matbench_steels'" in result.output
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_rerun_config_refuses_options_it_would_ignore(tmp_path):
+    saved = tmp_path / "config.json"
+    saved.write_text(json.dumps({"config": {"data": "matbench_steels", "dims": [2, 4]}}))
+    result = runner.invoke(app, ["fidelity", "matbench_steels", "--config", str(saved),
+                                 "--epochs", "5", "--out", str(tmp_path / "f")])  # fmt: skip
+    assert result.exit_code != 0 and "['epochs'] would be ignored" in result.output
+    result = runner.invoke(app, ["fidelity", "matbench_glass", "--config", str(saved),
+                                 "--out", str(tmp_path / "f")])  # fmt: skip
+    assert result.exit_code != 0 and "written for 'matbench_steels'" in result.output

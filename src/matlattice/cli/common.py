@@ -113,3 +113,58 @@ def print_rejected(folder: Path) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def config_from_file(
+    path: Path, data: str, ctx: typer.Context, given, *, renames: dict[str, str] | None = None
+):
+    """The config of ``--config PATH`` for ``DATA``: the file's fields (a run's
+    ``config.json`` or a hand-written file of some fields), with every option typed on the
+    command line over them (``given`` holds those values, as the command built them without
+    a file). A file written for other data is refused: its numbers would be another set's."""
+    from matlattice.errors import InvalidParameterError
+
+    fields = type(given).fields_in(path)
+    if fields.get("data", data) != data:
+        raise InvalidParameterError(
+            f"DATA is {data!r} but {path} was written for {fields['data']!r}; pass "
+            f"{fields['data']!r}, or remove 'data' from the file to use it for any data"
+        )
+    renames = renames or {}
+    typed = {
+        renames.get(name, name)
+        for name in ctx.params
+        if name not in ("data", "config", "out") and _typed(ctx, name)
+    }
+    overrides = {name: getattr(given, name) for name in typed if hasattr(given, name)}
+    return type(given).from_dict({**fields, "data": data, **overrides})
+
+
+def check_rerun(ctx: typer.Context, path: Path, data: str | None, fields: dict) -> None:
+    """``--config PATH`` of a command that reruns a saved config as it is: DATA must be the
+    data it was written for, and no other option may be typed beside it (it would be
+    ignored, and the run would not be the one asked for)."""
+    from matlattice.errors import InvalidParameterError
+
+    if data is not None and fields.get("data", data) != data:
+        raise InvalidParameterError(
+            f"DATA is {data!r} but {path} was written for {fields['data']!r}; pass "
+            f"{fields['data']!r}"
+        )
+    typed = sorted(
+        name
+        for name in ctx.params
+        if name not in ("data", "config", "out", "resume", "overwrite") and _typed(ctx, name)
+    )
+    if typed:
+        raise InvalidParameterError(
+            f"--config {path} reruns a saved config as it is; options {typed} would be "
+            "ignored: drop them, or edit the file"
+        )
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was typed on the command line (typer ships its own click, so
+    the source is compared by name)."""
+    source = ctx.get_parameter_source(name)
+    return getattr(source, "name", None) == "COMMANDLINE"

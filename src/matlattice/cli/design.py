@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import print_rejected, progress_bar
+from matlattice.cli.common import check_rerun, print_rejected, progress_bar
 from matlattice.cli.options import (
-    ConfigFile,
+    RerunConfig,
     Seed,
     at_least,
     choice_of,
@@ -155,6 +155,7 @@ OverwriteOption = Annotated[
 
 
 def design(
+    ctx: typer.Context,
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path (the known).")],
     target: TargetOption = None,
     n: CountOption = 1000,
@@ -181,12 +182,13 @@ def design(
     structure_random: StructureRandomOption = 10,
     seed: Seed = 0,
     overwrite: OverwriteOption = False,
-    config: ConfigFile = None,
+    config: RerunConfig = None,
 ):
     """Propose compositions nobody listed that meet the targets: generate, check, rank."""
     from matlattice.jobs.design import DesignConfig, design_run
 
     if config is not None:
+        check_rerun(ctx, config, data, DesignConfig.fields_in(config))
         settings = DesignConfig.from_json(config)
     else:
         if not target:

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import print_rejected, progress_bar
+from matlattice.cli.common import check_rerun, print_rejected, progress_bar
 from matlattice.cli.options import (
     BatchSize,
-    ConfigFile,
     Device,
     ElementTable,
     Epochs,
@@ -19,6 +18,7 @@ from matlattice.cli.options import (
     LatentDim,
     LearningRate,
     Patience,
+    RerunConfig,
     Seed,
     at_least,
     choice_of,
@@ -33,6 +33,7 @@ __all__ = ["entangle", "fidelity"]
 
 
 def fidelity(
+    ctx: typer.Context,
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path(
         "runs/fidelity"
@@ -79,12 +80,13 @@ def fidelity(
     ] = 0,
     device: Device = "cpu",
     seed: Seed = 0,
-    config: ConfigFile = None,
+    config: RerunConfig = None,
 ):
     """Compression-fidelity sweep: what each embedding width keeps, what it costs, which to use."""
     from matlattice.jobs.compression import FidelityConfig, fidelity_run
 
     if config is not None:
+        check_rerun(ctx, config, data, FidelityConfig.fields_in(config))
         settings = FidelityConfig.from_json(config)
     else:
         weights = comma_floats(kl_weights, "--kl-weights")
@@ -122,6 +124,7 @@ def fidelity(
 
 
 def entangle(
+    ctx: typer.Context,
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path(
         "runs/entangle"
@@ -157,12 +160,13 @@ def entangle(
             "(repeatable; merged per composition, as in fit --borrow)."
         ),
     ] = None,
-    config: ConfigFile = None,
+    config: RerunConfig = None,
 ):
     """Property entanglement lattice: coupling between properties, regime, risk gates, groups."""
     from matlattice.jobs.entangle import EntangleConfig, entangle_run
 
     if config is not None:
+        check_rerun(ctx, config, data, EntangleConfig.fields_in(config))
         settings = EntangleConfig.from_json(config)
     else:
         settings = EntangleConfig(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import print_rejected, progress_bar, read_formulas
+from matlattice.cli.common import config_from_file, print_rejected, progress_bar, read_formulas
 from matlattice.cli.options import (
     BatchSize,
     ConfigFile,
@@ -165,6 +165,7 @@ _Borrow = Annotated[
 
 
 def fit(
+    ctx: typer.Context,
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path("runs/fit"),
     model: _Model = "rf",
@@ -209,44 +210,44 @@ def fit(
     from matlattice.jobs.config import FitConfig
     from matlattice.jobs.fit import fit_run
 
+    settings = FitConfig(
+        data=data,
+        tasks=comma_names(tasks, "--tasks"),
+        split=split,
+        seed=seed,
+        clean=clean,
+        model=model,
+        n_estimators=n_estimators,
+        latent_dim=latent_dim,
+        ensemble=ensemble,
+        epochs=epochs,
+        patience=patience,
+        batch_size=batch_size,
+        lr=lr,
+        element_table=element_table,
+        device=device,
+        n_jobs=jobs,
+        init_from=str(init_from) if init_from else None,
+        resume=resume,
+        overwrite=overwrite,
+        folds=comma_ints(folds, "--folds"),
+        task_weighting=task_weighting,
+        adapter_dim=adapter_dim,
+        early_stopping=early_stopping,
+        target_scale=target_scale,
+        target_transform=target_transform,
+        auto_transfer=auto_transfer,
+        heteroscedastic=heteroscedastic,
+        cv_members=cv_members,
+        fine_tune=fine_tune,
+        helpers=helpers,
+        gate=gate,
+        gate_folds=gate_folds,
+        borrow=tuple(borrow or ()),
+    )
     if config is not None:
-        settings = FitConfig.from_json(config).replace(resume=resume, overwrite=overwrite)
-    else:
-        settings = FitConfig(
-            data=data,
-            tasks=comma_names(tasks, "--tasks"),
-            split=split,
-            seed=seed,
-            clean=clean,
-            model=model,
-            n_estimators=n_estimators,
-            latent_dim=latent_dim,
-            ensemble=ensemble,
-            epochs=epochs,
-            patience=patience,
-            batch_size=batch_size,
-            lr=lr,
-            element_table=element_table,
-            device=device,
-            n_jobs=jobs,
-            init_from=str(init_from) if init_from else None,
-            resume=resume,
-            overwrite=overwrite,
-            folds=comma_ints(folds, "--folds"),
-            task_weighting=task_weighting,
-            adapter_dim=adapter_dim,
-            early_stopping=early_stopping,
-            target_scale=target_scale,
-            target_transform=target_transform,
-            auto_transfer=auto_transfer,
-            heteroscedastic=heteroscedastic,
-            cv_members=cv_members,
-            fine_tune=fine_tune,
-            helpers=helpers,
-            gate=gate,
-            gate_folds=gate_folds,
-            borrow=tuple(borrow or ()),
-        )
+        settings = config_from_file(config, data, ctx, settings, renames={"jobs": "n_jobs"})
+        settings = settings.replace(resume=resume, overwrite=overwrite)  # never the file's
     with progress_bar(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)
     print_metrics(metrics)

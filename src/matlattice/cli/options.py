@@ -153,7 +153,17 @@ ConfigFile = Annotated[
     typer.Option(
         exists=True,
         dir_okay=False,
-        help="Re-run the config.json of an earlier run (other options ignored).",
+        help="Settings from a JSON file: a run's config.json (to rerun it) or some fields "
+        "written by hand; options typed on the command line win over it.",
+    ),
+]
+RerunConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        exists=True,
+        dir_okay=False,
+        help="Rerun the config.json of an earlier run as it is (with no other option).",
     ),
 ]
 TableOutput = Annotated[

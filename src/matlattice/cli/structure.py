@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import progress_bar, read_formulas
-from matlattice.cli.options import ConfigFile, Device, Seed, at_least, choice_of, open_range
+from matlattice.cli.common import check_rerun, progress_bar, read_formulas
+from matlattice.cli.options import Device, RerunConfig, Seed, at_least, choice_of, open_range
 from matlattice.cli.tables import console, fmt
 
 __all__ = ["structure_app"]
@@ -24,6 +24,7 @@ _HULLS = "matlattice.structure.predict:HULLS"
 
 @structure_app.command("predict")
 def predict(
+    ctx: typer.Context,
     formulas: Annotated[str, typer.Argument(help="CSV/parquet with 'formula', .txt, or dataset.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")] = Path(
         "runs/structure"
@@ -57,13 +58,14 @@ def predict(
     seed: Seed = 0,
     resume: Annotated[bool, typer.Option(help="Continue a killed run in --out.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace the run in --out.")] = False,
-    config: ConfigFile = None,
+    config: RerunConfig = None,
 ):
     """Relax candidate structures of each formula; rank them by energy, formation energy
     and distance to the convex hull; write CIFs and predicted XRD patterns."""
     from matlattice.jobs.structure import StructureConfig, structure_run
 
     if config is not None:
+        check_rerun(ctx, config, None, StructureConfig.fields_in(config))
         settings = StructureConfig.from_json(config)
     else:
         names = read_formulas(formulas)["formula"].astype(str).drop_duplicates().tolist()

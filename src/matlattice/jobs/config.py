@@ -1,8 +1,9 @@
 """Job configs: frozen dataclasses with one JSON round trip.
 
 Every run folder holds the config that reproduces it as ``config.json``; :meth:`JobConfig.
-from_json` reads it back, turns JSON lists into the tuples the fields declare and refuses a
-file that is not valid JSON or names fields the config does not have.
+from_json` reads it back (or a hand-written file of some fields, :meth:`JobConfig.fields_in`),
+turns JSON lists into the tuples the fields declare and refuses a file that is not valid
+JSON or names fields the config does not have.
 """
 
 from __future__ import annotations
@@ -56,18 +57,24 @@ class JobConfig:
             raise MatlatticeError(f"{cls.__name__} cannot be built from {raw}: {exc}") from exc
 
     @classmethod
-    def from_json(cls, path: Path) -> Self:
-        """The config saved in ``path`` (a run folder's ``config.json``), to reproduce it."""
+    def fields_in(cls, path: Path) -> dict:
+        """The config fields written in ``path``: a run folder's ``config.json`` (under
+        ``json_section``) or a hand-written file holding the fields alone (some of them)."""
         path = Path(path)
         raw = read_json(path)
-        if cls.json_section is not None:
-            raw = raw.get(cls.json_section) if isinstance(raw, dict) else None
+        if cls.json_section is not None and isinstance(raw, dict) and cls.json_section in raw:
+            raw = raw[cls.json_section]
         if not isinstance(raw, dict):
             raise MatlatticeError(
-                f"{path} holds no {cls.__name__} (expected a JSON object"
-                + (f" under {cls.json_section!r})" if cls.json_section else ")")
+                f"{path} holds no {cls.__name__} (expected a JSON object of its fields"
+                + (f", or one under {cls.json_section!r})" if cls.json_section else ")")
             )
-        return cls.from_dict(raw)
+        return raw
+
+    @classmethod
+    def from_json(cls, path: Path) -> Self:
+        """The config saved in ``path`` (a run folder's ``config.json``), to reproduce it."""
+        return cls.from_dict(cls.fields_in(path))
 
 
 @dataclass(frozen=True)
