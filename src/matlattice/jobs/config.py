@@ -59,7 +59,8 @@ class JobConfig:
     @classmethod
     def fields_in(cls, path: Path) -> dict:
         """The config fields written in ``path``: a run folder's ``config.json`` (under
-        ``json_section``) or a hand-written file holding the fields alone (some of them)."""
+        ``json_section``) or a hand-written file holding the fields alone (some of them;
+        keys starting with ``_`` are notes for the reader, not fields)."""
         path = Path(path)
         raw = read_json(path)
         if cls.json_section is not None and isinstance(raw, dict) and cls.json_section in raw:
@@ -69,7 +70,7 @@ class JobConfig:
                 f"{path} holds no {cls.__name__} (expected a JSON object of its fields"
                 + (f", or one under {cls.json_section!r})" if cls.json_section else ")")
             )
-        return raw
+        return {key: value for key, value in raw.items() if not key.startswith("_")}
 
     @classmethod
     def from_json(cls, path: Path) -> Self:

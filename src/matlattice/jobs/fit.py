@@ -278,6 +278,8 @@ def _score_part(plan: _Plan, name, train, test, pred, std, proba) -> tuple[dict,
     """Per-task test metrics and the part's prediction rows."""
     scores = {}
     block = pd.DataFrame({"formula": test["formula"].to_numpy(), "part": name})
+    if "fold" in test:  # an official fold: its number beside the part's name
+        block["fold"] = test["fold"].to_numpy(dtype=int)
     for j, (task, kind) in enumerate(zip(plan.tasks, plan.kinds, strict=True)):
         labelled = test[task].notna().to_numpy()
         y_true = test[task].to_numpy(dtype=float)[labelled]
