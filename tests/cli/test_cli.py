@@ -173,3 +173,23 @@ def test_a_rerun_config_refuses_options_it_would_ignore(tmp_path):
     result = runner.invoke(app, ["fidelity", "matbench_glass", "--config", str(saved),
                                  "--out", str(tmp_path / "f")])  # fmt: skip
     assert result.exit_code != 0 and "written for 'matbench_steels'" in result.output
+
+
+def test_a_preset_sets_fields_and_typed_options_win(tmp_path):
+    from matlattice.jobs.presets import PRESETS
+
+    data = _toy_csv(tmp_path)
+    run = tmp_path / "acc"
+    result = runner.invoke(app, ["fit", str(data), "--preset", "accurate", "--ensemble", "1",
+                                 "--epochs", "2", "--latent-dim", "4", "--out", str(run)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    saved = json.loads((run / "config.json").read_text())["config"]
+    accurate = PRESETS["accurate"]
+    assert saved["model"] == "attention" and saved["batch_size"] == accurate["batch_size"]
+    assert (saved["ensemble"], saved["epochs"], saved["latent_dim"]) == (1, 2, 4)  # typed
+    assert saved["patience"] == accurate["patience"]
+    result = runner.invoke(app, ["fit", str(data), "--preset", "slow"])
+    assert result.exit_code != 0 and "'slow' is not one of fast, accurate" in result.output
+    result = runner.invoke(app, ["fit", str(data), "--preset", "fast", "--config",
+                                 str(run / "config.json")])  # fmt: skip
+    assert result.exit_code != 0 and "not both" in result.output

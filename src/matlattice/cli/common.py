@@ -130,14 +130,20 @@ def config_from_file(
             f"DATA is {data!r} but {path} was written for {fields['data']!r}; pass "
             f"{fields['data']!r}, or remove 'data' from the file to use it for any data"
         )
+    return typed_over(ctx, given, {**fields, "data": data}, renames=renames)
+
+
+def typed_over(ctx: typer.Context, given, fields: dict, *, renames: dict[str, str] | None = None):
+    """A config of ``fields`` (a file's, a preset's) with every option typed on the command
+    line over them; ``given`` holds the command's values of its options."""
     renames = renames or {}
     typed = {
         renames.get(name, name)
         for name in ctx.params
-        if name not in ("data", "config", "out") and _typed(ctx, name)
+        if name not in ("data", "config", "out", "preset") and _typed(ctx, name)
     }
     overrides = {name: getattr(given, name) for name in typed if hasattr(given, name)}
-    return type(given).from_dict({**fields, "data": data, **overrides})
+    return type(given).from_dict({**fields, **overrides})
 
 
 def check_rerun(ctx: typer.Context, path: Path, data: str | None, fields: dict) -> None:

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from matlattice.cli.common import config_from_file, print_rejected, progress_bar, read_formulas
+from matlattice.cli.common import (
+    config_from_file,
+    print_rejected,
+    progress_bar,
+    read_formulas,
+    typed_over,
+)
 from matlattice.cli.options import (
     BatchSize,
     ConfigFile,
@@ -164,6 +170,16 @@ _Borrow = Annotated[
 ]
 
 
+_Preset = Annotated[
+    str | None,
+    typer.Option(
+        callback=choice_of("matlattice.jobs.presets:PRESETS"),
+        help="Named settings: fast (the defaults) | accurate (the CrabNet table's attention "
+        "ensemble, several times slower); options typed beside it win.",
+    ),
+]
+
+
 def fit(
     ctx: typer.Context,
     data: Annotated[str, typer.Argument(help="Dataset name or CSV/parquet path.")],
@@ -205,6 +221,7 @@ def fit(
     gate_folds: _GateFolds = 0,
     borrow: _Borrow = None,
     config: ConfigFile = None,
+    preset: _Preset = None,
 ):
     """Fit a model, score it on the held-out test part, write a run folder."""
     from matlattice.jobs.config import FitConfig
@@ -245,6 +262,13 @@ def fit(
         gate_folds=gate_folds,
         borrow=tuple(borrow or ()),
     )
+    if config is not None and preset is not None:
+        raise typer.BadParameter("give --config or --preset, not both")
+    if preset is not None:
+        from matlattice.jobs.presets import PRESETS
+
+        fields = {**PRESETS[preset], "data": data}
+        settings = typed_over(ctx, settings, fields, renames={"jobs": "n_jobs"})
     if config is not None:
         settings = config_from_file(config, data, ctx, settings, renames={"jobs": "n_jobs"})
         settings = settings.replace(resume=resume, overwrite=overwrite)  # never the file's
