@@ -1,0 +1,126 @@
+"""Which element table wins where? Every table ``elementembeddings`` ships, one encoder, one
+budget, four CrabNet sets (issue 25, seeds 000 and 001: foundation-model and text-derived
+element embeddings beside the classic ones).
+
+For each (set, table): our attention encoder (``matlattice.jobs.fit.fit_run``, one member,
+``--epochs`` epochs with early stopping on the official val part, the same seed) trained on
+the set's official train part (cut to ``--train-rows`` for the large sets, the same rows for
+every table) and scored on the official test part. Elements a table lacks get the column
+mean (``models.networks.inputs.element_matrix``); how many test rows hold one is recorded.
+
+Each pair writes ``bench/results/element_tables/<set>__<table>.json`` (kept, so a killed run
+resumes; ``--force`` redoes), then ``bench/results/element_tables.md`` is rebuilt: test MAE
+per set and table, rank within the set, and the mean rank over sets.
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/element_tables.py --epochs 60``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+from provenance import machine, provenance
+
+RESULTS = Path(__file__).parent / "results"
+PER_PAIR = RESULTS / "element_tables"
+RUNS = Path(__file__).parent / ".runs" / "element_tables"
+SETS = ("aflow__ael_shear_modulus_vrh", "mp_bulk_modulus", "aflow__Egap", "mp_e_hull")
+
+
+def run_pair(name: str, table: str, args: argparse.Namespace) -> dict:
+    """One table on one set: the fit and its test MAE."""
+    import torch
+    from crabnet_table import subsample_file
+
+    from matlattice.composition import parse_formulas
+    from matlattice.data import load_dataset
+    from matlattice.jobs.config import FitConfig
+    from matlattice.jobs.fit import fit_run
+    from matlattice.represent import load_element_table
+
+    torch.set_num_threads(args.threads)
+    ds = load_dataset(f"crabnet:{name}")
+    task = ds.properties[0]
+    train, note = ds.train, ""
+    run = RUNS / f"{name}__{table}"
+    shutil.rmtree(run, ignore_errors=True)
+    data = f"crabnet:{name}"
+    if args.train_rows and len(train) > args.train_rows:
+        train = train.sample(args.train_rows, random_state=0)  # the same rows for every table
+        note = f"train cut to {args.train_rows} of {len(ds.train)} rows"
+        data = subsample_file(run, train, ds.val, ds.test, task)
+    lacks = ~load_element_table(table).available  # (103,) by atomic number - 1
+    fractions = parse_formulas(ds.test["formula"].tolist()).fractions
+    with_missing = int((fractions[:, lacks].sum(axis=1) > 0).sum()) if lacks.any() else 0
+    config = FitConfig(data=data, model="attention", element_table=table, ensemble=1,
+                       epochs=args.epochs, patience=args.patience, latent_dim=64,
+                       batch_size=128, seed=args.seed, n_jobs=1)  # fmt: skip
+    start = time.perf_counter()
+    metrics = fit_run(config, run)
+    return {"set": name, "table": table, "task": task, "mae": metrics["tasks"][task]["mae"],
+            "seconds": time.perf_counter() - start, "n_train": len(train), "note": note,
+            "test_rows_with_missing_elements": with_missing,
+            "epochs": args.epochs, "config": config.to_dict(), **provenance()}  # fmt: skip
+
+
+def write_table(args: argparse.Namespace) -> None:
+    from matlattice.runtime.files import atomic_write_text
+
+    records = [json.loads(p.read_text()) for p in sorted(PER_PAIR.glob("*.json"))]
+    sets = [s for s in args.sets if any(r["set"] == s for r in records)]
+    tables = sorted({r["table"] for r in records})
+    mae = {(r["set"], r["table"]): r["mae"] for r in records}
+    rank = {}
+    for s in sets:
+        ordered = sorted((mae[(s, t)], t) for t in tables if (s, t) in mae)
+        rank.update({(s, t): i for i, (_, t) in enumerate(ordered, 1)})
+    mean_rank = {t: sum(rank[(s, t)] for s in sets if (s, t) in rank)
+                 / max(1, sum((s, t) in rank for s in sets)) for t in tables}  # fmt: skip
+    here = machine()
+    lines = ["# Element tables: one encoder, one budget, four CrabNet sets", "",
+             f"Machine: {here['platform']}, {here['cpus']} cores, CPU. Per pair: "
+             "`bench/results/element_tables/<set>__<table>.json` (command, config, seconds). "
+             "Test MAE on the official test part (rank within the set).", "",
+             "| table | " + " | ".join(sets) + " | mean rank |",
+             "|---|" + "---|" * (len(sets) + 1)]  # fmt: skip
+    for t in sorted(tables, key=mean_rank.get):
+        cells = [f"{mae[(s, t)]:.4g} ({rank[(s, t)]})" if (s, t) in mae else "-" for s in sets]
+        lines.append(f"| {t} | " + " | ".join(cells) + f" | {mean_rank[t]:.1f} |")
+    atomic_write_text(RESULTS / "element_tables.md", "\n".join([*lines, ""]))
+
+
+def main() -> None:
+    from matlattice.represent import ELEMENT_TABLES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="*", default=list(SETS))
+    parser.add_argument("--tables", nargs="*", default=list(ELEMENT_TABLES))
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--train-rows", type=int, default=10000, help="0: the full train part")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args()
+    from matlattice.runtime.files import atomic_write_json
+
+    PER_PAIR.mkdir(parents=True, exist_ok=True)
+    for name in args.sets:
+        for table in args.tables:
+            path = PER_PAIR / f"{name}__{table}.json"
+            if path.is_file() and not args.force:
+                continue
+            record = run_pair(name, table, args)
+            atomic_write_json(path, record)
+            print(f"{name} {table}: MAE {record['mae']:.4g} ({record['seconds']:.0f} s)",
+                  flush=True)  # fmt: skip
+            write_table(args)
+    write_table(args)
+
+
+if __name__ == "__main__":
+    main()
