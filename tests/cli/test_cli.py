@@ -181,7 +181,8 @@ def test_a_preset_sets_fields_and_typed_options_win(tmp_path):
     data = _toy_csv(tmp_path)
     run = tmp_path / "acc"
     result = runner.invoke(app, ["fit", str(data), "--preset", "accurate", "--ensemble", "1",
-                                 "--epochs", "2", "--latent-dim", "4", "--out", str(run)])  # fmt: skip
+                                 "--epochs", "2", "--latent-dim", "4",
+                                 "--out", str(run)])  # fmt: skip
     assert result.exit_code == 0, result.output
     saved = json.loads((run / "config.json").read_text())["config"]
     accurate = PRESETS["accurate"]

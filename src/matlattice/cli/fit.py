@@ -93,6 +93,14 @@ _EarlyStopping = Annotated[
         help="mean | per_task (each task keeps the weights of its own best epoch).",
     ),
 ]
+_Precision = Annotated[
+    str,
+    typer.Option(
+        callback=choice_of("matlattice.models.networks.training:PRECISIONS"),
+        help="fp32 | bf16 (the training forward pass under bfloat16 autocast: faster on "
+        "CPUs with AVX-512 BF16 and recent GPUs; see bench/results/trainer.md).",
+    ),
+]
 _TargetScale = Annotated[
     str,
     typer.Option(
@@ -210,6 +218,7 @@ def fit(
     task_weighting: _TaskWeighting = "equal",
     adapter_dim: _AdapterDim = 0,
     early_stopping: _EarlyStopping = "mean",
+    precision: _Precision = "fp32",
     target_scale: _TargetScale = "iqr",
     target_transform: _TargetTransform = "auto",
     auto_transfer: _AutoTransfer = False,
@@ -251,6 +260,7 @@ def fit(
         task_weighting=task_weighting,
         adapter_dim=adapter_dim,
         early_stopping=early_stopping,
+        precision=precision,
         target_scale=target_scale,
         target_transform=target_transform,
         auto_transfer=auto_transfer,

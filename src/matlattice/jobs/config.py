@@ -138,6 +138,7 @@ class FitConfig(JobConfig):
     task_weighting: str = "equal"
     adapter_dim: int = 0
     early_stopping: str = "mean"
+    precision: str = "fp32"
     target_scale: str = "iqr"
     target_transform: str = "auto"
     auto_transfer: bool = False

@@ -67,6 +67,7 @@ def build_models(
         task_weighting=config.task_weighting,
         adapter_dim=config.adapter_dim,
         early_stopping=config.early_stopping,
+        precision=config.precision,
         target_scale=config.target_scale,
         target_transform=config.target_transform,
         heteroscedastic=config.heteroscedastic,

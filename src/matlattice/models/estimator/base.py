@@ -33,7 +33,12 @@ from matlattice.models.estimator.scaling import SPREADS, TargetScaler
 from matlattice.models.networks.encoders import ENCODERS, AttentionEncoder, MLPEncoder, MultiTaskNet
 from matlattice.models.networks.inputs import FeatureStandardizer, element_matrix, element_tokens
 from matlattice.models.networks.task_weighting import WEIGHTINGS
-from matlattice.models.networks.training import EARLY_STOPPING, TrainConfig, TrainingMonitor
+from matlattice.models.networks.training import (
+    EARLY_STOPPING,
+    PRECISIONS,
+    TrainConfig,
+    TrainingMonitor,
+)
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.uncertainty.domain import ApplicabilityDomain
 
@@ -74,6 +79,7 @@ class _LatticeBase(BaseEstimator):
         kl_weight: float | None = None,
         task_weighting: str = "equal",
         early_stopping: str = "mean",
+        precision: str = "fp32",
         adapter_dim: int = 0,
         heteroscedastic: bool = False,
         cv_members: bool = False,
@@ -105,6 +111,7 @@ class _LatticeBase(BaseEstimator):
         self.kl_weight = kl_weight
         self.task_weighting = task_weighting
         self.early_stopping = early_stopping
+        self.precision = precision
         self.adapter_dim = adapter_dim
         self.heteroscedastic = heteroscedastic
         self.cv_members = cv_members
@@ -136,6 +143,10 @@ class _LatticeBase(BaseEstimator):
         if self.early_stopping not in EARLY_STOPPING:
             raise InvalidParameterError(
                 f"early_stopping={self.early_stopping!r}; expected one of {EARLY_STOPPING}"
+            )
+        if self.precision not in PRECISIONS:
+            raise InvalidParameterError(
+                f"precision={self.precision!r}; expected one of {PRECISIONS}"
             )
         if int(self.adapter_dim) < 0:
             raise InvalidParameterError(
@@ -204,6 +215,7 @@ class _LatticeBase(BaseEstimator):
             kl_weight=float(self.kl_weight or 0.0),
             task_weighting=self.task_weighting,
             early_stopping=self.early_stopping,
+            precision=self.precision,
         )
 
     # --- fit -----------------------------------------------------------------------------------
