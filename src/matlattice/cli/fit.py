@@ -101,6 +101,14 @@ _Precision = Annotated[
         "CPUs with AVX-512 BF16 and recent GPUs; see bench/results/trainer.md).",
     ),
 ]
+_DecisionThreshold = Annotated[
+    str,
+    typer.Option(
+        callback=choice_of("matlattice.models.thresholds:DECISION_THRESHOLDS"),
+        help="half | balanced: hard labels of classification tasks cut at 0.5, or at the "
+        "probability that maximises balanced accuracy on held-out training rows.",
+    ),
+]
 _TargetScale = Annotated[
     str,
     typer.Option(
@@ -219,6 +227,7 @@ def fit(
     adapter_dim: _AdapterDim = 0,
     early_stopping: _EarlyStopping = "mean",
     precision: _Precision = "fp32",
+    decision_threshold: _DecisionThreshold = "half",
     target_scale: _TargetScale = "iqr",
     target_transform: _TargetTransform = "auto",
     auto_transfer: _AutoTransfer = False,
@@ -261,6 +270,7 @@ def fit(
         adapter_dim=adapter_dim,
         early_stopping=early_stopping,
         precision=precision,
+        decision_threshold=decision_threshold,
         target_scale=target_scale,
         target_transform=target_transform,
         auto_transfer=auto_transfer,
@@ -272,21 +282,28 @@ def fit(
         gate_folds=gate_folds,
         borrow=tuple(borrow or ()),
     )
-    if config is not None and preset is not None:
-        raise typer.BadParameter("give --config or --preset, not both")
-    if preset is not None:
-        from matlattice.jobs.presets import PRESETS
-
-        fields = {**PRESETS[preset], "data": data}
-        settings = typed_over(ctx, settings, fields, renames={"jobs": "n_jobs"})
-    if config is not None:
-        settings = config_from_file(config, data, ctx, settings, renames={"jobs": "n_jobs"})
-        settings = settings.replace(resume=resume, overwrite=overwrite)  # never the file's
+    settings = _file_or_preset(ctx, settings, config, preset)
     with progress_bar(f"fitting {settings.data}") as progress:
         metrics = fit_run(settings, out, progress=progress)
     print_metrics(metrics)
     print_rejected(out)
     console.print(f"run folder: {out}")
+
+
+def _file_or_preset(ctx: typer.Context, settings, config: Path | None, preset: str | None):
+    """The typed ``settings`` laid over a ``--config`` file's or a ``--preset``'s fields."""
+    if config is not None and preset is not None:
+        raise typer.BadParameter("give --config or --preset, not both")
+    renames = {"jobs": "n_jobs"}
+    if preset is not None:
+        from matlattice.jobs.presets import PRESETS
+
+        return typed_over(ctx, settings, {**PRESETS[preset], "data": settings.data},
+                          renames=renames)  # fmt: skip
+    if config is not None:
+        resolved = config_from_file(config, settings.data, ctx, settings, renames=renames)
+        return resolved.replace(resume=settings.resume, overwrite=settings.overwrite)
+    return settings
 
 
 def predict(

@@ -65,7 +65,8 @@ class JobConfig:
         raw = read_json(path)
         if cls.json_section is not None and isinstance(raw, dict) and cls.json_section in raw:
             raw = raw[cls.json_section]
-        if not isinstance(raw, dict):
+        names = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(raw, dict) or (raw and not names & set(raw)):  # e.g. metrics.json
             raise MatlatticeError(
                 f"{path} holds no {cls.__name__} (expected a JSON object of its fields"
                 + (f", or one under {cls.json_section!r})" if cls.json_section else ")")
@@ -139,6 +140,7 @@ class FitConfig(JobConfig):
     adapter_dim: int = 0
     early_stopping: str = "mean"
     precision: str = "fp32"
+    decision_threshold: str = "half"
     target_scale: str = "iqr"
     target_transform: str = "auto"
     auto_transfer: bool = False

@@ -49,6 +49,7 @@ def build_models(
             task_types=tuple(kinds),
             random_state=config.seed,
             out_of_bag=True,  # so that `matlattice calibrate` has held-out rows
+            decision_threshold=config.decision_threshold,
         )
         return [(tasks, forest, "forest")]
     if config.model not in MODELS:
@@ -82,7 +83,10 @@ def build_models(
     elif regression:
         built.append((regression, LatticeRegressor(config.model, **params), "regression"))
     if classification:
-        built.append((classification, LatticeClassifier(config.model, **params), "classification"))
+        classifier = LatticeClassifier(
+            config.model, **params, decision_threshold=config.decision_threshold
+        )
+        built.append((classification, classifier, "classification"))
     return built
 
 

@@ -39,6 +39,7 @@ from matlattice.models.networks.training import (
     TrainConfig,
     TrainingMonitor,
 )
+from matlattice.models.thresholds import check_decision_threshold
 from matlattice.represent.composition_stats import as_fractions
 from matlattice.uncertainty.domain import ApplicabilityDomain
 
@@ -80,6 +81,7 @@ class _LatticeBase(BaseEstimator):
         task_weighting: str = "equal",
         early_stopping: str = "mean",
         precision: str = "fp32",
+        decision_threshold: str = "half",
         adapter_dim: int = 0,
         heteroscedastic: bool = False,
         cv_members: bool = False,
@@ -112,6 +114,7 @@ class _LatticeBase(BaseEstimator):
         self.task_weighting = task_weighting
         self.early_stopping = early_stopping
         self.precision = precision
+        self.decision_threshold = decision_threshold
         self.adapter_dim = adapter_dim
         self.heteroscedastic = heteroscedastic
         self.cv_members = cv_members
@@ -147,6 +150,12 @@ class _LatticeBase(BaseEstimator):
         if self.precision not in PRECISIONS:
             raise InvalidParameterError(
                 f"precision={self.precision!r}; expected one of {PRECISIONS}"
+            )
+        check_decision_threshold(self.decision_threshold)
+        if self._task_kind == "regression" and self.decision_threshold != "half":
+            raise InvalidParameterError(
+                f"decision_threshold={self.decision_threshold!r} is for classifiers; a "
+                "regressor has no decision to cut"
             )
         if int(self.adapter_dim) < 0:
             raise InvalidParameterError(

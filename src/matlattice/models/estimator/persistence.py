@@ -61,6 +61,7 @@ def save_lattice(model, folder: Path, format_version: int) -> Path:
             "domain": model.domain_.to_dict() if getattr(model, "domain_", None) else None,
             "n_train": model.n_train_,
             "n_val": model.n_val_,
+            "thresholds": getattr(model, "thresholds_", None),
         },
     )
     return folder
@@ -107,5 +108,7 @@ def load_lattice(cls, folder: Path, format_version: int):
     if config.get("calibration"):
         model.calibrators_ = [calibrator_from_dict(c) for c in config["calibration"]]
     model.n_train_, model.n_val_ = config["n_train"], config["n_val"]
+    if config.get("thresholds") is not None:  # classifiers (files before them: 0.5)
+        model.thresholds_ = list(config["thresholds"])
     model.n_features_in_ = 1
     return model

@@ -9,6 +9,7 @@ from sklearn.metrics import accuracy_score, r2_score
 
 from matlattice.models.estimator.base import _LatticeBase
 from matlattice.models.estimator.intervals import PredictiveUncertainty
+from matlattice.models.thresholds import balanced_threshold
 
 __all__ = ["LatticeClassifier", "LatticeRegressor"]
 
@@ -163,10 +164,24 @@ class LatticeClassifier(ClassifierMixin, _LatticeBase):
         return (mean, std) if return_std else mean
 
     def predict(self, X: object, return_std: bool = False):
+        """Hard labels: probability >= each task's decision threshold (``thresholds_``:
+        0.5, or with ``decision_threshold="balanced"`` the cut chosen on the validation
+        rows, :mod:`~matlattice.models.thresholds`)."""
         proba = self.predict_proba(X, return_std=return_std)
-        if return_std:
-            return (proba[0] >= 0.5).astype(int), proba[1]
-        return (proba >= 0.5).astype(int)
+        mean = proba[0] if return_std else proba
+        cut = np.asarray(getattr(self, "thresholds_", None) or [0.5] * len(self.tasks_))
+        labels = (mean >= (cut[0] if mean.ndim == 1 else cut)).astype(int)
+        return (labels, proba[1]) if return_std else labels
+
+    def _fit_diagnostics(self, data, fold) -> None:
+        super()._fit_diagnostics(data, fold)
+        self.thresholds_ = [0.5] * len(self.tasks_)
+        if self.decision_threshold == "balanced" and len(data.val_values):
+            proba = np.asarray(self.predict_proba(data.val_fractions)).reshape(
+                len(data.val_values), -1
+            )
+            self.thresholds_ = [balanced_threshold(data.val_values[:, j], proba[:, j])
+                                for j in range(len(self.tasks_))]  # fmt: skip
 
     def score(self, X: object, y: object = None, sample_weight: object = None) -> float:
         """Accuracy averaged over tasks, on labelled entries only."""

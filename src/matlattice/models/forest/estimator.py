@@ -17,8 +17,13 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from matlattice.errors import InvalidParameterError, NotFittedError
 from matlattice.models.forest.arrays import ForestArrays, forest_to_arrays
-from matlattice.models.forest.uncertainty import calibrate_on_out_of_bag, out_of_bag
+from matlattice.models.forest.uncertainty import (
+    calibrate_on_out_of_bag,
+    out_of_bag,
+    out_of_bag_proba,
+)
 from matlattice.models.saving import read_model_config, verified_weights
+from matlattice.models.thresholds import balanced_threshold, check_decision_threshold
 from matlattice.represent import ElementStatsFeaturizer
 from matlattice.runtime.files import atomic_write, atomic_write_json, file_sha256
 from matlattice.uncertainty.calibrators import calibrator_from_dict
@@ -49,6 +54,10 @@ class MultiTaskForest(BaseEstimator):
         Also keep each regression task's out-of-bag prediction and spread for every training
         row (one more pass over the trees), so that :meth:`calibrate` can calibrate the
         spread without held-out rows.
+    decision_threshold : {"half", "balanced"}, default "half"
+        Hard labels of classification tasks: probability >= 0.5, or >= the cut that
+        maximises balanced accuracy on the out-of-bag rows (``thresholds_``; one more pass
+        over the trees; :mod:`~matlattice.models.thresholds`).
 
     Attributes
     ----------
@@ -75,6 +84,7 @@ class MultiTaskForest(BaseEstimator):
         random_state: int = 0,
         n_jobs: int = -1,
         out_of_bag: bool = False,
+        decision_threshold: str = "half",
     ) -> None:
         self.table = table
         self.n_estimators = n_estimators
@@ -84,6 +94,7 @@ class MultiTaskForest(BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.out_of_bag = out_of_bag
+        self.decision_threshold = decision_threshold
 
     def _featurizer(self) -> ElementStatsFeaturizer:
         return ElementStatsFeaturizer(self.table, missing="mean").fit()
@@ -125,7 +136,9 @@ class MultiTaskForest(BaseEstimator):
         self.n_train_ = []
         self.classes_ = []
         self.oob_: list[np.ndarray | None] = []
+        self.thresholds_: list[float | None] = []
         self.calibrators_: list | None = None
+        check_decision_threshold(self.decision_threshold)
         for j, (task, kind) in enumerate(zip(tasks, types, strict=True)):
             if progress is not None:
                 progress(task)
@@ -150,10 +163,20 @@ class MultiTaskForest(BaseEstimator):
             self.forests_.append(forest_to_arrays(forest))
             self.n_train_.append(int(mask.sum()))
             self.classes_.append(forest.classes_.tolist() if kind == "classification" else None)
+            self.thresholds_.append(self._threshold(forest, features[mask], target, kind))
         self.tasks_ = tasks
         self.task_types_ = types
         self.n_features_in_ = 1
         return self
+
+    def _threshold(self, forest, features, target, kind: str) -> float | None:
+        """The decision threshold of a classification task (module
+        :mod:`~matlattice.models.thresholds`): 0.5, or chosen on the out-of-bag rows."""
+        if kind != "classification":
+            return None
+        if self.decision_threshold == "half" or set(forest.classes_) != {0, 1}:
+            return 0.5
+        return balanced_threshold(target.astype(float), out_of_bag_proba(forest, features))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "forests_"):
@@ -176,7 +199,10 @@ class MultiTaskForest(BaseEstimator):
         std = np.full_like(out, np.nan)
         for j, forest in enumerate(self.forests_):
             leaf, spread = forest.predict(features, return_std=True)
-            if self.task_types_[j] == "classification":
+            threshold = (getattr(self, "thresholds_", None) or [None] * len(self.tasks_))[j]
+            if self.task_types_[j] == "classification" and threshold not in (None, 0.5):
+                out[:, j] = (leaf[:, self.classes_[j].index(1)] >= threshold).astype(float)
+            elif self.task_types_[j] == "classification":
                 out[:, j] = np.asarray(self.classes_[j])[leaf.argmax(axis=1)]
             else:
                 out[:, j], std[:, j] = leaf[:, 0], spread[:, 0]
@@ -296,6 +322,7 @@ class MultiTaskForest(BaseEstimator):
                 "task_types": self.task_types_,
                 "classes": self.classes_,
                 "n_train": self.n_train_,
+                "thresholds": getattr(self, "thresholds_", None),
                 "calibration": [c.to_dict() if c is not None else None for c in calibrators]
                 if (calibrators := getattr(self, "calibrators_", None))
                 else None,
@@ -317,6 +344,7 @@ class MultiTaskForest(BaseEstimator):
         model.task_types_ = list(config["task_types"])
         model.classes_ = list(config["classes"])
         model.n_train_ = list(config["n_train"])
+        model.thresholds_ = config.get("thresholds") or [None] * len(model.tasks_)  # older files
         model.forests_ = [
             ForestArrays.from_tensors(tensors, f"task{j}") for j in range(len(model.tasks_))
         ]

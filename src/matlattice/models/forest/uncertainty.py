@@ -14,7 +14,7 @@ import numpy as np
 from matlattice.errors import InvalidParameterError
 from matlattice.uncertainty.calibrators import make_calibrator
 
-__all__ = ["calibrate_on_out_of_bag", "out_of_bag"]
+__all__ = ["calibrate_on_out_of_bag", "out_of_bag", "out_of_bag_proba"]
 
 #: Out-of-bag rows a calibration needs at least.
 MIN_OOB_ROWS = 10
@@ -38,6 +38,21 @@ def out_of_bag(forest, features: np.ndarray, target: np.ndarray) -> np.ndarray:
         mean = np.where(count > 0, total / count, np.nan)
         std = np.sqrt(np.maximum(np.where(count > 1, squares / count - mean**2, np.nan), 0.0))
     return np.vstack([np.asarray(target, dtype=float), mean, std])
+
+
+def out_of_bag_proba(forest, features: np.ndarray) -> np.ndarray:
+    """``(n,)`` mean probability of class 1 over the trees that did not draw each row (NaN
+    where every tree drew it), for a fitted scikit-learn bagged binary classifier."""
+    n = features.shape[0]
+    column = list(forest.classes_).index(1)
+    total, count = np.zeros(n), np.zeros(n)
+    for tree, drawn in zip(forest.estimators_, forest.estimators_samples_, strict=True):
+        held_out = np.bincount(drawn, minlength=n) == 0
+        if held_out.any():
+            total[held_out] += tree.predict_proba(features[held_out])[:, column]
+            count[held_out] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
 def calibrate_on_out_of_bag(oob: np.ndarray, method: str, task: str):
