@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test test-fast bench lint fetch clean-venv
+.PHONY: demo test test-fast bench bench-peer lint fetch clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench: fetch
 	$(PY) -m pip install --quiet -r bench/peers/requirements-uncertainty.txt
 	$(PY) bench/featurize.py
 	$(PY) bench/parser_agreement.py
+
+# CrabNet's own code against ours, same sets and epochs (about an hour on one CPU thread)
+bench-peer: fetch
+	bash bench/peers/setup_crabnet.sh
+	OMP_NUM_THREADS=1 $(PY) bench/crabnet_peer.py
 
 clean-venv:
 	rm -rf $(VENV)
