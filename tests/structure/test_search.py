@@ -124,3 +124,9 @@ def test_a_raw_potential_ranks_by_energy_on_the_corrected_scale(emt, monkeypatch
     assert {r.energy_correction for r in ranked if r.spacegroup in CLOSE_PACKED} == {1.0}
     table = stability_table(rows, emt, hull="none")
     assert np.allclose(table["energy_correction"], [r.energy_correction for r in rows])
+    monkeypatch.setattr(
+        corrections, "mp2020_corrections", lambda items: np.full(len(items), np.nan)
+    )
+    excluded = sorted(search_structures(["Cu"], emt, n_random=3, seed=0), key=lambda r: r.rank)
+    energies = [r.energy_per_atom for r in excluded]  # the scheme excludes all: raw order
+    assert energies == sorted(energies)

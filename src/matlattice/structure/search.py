@@ -210,6 +210,14 @@ def with_corrections(found: list[Found], potential: Potential) -> list[Found]:
 SAME_ENERGY = 0.01
 
 
+def _rank_key(row: Found) -> tuple:
+    """Energy on the corrected scale first; a structure the correction scheme excludes
+    after those, by its own energy; a failed relaxation last."""
+    corrected = np.isfinite(row.ranking_energy)
+    own = row.ranking_energy if corrected else row.energy_per_atom
+    return (not np.isfinite(row.energy_per_atom), not corrected, own)
+
+
 def _ranked(found: list[Found]) -> list[Found]:
     from pymatgen.analysis.structure_matcher import StructureMatcher
 
@@ -219,7 +227,7 @@ def _ranked(found: list[Found]) -> list[Found]:
         by_formula.setdefault(f.formula, []).append(f)
     out = []
     for rows in by_formula.values():
-        rows.sort(key=lambda r: (not np.isfinite(r.ranking_energy), r.ranking_energy))
+        rows.sort(key=_rank_key)
         for rank, row in enumerate(rows, 1):
             row.rank, row.same_as = rank, 0
             for kept in rows[: rank - 1]:
