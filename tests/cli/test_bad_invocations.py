@@ -127,6 +127,9 @@ CASES = [
     ("fit-element-table", [*FIT, "--element-table", "nope"], "nope"),
     ("fit-task-weighting", [*FIT, "--task-weighting", "nope"], "nope"),
     ("fit-target-transform", [*FIT, "--target-transform", "sqrt"], "sqrt"),
+    ("fit-precision", [*FIT, "--precision", "fp16"], "fp16"),
+    ("fit-decision-threshold", [*FIT, "--decision-threshold", "best"], "best"),
+    ("fit-preset", [*FIT, "--preset", "slow"], "slow"),
     ("fit-gate-folds-1", [*FIT, *NEURAL, "--gate", "--gate-folds", "1"], "--gate-folds"),
     ("fit-init-from-not-a-run", [*FIT, *NEURAL, "--init-from", "{notarun}"], "notarun"),
     (
