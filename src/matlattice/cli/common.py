@@ -122,14 +122,10 @@ def config_from_file(
     ``config.json`` or a hand-written file of some fields), with every option typed on the
     command line over them (``given`` holds those values, as the command built them without
     a file). A file written for other data is refused: its numbers would be another set's."""
-    from matlattice.errors import InvalidParameterError
-
     fields = type(given).fields_in(path)
-    if fields.get("data", data) != data:
-        raise InvalidParameterError(
-            f"DATA is {data!r} but {path} was written for {fields['data']!r}; pass "
-            f"{fields['data']!r}, or remove 'data' from the file to use it for any data"
-        )
+    _refuse_other_data(
+        path, data, fields, ", or remove 'data' from the file to use it for any data"
+    )
     return typed_over(ctx, given, {**fields, "data": data}, renames=renames)
 
 
@@ -137,11 +133,7 @@ def typed_over(ctx: typer.Context, given, fields: dict, *, renames: dict[str, st
     """A config of ``fields`` (a file's, a preset's) with every option typed on the command
     line over them; ``given`` holds the command's values of its options."""
     renames = renames or {}
-    typed = {
-        renames.get(name, name)
-        for name in ctx.params
-        if name not in ("data", "config", "out", "preset") and _typed(ctx, name)
-    }
+    typed = {renames.get(name, name) for name in _typed_names(ctx, ("preset",))}
     overrides = {name: getattr(given, name) for name in typed if hasattr(given, name)}
     return type(given).from_dict({**fields, **overrides})
 
@@ -152,21 +144,30 @@ def check_rerun(ctx: typer.Context, path: Path, data: str | None, fields: dict) 
     ignored, and the run would not be the one asked for)."""
     from matlattice.errors import InvalidParameterError
 
-    if data is not None and fields.get("data", data) != data:
-        raise InvalidParameterError(
-            f"DATA is {data!r} but {path} was written for {fields['data']!r}; pass "
-            f"{fields['data']!r}"
-        )
-    typed = sorted(
-        name
-        for name in ctx.params
-        if name not in ("data", "config", "out", "resume", "overwrite") and _typed(ctx, name)
-    )
+    if data is not None:
+        _refuse_other_data(path, data, fields, "")
+    typed = sorted(_typed_names(ctx, ("resume", "overwrite")))
     if typed:
         raise InvalidParameterError(
             f"--config {path} reruns a saved config as it is; options {typed} would be "
             "ignored: drop them, or edit the file"
         )
+
+
+def _refuse_other_data(path: Path, data: str, fields: dict, hint: str) -> None:
+    from matlattice.errors import InvalidParameterError
+
+    if fields.get("data", data) != data:
+        raise InvalidParameterError(
+            f"DATA is {data!r} but {path} was written for {fields['data']!r}; pass "
+            f"{fields['data']!r}{hint}"
+        )
+
+
+def _typed_names(ctx: typer.Context, also_skip: tuple[str, ...]) -> list[str]:
+    """The command's options typed on the command line, but DATA, --config and --out."""
+    skip = {"data", "config", "out", *also_skip}
+    return [name for name in ctx.params if name not in skip and _typed(ctx, name)]
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
