@@ -198,12 +198,14 @@ def _plan(data, dims, tasks, *, encoder, seeds, ensemble, model_params, k, probe
     if len(dims) < 2:
         raise InvalidParameterError("a sweep needs at least two widths")
     train, val, test, tasks, classification, name = _resolve_data(data, tasks, split_seed)
-    if len(test) < k + 2:
+    n_probe = min(probe_size, len(test))
+    if n_probe <= 2 * k:  # trustworthiness needs k < n / 2
         raise InvalidParameterError(
-            f"the test part has {len(test)} rows; need more than k + 1 = {k + 1}"
+            f"the test part gives {n_probe} probe rows; neighbourhoods of k = {k} need more "
+            f"than 2k = {2 * k}: lower --k or use more data"
         )
     rng = np.random.default_rng(split_seed)
-    probe = np.sort(rng.permutation(len(test))[: min(probe_size, len(test))])
+    probe = np.sort(rng.permutation(len(test))[:n_probe])
     params = {"ensemble": int(ensemble), **(model_params or {})}
     return _SweepPlan(
         name,

@@ -327,6 +327,7 @@ def _summarise(runs: list[dict], pool_size: int, budget: int, rng) -> dict:
         "enhancement_at_budget": float(found.mean() / (budget / pool_size)),
         "found_at_budget": float(found.mean()),
         "curve": [[i + 1, float(v)] for i, v in enumerate(curves.mean(axis=0))],
+        "curve_by_seed": curves.astype(float).tolist(),  # one row per seed: the band
         "ci": {
             "measurements_to_half_top1": _bootstrap(to_half, rng),
             "found_at_budget": _bootstrap(found, rng),

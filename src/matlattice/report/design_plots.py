@@ -19,7 +19,7 @@ import pandas as pd
 
 from matlattice.report.fidelity_plots import _pyplot, _save
 
-__all__ = ["pareto_mask", "save_design_figures"]
+__all__ = ["candidate_map", "pareto_mask", "save_design_figures"]
 
 
 def save_design_figures(
@@ -40,7 +40,12 @@ def save_design_figures(
     return paths
 
 
-def _map_figure(candidates: pd.DataFrame, known: pd.DataFrame):
+def candidate_map(
+    candidates: pd.DataFrame, known: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The known compositions and the candidates on the first two principal components of
+    the standardised Magpie features (fitted on the known): ``known_xy, candidate_xy,
+    explained variance ratio``."""
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
 
@@ -54,6 +59,11 @@ def _map_figure(candidates: pd.DataFrame, known: pd.DataFrame):
     xy = pca.transform(
         np.nan_to_num(scaler.transform(featurizer.transform(candidates["formula"].tolist())))
     )
+    return ref_xy, xy, pca.explained_variance_ratio_
+
+
+def _map_figure(candidates: pd.DataFrame, known: pd.DataFrame):
+    ref_xy, xy, ratio = candidate_map(candidates, known)
     fig, ax = _pyplot().subplots(figsize=(6.4, 5.0))
     ax.scatter(*ref_xy.T, s=4, c="0.8", label=f"known ({len(known):,})", rasterized=True)
     points = ax.scatter(
@@ -64,7 +74,6 @@ def _map_figure(candidates: pd.DataFrame, known: pd.DataFrame):
         ax.annotate(candidates["formula"].iloc[i], xy[i], fontsize=7, xytext=(3, 3),
                     textcoords="offset points")  # fmt: skip
     fig.colorbar(points, ax=ax, label="P(meets every target)")
-    ratio = pca.explained_variance_ratio_
     ax.set_xlabel(f"PC 1 ({ratio[0]:.0%} of the feature variance)")
     ax.set_ylabel(f"PC 2 ({ratio[1]:.0%})")
     ax.set_title("candidates beside the known data (Magpie features, PCA)")

@@ -16,10 +16,10 @@ import numpy as np
 
 from matlattice.report.fidelity_plots import _pyplot, _save
 
-__all__ = ["save_lattice_figures"]
+__all__ = ["gate_label", "gated_pairs", "lattice_graph", "save_lattice_figures", "weight_matrix"]
 
 
-def _matrix(summary: dict, key: str) -> np.ndarray:
+def weight_matrix(summary: dict, key: str) -> np.ndarray:
     tasks = summary["tasks"]
     index = {t: i for i, t in enumerate(tasks)}
     out = np.full((len(tasks), len(tasks)), np.nan)
@@ -53,7 +53,8 @@ def gate_label(gate: dict) -> str:
     return text
 
 
-def _gate_labels(summary: dict) -> dict[frozenset, str]:
+def gate_labels(summary: dict) -> dict[frozenset, str]:
+    """One label per gated pair (several gates of one pair on separate lines)."""
     labels: dict[frozenset, list[str]] = {}
     for gate in summary["risk_gates"]:
         if len(gate["tasks"]) == 2:
@@ -61,18 +62,17 @@ def _gate_labels(summary: dict) -> dict[frozenset, str]:
     return {pair: "\n".join(sorted(set(texts))) for pair, texts in labels.items()}
 
 
-def save_lattice_figures(summary: dict, folder: Path) -> list[Path]:
-    """Write ``lattice.png`` and ``edge_heatmap.png`` of ``summary`` into ``folder``."""
+def gated_pairs(summary: dict) -> set[tuple[str, str]]:
+    """The directed (source, target) pairs a gate cuts."""
+    return {(e["source"], e["target"]) for e in summary["edges"] if e["gated"]}
+
+
+def lattice_graph(summary: dict):
+    """The undirected graph of symmetrised weights and its seeded spring layout."""
     import networkx as nx
 
-    plt = _pyplot()
-    folder = Path(folder)
     tasks = summary["tasks"]
-    weight = _matrix(summary, "weight")
-    gated = {(e["source"], e["target"]) for e in summary["edges"] if e["gated"]}
-    group_of = {t: g for g, members in enumerate(summary["groups"]) for t in members}
-    counts = summary.get("label_counts", {})
-
+    weight = weight_matrix(summary, "weight")
     graph = nx.Graph()
     graph.add_nodes_from(tasks)
     for s in range(len(tasks)):
@@ -80,7 +80,19 @@ def save_lattice_figures(summary: dict, folder: Path) -> list[Path]:
             w = np.nanmean([weight[s, t], weight[t, s]])
             if np.isfinite(w):
                 graph.add_edge(tasks[s], tasks[t], weight=float(w))
-    pos = nx.spring_layout(graph, weight="weight", seed=0)
+    return graph, nx.spring_layout(graph, weight="weight", seed=0)
+
+
+def save_lattice_figures(summary: dict, folder: Path) -> list[Path]:
+    """Write ``lattice.png`` and ``edge_heatmap.png`` of ``summary`` into ``folder``."""
+    plt = _pyplot()
+    folder = Path(folder)
+    tasks = summary["tasks"]
+    weight = weight_matrix(summary, "weight")
+    gated = gated_pairs(summary)
+    group_of = {t: g for g, members in enumerate(summary["groups"]) for t in members}
+    counts = summary.get("label_counts", {})
+    graph, pos = lattice_graph(summary)
     fig, ax = plt.subplots(figsize=(7, 6))
     top = max(np.nanmax(weight), 1e-9) if np.isfinite(weight).any() else 1.0
     for a, b, data in graph.edges(data=True):
@@ -109,7 +121,7 @@ def save_lattice_figures(summary: dict, folder: Path) -> list[Path]:
     )
     for t in tasks:
         ax.annotate(t, pos[t], ha="center", va="center", fontsize=8, zorder=3)
-    for pair, text in _gate_labels(summary).items():
+    for pair, text in gate_labels(summary).items():
         a, b = sorted(pair)
         middle = (np.asarray(pos[a]) + np.asarray(pos[b])) / 2
         ax.annotate(text, middle, ha="center", va="center", fontsize=6, color="tab:red", zorder=4)
