@@ -133,3 +133,6 @@ def test_bad_inputs_name_the_bad_value(formulas):
         fidelity_sweep(planted.frame, [4])
     with pytest.raises(ValueError, match="executor='dask'"):
         fidelity_sweep(planted.frame, [1, 2], executor="dask", model_params={"epochs": 1})
+    # 300 rows give a 30-row test part: k = 15 neighbours need more than 30 probe rows
+    with pytest.raises(ValueError, match="30 probe rows; neighbourhoods of k = 15 need more"):
+        fidelity_sweep(planted.frame, [1, 2], k=15)

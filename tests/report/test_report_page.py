@@ -179,6 +179,8 @@ def _open_offline(path: Path, shots: Path) -> dict:
         sections = tab.locator("section")
         seen["sections"] = sections.count()
         shots.mkdir(parents=True, exist_ok=True)
+        for old in shots.glob("section_*.png"):
+            old.unlink()
         for k in range(seen["sections"]):
             kind = sections.nth(k).get_attribute("data-kind")
             sections.nth(k).screenshot(path=str(shots / f"section_{k}_{kind}.png"))

@@ -12,7 +12,14 @@ from matlattice.runtime.files import atomic_write_text
 
 __all__ = ["expand_runs", "write_report"]
 
-MAX_BYTES = 6_000_000  # the page stays small enough to mail; plotly.js alone is ~4.9 MB
+MAX_BYTES = 6_000_000
+ORDER = (
+    "fit",
+    "fidelity",
+    "lattice",
+    "campaign",
+    "design",
+)  # the pipeline's order  # the page stays small enough to mail; plotly.js alone is ~4.9 MB
 
 
 def _builder(kind: str) -> Callable[[Path], Section]:
@@ -44,7 +51,8 @@ def expand_runs(paths: Sequence[Path]) -> list[tuple[str, Path]]:
                 if p.is_dir() and any((p / m).is_file() for m in KINDS.values())
             ]
             if inner:
-                found += [(run_kind(p), p) for p in inner]
+                kinds = sorted(((run_kind(p), p) for p in inner), key=lambda r: ORDER.index(r[0]))
+                found += kinds
                 continue
         found.append((run_kind(path), path))
     if not found:

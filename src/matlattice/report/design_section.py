@@ -136,7 +136,7 @@ def _map_figure(candidates: pd.DataFrame, known: pd.DataFrame) -> Figure:
     )
     fig.update_xaxes(title_text=f"PC 1 ({ratio[0]:.0%} of the feature variance)")
     fig.update_yaxes(title_text=f"PC 2 ({ratio[1]:.0%})")
-    fig.update_layout(height=480, template="plotly_white")
+    fig.update_layout(height=500, template="plotly_white", legend={"orientation": "h", "y": -0.2})
     return Figure(
         fig,
         "candidates far from every grey point are extrapolations the model "

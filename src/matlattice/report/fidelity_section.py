@@ -4,6 +4,7 @@ measures, and the erosion order of properties and chemical families."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -63,13 +64,13 @@ def _width_figure(summary: dict) -> Figure:
             )
     fig.add_hline(y=summary["threshold"], line={"color": "grey", "dash": "dash", "width": 1})
     fig.add_vline(
-        x=summary["recommended_dim"],
+        x=math.log10(summary["recommended_dim"]),  # shapes on a log axis take log10
         line={"color": "red"},
         annotation_text=f"recommended d = {summary['recommended_dim']}",
     )
     if summary.get("knee"):
         fig.add_vline(
-            x=summary["knee"],
+            x=math.log10(summary["knee"]),
             line={"color": "purple", "dash": "dashdot"},
             annotation_text=f"knee d = {summary['knee']}",
             annotation_position="bottom right",

@@ -8,11 +8,13 @@ a block is a figure, a table or a line of text, each with a caption saying what 
 from __future__ import annotations
 
 import html
+import numbers
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from matlattice.runtime.files import atomic_write_text
@@ -32,7 +34,7 @@ figure{margin:16px 0}figcaption{font-size:13px;color:#374151;margin-top:4px}
 figcaption b{color:#111827}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}
 th,td{border-bottom:1px solid #e5e7eb;padding:3px 10px;text-align:right}
-th{background:#f3f4f6}td:first-child,th:first-child{text-align:left}
+th{background:#f3f4f6}td.t,th:first-child{text-align:left}
 .note{font-size:13px;color:#92400e;background:#fffbeb;padding:6px 10px;border-radius:4px}
 .scroll{max-height:420px;overflow:auto}
 """
@@ -92,17 +94,19 @@ def _figure_html(block: Figure, div_id: str) -> str:
 
 
 def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "" if value != value else f"{value:.4g}"
-    return html.escape(str(value))
+    """One ``<td>``: numbers to 4 significant digits, right-aligned; text left-aligned."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return f'<td class="t">{html.escape(str(value))}</td>'
+    if isinstance(value, numbers.Integral):
+        return f"<td>{value}</td>"
+    return "<td></td>" if value != value else f"<td>{float(value):.4g}</td>"
 
 
 def _table_html(block: Table) -> str:
     frame = block.frame.head(block.max_rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
+        "<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in frame.itertuples(index=False)
     )
     more = len(block.frame) - len(frame)
     tail = f" (first {len(frame)} of {len(block.frame)} rows)" if more > 0 else ""

@@ -140,6 +140,7 @@ def _heatmap(summary: dict) -> Figure:
             x=tasks,
             y=tasks,
             colorscale="Viridis",
+            zmin=0.0,
             text=marks,
             texttemplate="%{text}",
             colorbar={"title": "weight"},
