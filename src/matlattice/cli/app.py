@@ -24,6 +24,7 @@ from matlattice.cli.design import design
 from matlattice.cli.diagnostics import entangle, fidelity
 from matlattice.cli.fit import calibrate, fit, predict
 from matlattice.cli.report import report
+from matlattice.cli.serve import serve
 from matlattice.cli.structure import structure_app
 from matlattice.errors import MatlatticeError
 
@@ -73,7 +74,18 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(structure_app, name="structure")
-for command in (featurize, fit, predict, calibrate, fidelity, entangle, design, report, demo):
+for command in (
+    featurize,
+    fit,
+    predict,
+    calibrate,
+    fidelity,
+    entangle,
+    design,
+    report,
+    serve,
+    demo,
+):
     app.command()(command)
 
 
