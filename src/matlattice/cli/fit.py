@@ -21,6 +21,7 @@ from matlattice.cli.options import (
     ElementTable,
     Ensemble,
     Epochs,
+    Executor,
     LatentDim,
     LearningRate,
     Patience,
@@ -213,6 +214,7 @@ def fit(
     element_table: ElementTable = "mat2vec",
     device: Device = "cpu",
     jobs: _Jobs = 1,
+    executor: Executor = "local",
     init_from: _InitFrom = None,
     resume: Annotated[
         bool, _flag("Continue the unfinished run in --out (refused if it is another run's).")
@@ -262,6 +264,7 @@ def fit(
         element_table=element_table,
         device=device,
         n_jobs=jobs,
+        executor=executor,
         init_from=str(init_from) if init_from else None,
         resume=resume,
         overwrite=overwrite,

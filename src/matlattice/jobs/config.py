@@ -132,6 +132,7 @@ class FitConfig(JobConfig):
     element_table: str = "mat2vec"
     device: str = "cpu"
     n_jobs: int = 1
+    executor: str = "local"
     init_from: str | None = None
     resume: bool = False
     overwrite: bool = False

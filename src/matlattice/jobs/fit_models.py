@@ -42,6 +42,12 @@ def build_models(
     Neural models get one estimator for the regression tasks and one for the classification
     tasks, or with ``groups`` one estimator per group of regression tasks.
     """
+    if config.executor != "local" and config.model == "rf":
+        raise InvalidParameterError(
+            f"executor={config.executor!r} with model='rf': the forest grows its trees in "
+            "threads of this process; the executor runs the members of attention or mlp "
+            "ensembles"
+        )
     if config.model == "rf":
         forest = MultiTaskForest(
             n_estimators=config.n_estimators,
@@ -65,6 +71,7 @@ def build_models(
         random_state=config.seed,
         device=config.device,
         n_jobs=config.n_jobs,
+        executor=config.executor,
         task_weighting=config.task_weighting,
         adapter_dim=config.adapter_dim,
         early_stopping=config.early_stopping,
@@ -117,6 +124,7 @@ def _training_lattice(train: pd.DataFrame, tasks: list[str], config: FitConfig, 
         },
         transfer=transfer,
         n_jobs=config.n_jobs,
+        executor=config.executor,
         seed=config.seed,
         device=config.device,
     )

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: Settings that do not change what a run computes, so a resume may change them;
 #: ``data`` names where the data came from; its content is hashed on its own.
-RUN_SETTINGS_IGNORED = ("data", "resume", "overwrite", "device", "n_jobs")
+RUN_SETTINGS_IGNORED = ("data", "resume", "overwrite", "device", "n_jobs", "executor")
 MANIFEST = "manifest.json"
 FINGERPRINT = Path("checkpoints") / "fingerprint.json"
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from matlattice.errors import InvalidParameterError
 
-__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "RayExecutor", "get_executor"]
+__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "RayExecutor", "get_executor", "node_of"]
 
 EXECUTORS = ("local", "ray")  # spawned local processes, or Ray tasks
 
@@ -56,12 +56,16 @@ class LocalExecutor:
 
 
 class RayExecutor:
-    """Jobs as Ray tasks, ``num_cpus`` each, on the cluster at ``address`` (``None``: the one
-    already initialised, else a local one started with ``ray.init()``)."""
+    """Jobs as Ray tasks, ``num_cpus`` (and ``num_gpus``) each, on the cluster at ``address``
+    (``None``: the one already initialised, else ``$RAY_ADDRESS``, else a local one started
+    with ``ray.init()``)."""
 
-    def __init__(self, address: str | None = None, num_cpus: float = 1.0) -> None:
+    def __init__(
+        self, address: str | None = None, num_cpus: float = 1.0, num_gpus: float = 0.0
+    ) -> None:
         self.address = address
         self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
 
     def map(
         self, fn: Callable[[Any], Any], jobs: Sequence[Any], progress: Progress = None
@@ -72,7 +76,7 @@ class RayExecutor:
             raise ImportError("executor='ray' needs Ray: pip install 'matlattice[ray]'") from err
         if not ray.is_initialized():
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-        task = ray.remote(num_cpus=self.num_cpus)(_apply)
+        task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus)(_apply)
         refs = [task.remote(fn, job) for job in jobs]
         waiting = list(refs)
         while waiting and progress is not None:
@@ -81,15 +85,29 @@ class RayExecutor:
         return ray.get(refs)
 
 
+def node_of(seconds: float = 0.0) -> str:
+    """The Ray node a task ran on, after ``seconds`` of sleep (so that a batch of them has to
+    spread): what ``matlattice`` reports of where its jobs ran, and what tests check."""
+    import time
+
+    import ray
+
+    time.sleep(seconds)
+    return ray.get_runtime_context().get_node_id()
+
+
 def _apply(fn: Callable[[Any], Any], job: Any) -> Any:
     """The Ray task: workers import this module by name and receive ``fn`` by reference."""
     return fn(job)
 
 
-def get_executor(name: str = "local", n_jobs: int = 1, address: str | None = None) -> Executor:
-    """``"local"`` (default) or ``"ray"``."""
+def get_executor(
+    name: str = "local", n_jobs: int = 1, address: str | None = None, num_gpus: float = 0.0
+) -> Executor:
+    """``"local"`` (default; ``n_jobs`` processes) or ``"ray"`` (every job a task, ``num_gpus``
+    each; the cluster at ``address`` or ``$RAY_ADDRESS``)."""
     if name == "local":
         return LocalExecutor(n_jobs)
     if name == "ray":
-        return RayExecutor(address or os.environ.get("RAY_ADDRESS"))
+        return RayExecutor(address or os.environ.get("RAY_ADDRESS"), num_gpus=num_gpus)
     raise InvalidParameterError(f"executor={name!r}; expected one of {EXECUTORS}")

@@ -41,6 +41,7 @@ from matlattice.models.networks.training import (
 )
 from matlattice.models.thresholds import check_decision_threshold
 from matlattice.represent.composition_stats import as_fractions
+from matlattice.runtime.executor import EXECUTORS
 from matlattice.uncertainty.domain import ApplicabilityDomain
 
 __all__ = ["FORMAT_VERSION"]
@@ -89,6 +90,7 @@ class _LatticeBase(BaseEstimator):
         device: str = "cpu",
         num_threads: int | None = None,
         n_jobs: int = 1,
+        executor: str = "local",
     ) -> None:
         self.encoder = encoder
         self.latent_dim = latent_dim
@@ -122,9 +124,12 @@ class _LatticeBase(BaseEstimator):
         self.device = device
         self.num_threads = num_threads
         self.n_jobs = n_jobs
+        self.executor = executor
 
     # --- building blocks ---------------------------------------------------------------------
     def _validate_params(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise InvalidParameterError(f"executor={self.executor!r}; expected one of {EXECUTORS}")
         if self.encoder not in ENCODERS:
             raise InvalidParameterError(f"encoder={self.encoder!r}; expected one of {ENCODERS}")
         if int(self.latent_dim) < 1:
@@ -279,15 +284,16 @@ class _LatticeBase(BaseEstimator):
             )
         tensors = self._training_tensors(data)
         if monitor is not None:
-            if int(self.n_jobs) > 1 and int(self.ensemble) > 1:
+            if (int(self.n_jobs) > 1 or self.executor != "local") and int(self.ensemble) > 1:
                 raise InvalidParameterError(
-                    "a training monitor needs n_jobs=1 (members in this process)"
+                    "a training monitor needs n_jobs=1 and executor='local' (members in "
+                    "this process)"
                 )
             train_inputs, train_targets, _, _, is_class = tensors
             monitor.start(train_inputs, train_targets, is_class)
         fold = self._cv_folds(data.fractions)
         jobs = member_jobs(self, source, tensors, fold, checkpoint_dir, resume)
-        results = run_members(jobs, int(self.n_jobs), progress, monitor)
+        results = run_members(jobs, int(self.n_jobs), progress, monitor, self.executor)
         self.members_, self.train_info_ = member_nets(self._build_net, results, self.tasks_)
         self._fit_diagnostics(data, fold)
         return self

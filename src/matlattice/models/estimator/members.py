@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from matlattice.errors import MatlatticeError
 from matlattice.models.networks.encoders import MultiTaskNet
 from matlattice.models.networks.routing import route_snapshots
 from matlattice.models.networks.training import TrainConfig, TrainingMonitor, train_network
+from matlattice.runtime.executor import get_executor
 
 __all__ = [
     "MemberJob",
@@ -107,15 +107,18 @@ def run_member(
     job: MemberJob,
     progress: Callable[[str, dict], None] | None = None,
     monitor: TrainingMonitor | None = None,
+    *,
+    worker: bool = False,
 ):
-    """Build, initialise (seeded; optionally from ``job.source``) and train one member."""
+    """Build, initialise (seeded; optionally from ``job.source``) and train one member
+    (``worker``: in a worker process or Ray task, with one torch thread)."""
     est, m = job.estimator, job.member
     torch.manual_seed(est.random_state + m)  # initial weights depend only on the seed
     net = est._build_net()
     if job.source is not None:
         transfer_encoder(job.source, m, net)
     config = est._train_config(est.random_state + m)
-    if multiprocessing.parent_process() is not None:  # a worker: one thread per process
+    if worker or multiprocessing.parent_process() is not None:  # one thread per worker
         config = TrainConfig(**{**config.to_dict(), "num_threads": 1})
     label = f"member {m + 1}/{est.ensemble}"
     train_inputs, train_targets, val_inputs, val_targets, is_class = job.data
@@ -147,20 +150,37 @@ def transfer_encoder(source, member: int, net: MultiTaskNet) -> None:
         ) from exc
 
 
+def run_member_in_worker(job: MemberJob):
+    """One member in a spawned worker process: one torch thread."""
+    return run_member(job, worker=True)
+
+
+def run_member_on_ray(job: MemberJob):
+    """One member as a Ray task: one torch thread; on a GPU, the one Ray granted (it narrows
+    ``CUDA_VISIBLE_DEVICES`` to it, so ``cuda:N`` of the driver is ``cuda`` here; the job is
+    this task's own copy)."""
+    if job.estimator.device.startswith("cuda"):
+        job.estimator.device = "cuda"
+    return run_member(job, worker=True)
+
+
 def run_members(
     jobs: list[MemberJob],
     n_jobs: int,
     progress: Callable[[str, dict], None] | None = None,
     monitor: TrainingMonitor | None = None,
+    executor: str = "local",
 ) -> list:
-    """Train every member: in up to ``n_jobs`` spawned worker processes (one thread each,
-    faster than threads for small models; ``progress`` then hears each member's last epoch
-    only) or, with ``n_jobs <= 1``, here in turn (``monitor`` probes member 0)."""
+    """Train every member: with ``executor="ray"`` as Ray tasks (one CPU each, one GPU each
+    on a CUDA device), else in up to ``n_jobs`` spawned worker processes (one thread each,
+    faster than threads for small models), or with ``n_jobs <= 1`` here in turn (``monitor``
+    probes member 0). Off this process ``progress`` hears each member's last epoch only."""
     n_jobs = min(n_jobs, len(jobs))
-    if n_jobs <= 1:
+    if executor == "local" and n_jobs <= 1:
         return [run_member(job, progress, monitor if job.member == 0 else None) for job in jobs]
-    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = list(pool.map(run_member, jobs))
+    gpus = 1.0 if jobs and jobs[0].estimator.device.startswith("cuda") else 0.0
+    pool = get_executor(executor, n_jobs, num_gpus=gpus)
+    results = pool.map(run_member_on_ray if executor == "ray" else run_member_in_worker, jobs)
     if progress is not None:
         for m, result in enumerate(results):
             progress(f"member {m + 1}/{len(jobs)}", result.history[-1])

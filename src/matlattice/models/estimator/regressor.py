@@ -60,6 +60,9 @@ class LatticeRegressor(RegressorMixin, PredictiveUncertainty, _LatticeBase):
         :meth:`predict_components`).
     n_jobs : int, default 1
         Worker processes training members in parallel (one torch thread each).
+    executor : {"local", "ray"}, default "local"
+        ``"ray"``: every member is a Ray task (one CPU; one GPU when ``device`` is CUDA) on
+        the cluster at ``$RAY_ADDRESS`` (or a local one); same seeds, same members as local.
     random_state : int, default 0
     device : str, default "cpu"
     num_threads : int, optional
