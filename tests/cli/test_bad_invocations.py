@@ -130,6 +130,10 @@ CASES = [
     ("fit-precision", [*FIT, "--precision", "fp16"], "fp16"),
     ("fit-decision-threshold", [*FIT, "--decision-threshold", "best"], "best"),
     ("fit-preset", [*FIT, "--preset", "slow"], "slow"),
+    ("fit-executor", [*FIT, "--executor", "dask"], "dask"),
+    ("fit-executor-rf", [*FIT, "--executor", "ray"], "executor='ray' with model='rf'"),
+    ("serve-no-token", ["serve", "--store", "{out}/{case}"], "MATLATTICE_TOKEN"),
+    ("report-not-a-run", ["report", "{notarun}", "-o", "{out}/{case}.html"], "notarun"),
     ("fit-gate-folds-1", [*FIT, *NEURAL, "--gate", "--gate-folds", "1"], "--gate-folds"),
     ("fit-init-from-not-a-run", [*FIT, *NEURAL, "--init-from", "{notarun}"], "notarun"),
     (
