@@ -1,6 +1,5 @@
 """Executors run the same jobs and return results in job order."""
 
-import math
 import os
 
 import pytest
@@ -24,14 +23,3 @@ def test_local_executor_in_process_and_in_workers():
         LocalExecutor(0)
     with pytest.raises(ValueError, match="executor='dask'"):
         get_executor("dask")
-
-
-def test_ray_executor_on_a_local_cluster():
-    ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        # an importable function (Ray workers import it by name, test modules are not)
-        results = get_executor("ray").map(math.factorial, list(range(6)))
-    finally:
-        ray.shutdown()
-    assert results == [1, 1, 2, 6, 24, 120]

@@ -7,6 +7,7 @@ CI starts a two-process local cluster (``ray start --head`` and a worker joining
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -27,10 +28,15 @@ def ray():
     address = os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, log_to_driver=False)
-    else:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    else:  # a Ray of its own, even where another cluster runs on this machine
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+def test_results_come_back_in_job_order(ray):
+    # an importable function (Ray workers import it by name, test modules are not)
+    assert get_executor("ray").map(math.factorial, list(range(6))) == [1, 1, 2, 6, 24, 120]
 
 
 def test_jobs_spread_over_every_node_of_the_cluster(ray):
