@@ -75,3 +75,21 @@ def test_a_fidelity_sweep_on_ray_equals_the_local_one(ray):
     remote = fidelity_sweep(frame, [2, 4], executor="ray", **settings)
     for a, b in zip(local.summary["per_dim"], remote.summary["per_dim"], strict=True):
         assert a["predictive"] == b["predictive"] and a["knn_overlap"] == b["knn_overlap"]
+
+
+def test_design_scoring_batches_on_ray_equal_one_call(ray):
+    from matlattice.design import model_predictor
+    from matlattice.design.batches import batched_predictor
+    from matlattice.models import MultiTaskForest
+
+    rng = np.random.default_rng(1)
+    known = [f"Li{i}Na{j}Cl1" for i in range(1, 20) for j in range(1, 20)]
+    forest = MultiTaskForest(n_estimators=20, random_state=0).fit(
+        known, rng.normal(size=len(known))
+    )
+    candidates = [f"K{i}Rb{j}Br1" for i in range(1, 71) for j in range(1, 71)]
+    task = forest.tasks_[0]
+    whole = model_predictor(forest, [task])(candidates)
+    remote = batched_predictor(forest, [task], executor="ray")(candidates)
+    np.testing.assert_array_equal(whole[0], remote[0])
+    np.testing.assert_array_equal(whole[1], remote[1])

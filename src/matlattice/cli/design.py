@@ -9,6 +9,7 @@ import typer
 
 from matlattice.cli.common import check_rerun, print_rejected, progress_bar
 from matlattice.cli.options import (
+    Executor,
     RerunConfig,
     Seed,
     at_least,
@@ -180,6 +181,10 @@ def design(
     structures: StructuresOption = 0,
     structure_potential: StructurePotentialOption = "chgnet",
     structure_random: StructureRandomOption = 10,
+    executor: Executor = "local",
+    jobs: Annotated[
+        int, typer.Option(callback=at_least(1), help="Processes scoring candidate batches.")
+    ] = 1,
     seed: Seed = 0,
     overwrite: OverwriteOption = False,
     config: RerunConfig = None,
@@ -217,6 +222,8 @@ def design(
             structures=structures,
             structure_potential=structure_potential,
             structure_random=structure_random,
+            executor=executor,
+            n_jobs=jobs,
             seed=seed,
         )
     with progress_bar(f"design on {settings.data}") as progress:

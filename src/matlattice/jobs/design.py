@@ -37,9 +37,9 @@ from matlattice.design import (
     IonExchange,
     MinedSubstitution,
     RandomEnumeration,
-    model_predictor,
     parse_target,
 )
+from matlattice.design.batches import batched_predictor
 from matlattice.design.designer import goal_rank
 from matlattice.design.evolution import EvolutionarySearch
 from matlattice.design.latent import LatentSettings, latent_generator
@@ -51,6 +51,7 @@ from matlattice.errors import InvalidParameterError
 from matlattice.jobs.config import JobConfig
 from matlattice.jobs.design_structures import structure_check
 from matlattice.jobs.run_folder import finish_run_folder, open_run_folder
+from matlattice.runtime.executor import EXECUTORS
 from matlattice.runtime.files import atomic_write_json, atomic_write_table, json_safe, read_json
 
 __all__ = ["GENERATORS", "DesignConfig", "design_run"]
@@ -90,6 +91,8 @@ class DesignConfig(JobConfig):
     structures: int = 0
     structure_potential: str = "chgnet"
     structure_random: int = 10
+    executor: str = "local"
+    n_jobs: int = 1
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -107,6 +110,11 @@ class DesignConfig(JobConfig):
             )
         if not 0.0 <= self.prior_weight < math.inf:
             raise InvalidParameterError(f"prior_weight={self.prior_weight}; expected >= 0")
+        if self.executor not in EXECUTORS or self.n_jobs < 1:
+            raise InvalidParameterError(
+                f"executor={self.executor!r}, n_jobs={self.n_jobs}: expected one of "
+                f"{EXECUTORS} and n_jobs >= 1"
+            )
         if not self.targets:
             raise InvalidParameterError("a design needs at least one target, e.g. bulk_modulus:max")
         for text in self.targets:
@@ -341,7 +349,13 @@ def _designer(
     fit_frame, info = _with_proxies(frame, config, properties, say)
     model = _model(config, fit_frame, properties, info["proxies"], say)
     designer = Designer(
-        model_predictor(model, properties, joint=len(properties) > 1),
+        batched_predictor(
+            model,
+            properties,
+            joint=len(properties) > 1,
+            executor=config.executor,
+            n_jobs=config.n_jobs,
+        ),
         targets,
         constraints=config.constraints(),
         prior_weight=config.prior_weight,
