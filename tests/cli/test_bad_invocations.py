@@ -131,6 +131,7 @@ CASES = [
     ("fit-decision-threshold", [*FIT, "--decision-threshold", "best"], "best"),
     ("fit-preset", [*FIT, "--preset", "slow"], "slow"),
     ("fit-executor", [*FIT, "--executor", "dask"], "dask"),
+    ("fit-threshold-regression", [*FIT, "--decision-threshold", "balanced"], "regression tasks"),
     ("fit-executor-rf", [*FIT, "--executor", "ray"], "executor='ray' with model='rf'"),
     ("serve-no-token", ["serve", "--store", "{out}/{case}"], "MATLATTICE_TOKEN"),
     ("report-not-a-run", ["report", "{notarun}", "-o", "{out}/{case}.html"], "notarun"),

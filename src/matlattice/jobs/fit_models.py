@@ -48,6 +48,11 @@ def build_models(
             "threads of this process; the executor runs the members of attention or mlp "
             "ensembles"
         )
+    if config.decision_threshold != "half" and "classification" not in kinds:
+        raise InvalidParameterError(
+            f"decision_threshold={config.decision_threshold!r}, but {tasks} are regression "
+            "tasks: a threshold cuts class probabilities; leave it out"
+        )
     if config.model == "rf":
         forest = MultiTaskForest(
             n_estimators=config.n_estimators,
