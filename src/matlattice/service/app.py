@@ -157,12 +157,19 @@ def _predict(runs: Path | None, run: str, body: PredictIn) -> dict:
         raise ServiceError(422, str(exc)) from exc
     rows = [
         {
-            k: (_number(v) if isinstance(v, float) else (v if v == v else None))
+            k: None if _missing(v) else _number(v) if isinstance(v, float) else v
             for k, v in row.items()
         }
         for row in frame.astype(object).to_dict("records")
     ]
     return {"predictions": rows, "interval": body.interval}
+
+
+def _missing(value: object) -> bool:
+    """NaN, None and pandas' NA (whose ``==`` is neither true nor false)."""
+    import pandas as pd
+
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def _handlers(app: FastAPI) -> None:
