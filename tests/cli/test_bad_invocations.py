@@ -134,6 +134,13 @@ CASES = [
     ("fit-threshold-regression", [*FIT, "--decision-threshold", "balanced"], "regression tasks"),
     ("fit-executor-rf", [*FIT, "--executor", "ray"], "executor='ray' with model='rf'"),
     ("serve-no-token", ["serve", "--store", "{out}/{case}"], "MATLATTICE_TOKEN"),
+    ("serve-port", ["serve", "--store", "{out}/{case}", "--port", "0"], "--port"),
+    (
+        "design-executor",
+        ["design", "{good_csv}", "--target", "band_gap:max", "--executor", "dask"],
+        "dask",
+    ),
+    ("design-jobs", ["design", "{good_csv}", "--target", "band_gap:max", "--jobs", "0"], "--jobs"),
     ("report-not-a-run", ["report", "{notarun}", "-o", "{out}/{case}.html"], "notarun"),
     ("fit-gate-folds-1", [*FIT, *NEURAL, "--gate", "--gate-folds", "1"], "--gate-folds"),
     ("fit-init-from-not-a-run", [*FIT, *NEURAL, "--init-from", "{notarun}"], "notarun"),
