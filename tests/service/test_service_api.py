@@ -132,6 +132,26 @@ def test_every_route_but_health_needs_the_token(client):
             assert answer.status_code == 401, (method, path, header)
             assert answer.headers["www-authenticate"] == "Bearer"
     assert client.get("/health").status_code == 200
+    for path in ("/docs", "/openapi.json"):  # the schema too
+        assert client.get(path).status_code == 401
+        assert client.get(path, headers=AUTH).status_code == 200
+    assert "/campaigns/{name}/tell" in client.get("/openapi.json", headers=AUTH).json()["paths"]
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off_with_413(client):
+    _create(client)
+    piece = b'{"id": "abc", "value": 1.0},' * 500
+
+    def chunks():  # no Content-Length: the body arrives in pieces
+        yield b'{"results": ['
+        for _ in range(10):
+            yield piece
+        yield b'{"id": "abc", "value": 1.0}]}'
+
+    answer = client.post(
+        "/campaigns/c1/tell", headers={**AUTH, "content-type": "application/json"}, content=chunks()
+    )
+    assert answer.status_code == 413 and "over the limit" in answer.json()["error"]
 
 
 def test_a_body_over_the_limit_is_refused_with_413(client):

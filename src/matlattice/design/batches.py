@@ -24,6 +24,8 @@ def predict_batch(job: tuple) -> tuple:
 
     model, properties, joint, formulas = job
     torch.set_num_threads(1)
+    if str(getattr(model, "device", "cpu")).startswith("cuda"):
+        model.device = "cuda"  # a Ray task sees only the GPU it was granted (its own copy)
     return model_predictor(model, properties, joint)(list(formulas))
 
 
@@ -43,7 +45,8 @@ def batched_predictor(
     dropout = model._interval_mc_samples(0) if hasattr(model, "_interval_mc_samples") else 0
     if (executor == "local" and n_jobs <= 1) or dropout:
         return here
-    pool = get_executor(executor, n_jobs)
+    gpus = 1.0 if str(getattr(model, "device", "cpu")).startswith("cuda") else 0.0
+    pool = get_executor(executor, n_jobs, num_gpus=gpus if executor == "ray" else 0.0)
     workers = max(int(n_jobs), 2)
 
     def predict(formulas: list[str]):

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +161,8 @@ def store_section(path: Path) -> Section:
     """Everything the report shows of one campaign store (``.sqlite``)."""
     config, proposals, results, models = _store_frames(path)
     goal = config.get("goal", "max")
+    if config.get("objectives") or config.get("fidelities"):
+        return _plain_store_section(path, config, proposals)
     section = Section(
         title=f"{path.stem} · {config.get('target', 'value')} ({goal})",
         kind="campaign",
@@ -182,11 +183,31 @@ def store_section(path: Path) -> Section:
         )
     )
     if len(models):
-        models = models.assign(
-            info=[json.loads(i or "{}").get("model", "") for i in models["info"]]
+        section.blocks.append(
+            Table(models.drop(columns="info"), "Model versions: one surrogate fit per ask.")
         )
-        section.blocks.append(Table(models, "Model versions: one surrogate fit per ask."))
     return section
+
+
+def _plain_store_section(path: Path, config: dict, proposals: pd.DataFrame) -> Section:
+    """A multi-objective or two-fidelity store: its proposals, without values (they live per
+    objective or fidelity; ``matlattice campaign export`` writes them)."""
+    kind = "multi-objective" if config.get("objectives") else "two-fidelity"
+    columns = [c for c in [*_PROPOSAL_COLUMNS, "fidelity"] if c in proposals and c != "value"]
+    return Section(
+        title=f"{path.stem} · {kind}",
+        kind="campaign",
+        source=path,
+        blocks=[
+            Note(
+                f"A {kind} campaign: the report shows its proposals only; its results are "
+                "per objective or fidelity (matlattice campaign export writes them all)."
+            ),
+            Table(
+                proposals[columns].drop_duplicates(), f"{len(proposals)} proposals.", max_rows=100
+            ),
+        ],
+    )
 
 
 def _best_figure(values: np.ndarray, best: np.ndarray) -> Figure:

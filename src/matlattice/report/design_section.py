@@ -53,8 +53,9 @@ def design_section(run: Path) -> Section:
         )
     else:
         section.blocks.append(_map_figure(candidates, known))
-        if len(goals) >= 2:
-            section.blocks.append(_pareto_figure(candidates, known, goals))
+        extremes = {p: g for p, g in goals.items() if g in ("max", "min")}
+        if len(extremes) >= 2:  # a window target has no front to draw
+            section.blocks.append(_pareto_figure(candidates, known, extremes))
     if (run / "lattice.json").is_file():
         from matlattice.report.lattice_section import lattice_figure
 

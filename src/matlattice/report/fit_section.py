@@ -29,7 +29,9 @@ def fit_section(run: Path) -> Section:
         read_run_json(run, "calibration.json") if (run / "calibration.json").is_file() else None
     )
     units = task_units(run)
-    regression = [t for t, m in metrics["tasks"].items() if "mae" in m]
+    regression = [
+        t for t, m in metrics["tasks"].items() if "mae" in m and len(_test_rows(preds, t))
+    ]
     classes = [t for t, m in metrics["tasks"].items() if "mae" not in m]
     title = f"{metrics.get('dataset', run.name)} · {metrics.get('model', '')}"
     section = Section(title=title, kind="fit", source=run)
@@ -213,7 +215,10 @@ def _spread_figure(preds: pd.DataFrame, tasks: list[str], calibration: dict | No
             col=1,
         )
         z = np.abs(error) / np.where(std > 0, std, np.nan)
-        observed = [np.nanmean(z <= norm.ppf(0.5 + p / 2)) for p in nominal]
+        z = z[np.isfinite(z)]  # a row without a positive spread has no interval to judge
+        if not len(z):
+            continue
+        observed = [float(np.mean(z <= norm.ppf(0.5 + p / 2))) for p in nominal]
         fig.add_scatter(
             x=nominal,
             y=observed,

@@ -70,8 +70,12 @@ def create_app(
         if not token_matches(request.headers.get("authorization"), token):
             raise ServiceError(401, "missing or wrong bearer token")
 
-    app = FastAPI(
-        title="matlattice", description="Ask/tell campaigns and predictions.", dependencies=[]
+    app = FastAPI(  # the docs too sit behind the token (added below)
+        title="matlattice",
+        description="Ask/tell campaigns and predictions.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.add_middleware(BodyLimit, limit=max_body)
     _handlers(app)
@@ -80,6 +84,16 @@ def create_app(
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "campaigns": len(hub.names())}
+
+    @app.get("/openapi.json", dependencies=guarded, include_in_schema=False)
+    def openapi() -> dict:
+        return app.openapi()
+
+    @app.get("/docs", dependencies=guarded, include_in_schema=False)
+    def docs():
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="matlattice API")
 
     @app.get("/campaigns", dependencies=guarded)
     def list_campaigns() -> dict:
@@ -137,8 +151,12 @@ def _pool(pool: list[str] | str) -> list[str]:
             "formulas or one of GET-able names in `matlattice data list`",
         )
     from matlattice.data import load_dataset
+    from matlattice.errors import MatlatticeError
 
-    return load_dataset(pool).frame["formula"].drop_duplicates().tolist()
+    try:
+        return load_dataset(pool).frame["formula"].drop_duplicates().tolist()
+    except MatlatticeError as exc:
+        raise ServiceError(422, f"pool {pool!r} cannot be loaded here: {exc}") from exc
 
 
 def _predict(runs: Path | None, run: str, body: PredictIn) -> dict:

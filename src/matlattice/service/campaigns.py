@@ -41,7 +41,7 @@ def proposal_id(iteration: int, formula: str, fidelity: str) -> str:
 
 def checked_name(name: str, what: str = "campaign") -> str:
     """``name`` when it is a safe file stem (letters, digits, ``._-``; no separator)."""
-    if not NAME_PATTERN.match(name) or name.endswith(".sqlite"):
+    if not NAME_PATTERN.fullmatch(name) or name.endswith(".sqlite"):
         raise ServiceError(
             422,
             f"{what} name {name!r}: use 1-64 letters, digits, '.', '_' "
@@ -91,6 +91,12 @@ class CampaignHub:
             except MatlatticeError as exc:
                 raise ServiceError(409 if "in use by PID" in str(exc) else 422, str(exc)) from exc
             with opened as campaign:
+                if campaign.settings.fidelities:
+                    raise ServiceError(
+                        422,
+                        f"campaign {name!r} has two fidelities; the service "
+                        "serves single-fidelity campaigns: use the CLI for it",
+                    )
                 yield campaign
 
     # --- create -------------------------------------------------------------------------
@@ -120,7 +126,15 @@ class CampaignHub:
     def _same_campaign(self, name: str, path: Path, frame: pd.DataFrame, wanted) -> dict:
         from matlattice.discovery import resume_campaign
 
-        with resume_campaign(path, read_only=True) as campaign:
+        try:
+            opened = resume_campaign(path, read_only=True)
+        except MatlatticeError as exc:
+            raise ServiceError(
+                409,
+                f"{path.name} exists and is not a campaign this request "
+                f"can reuse ({exc}); choose another name",
+            ) from exc
+        with opened as campaign:
             same = campaign.settings == wanted and set(campaign.pool["formula"]) == set(
                 frame["formula"]
             )

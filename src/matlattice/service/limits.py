@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
+
 __all__ = ["BodyLimit"]
 
 
@@ -31,7 +33,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge(seen)
+                    raise _TooLarge(seen, self.limit)
             return message
 
         try:
@@ -59,7 +61,14 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
+class _TooLarge(HTTPException):
+    """Raised while the body is read: FastAPI passes an HTTPException on (any other error
+    there becomes its 400), and the app's handler answers it as JSON."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            413,
+            f"request body of {size} bytes (or more) is over the limit of "
+            f"{limit}; send fewer rows per request",
+        )
         self.size = size
