@@ -98,8 +98,8 @@ _Precision = Annotated[
     str,
     typer.Option(
         callback=choice_of("matlattice.models.networks.training:PRECISIONS"),
-        help="fp32 | bf16 (the training forward pass under bfloat16 autocast: faster on "
-        "CPUs with AVX-512 BF16 and recent GPUs; see bench/results/trainer.md).",
+        help="fp32 | bf16 (the training forward pass under bfloat16 autocast, for GPUs: "
+        "on a CPU it measured 5x slower, bench/results/trainer_partial.md).",
     ),
 ]
 _DecisionThreshold = Annotated[
