@@ -16,7 +16,7 @@ from pathlib import Path
 
 from matlattice.runtime.files import atomic_write
 
-__all__ = ["save_fidelity_figures"]
+__all__ = ["neighbourhood_series", "save_fidelity_figures"]
 
 
 def _pyplot():
@@ -144,18 +144,23 @@ def _rate_panel(ax, variational: list[dict]) -> None:
     ax.set_title("rate axis: variational bottleneck", fontsize=10)
 
 
-def _neighbourhood_figure(summary: dict, title: str):
-    """k-NN overlap, trustworthiness, linear CKA and reconstruction R² against width."""
-    per_dim = summary["per_dim"]
-    dims = [p["d"] for p in per_dim]
-    fig, ax = _pyplot().subplots(figsize=(6.4, 4.2))
-    series = {
+def neighbourhood_series(per_dim: list[dict]) -> dict[str, list[float]]:
+    """Label -> value per width of each neighbourhood measure of a sweep's ``per_dim``."""
+    return {
         "k-NN overlap vs features": [p["knn_overlap"]["features"] for p in per_dim],
         "k-NN overlap vs widest": [p["knn_overlap"]["widest"] for p in per_dim],
         "trustworthiness vs features": [p["trustworthiness"] for p in per_dim],
         "linear CKA vs widest": [p["cka"] for p in per_dim],
         "reconstruction R²": [p["reconstruction_r2"] for p in per_dim],
     }
+
+
+def _neighbourhood_figure(summary: dict, title: str):
+    """k-NN overlap, trustworthiness, linear CKA and reconstruction R² against width."""
+    per_dim = summary["per_dim"]
+    dims = [p["d"] for p in per_dim]
+    fig, ax = _pyplot().subplots(figsize=(6.4, 4.2))
+    series = neighbourhood_series(per_dim)
     for label, values in series.items():
         ax.plot(dims, values, marker="o", lw=1.3, label=label)
     ax.set_xscale("log", base=2)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from matlattice.report.fidelity_plots import neighbourhood_series
 from matlattice.report.html_page import Figure, Section, Table
 from matlattice.report.run_folders import read_run_json
 
@@ -126,13 +127,7 @@ def _neighbourhood_figure(summary: dict) -> Figure:
 
     per_dim = summary["per_dim"]
     dims = [p["d"] for p in per_dim]
-    series = {
-        "k-NN overlap vs features": [p["knn_overlap"]["features"] for p in per_dim],
-        "k-NN overlap vs widest": [p["knn_overlap"]["widest"] for p in per_dim],
-        "trustworthiness vs features": [p["trustworthiness"] for p in per_dim],
-        "linear CKA vs widest": [p["cka"] for p in per_dim],
-        "reconstruction R²": [p["reconstruction_r2"] for p in per_dim],
-    }
+    series = neighbourhood_series(per_dim)
     fig = go.Figure()
     for label, values in series.items():
         fig.add_scatter(x=dims, y=values, mode="lines+markers", name=label)

@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matlattice.runtime.files import atomic_write_text
-
-__all__ = ["Figure", "Note", "Section", "Table", "render_page", "write_page"]
+__all__ = ["Figure", "Note", "Section", "Table", "render_page"]
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;
@@ -154,8 +152,3 @@ def render_page(sections: list[Section], title: str = "matlattice report") -> st
         "to zoom, double-click to reset.</p></header>"
         f"<nav>{nav}</nav>\n{body}\n</body></html>\n"
     )
-
-
-def write_page(path: Path, sections: list[Section], title: str = "matlattice report") -> Path:
-    """Write the page atomically; return its path."""
-    return atomic_write_text(Path(path), render_page(sections, title))

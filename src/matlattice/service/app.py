@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -209,13 +210,7 @@ def _handlers(app: FastAPI) -> None:
         return JSONResponse(
             {
                 "error": f"{where}: {first.get('msg', 'invalid request')}",
-                "detail": jsonable(exc.errors()),
+                "detail": jsonable_encoder(exc.errors()),
             },
             status_code=422,
         )
-
-
-def jsonable(errors: list) -> list:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(errors)
