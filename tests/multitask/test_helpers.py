@@ -96,7 +96,8 @@ def test_a_scarce_property_gains_from_a_helper_and_the_gate_keeps_the_better(pla
 def test_fit_helpers_run_measures_the_lattice_and_writes_one_model_per_task(planted, tmp_path):
     tasks = ["g0_0", "g0_sparse", "indep"]
     data = tmp_path / "planted.csv"
-    planted.frame[["formula", *tasks]].to_csv(data, index=False)
+    # the contract, not the planted truth (tested above): a small part keeps the lattice quick
+    planted.frame[["formula", *tasks]].iloc[:1500].to_csv(data, index=False)
     out = tmp_path / "run"
     args = ["fit", str(data), "--model", "mlp", "--split", "random", "--helpers"]
     result = CliRunner().invoke(app, [*args, "--epochs", "6", "--out", str(out)])

@@ -15,7 +15,7 @@ from matlattice.jobs.design_structures import _reranked, structure_check
 
 
 @pytest.fixture
-def emt_everywhere(emt, structure_cache, monkeypatch):
+def emt_everywhere(emt, warm_structure_cache, monkeypatch):
     import matlattice.structure.potentials as potentials
 
     monkeypatch.setattr(potentials, "load_potential", lambda *args, **kw: emt)

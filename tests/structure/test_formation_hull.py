@@ -181,7 +181,7 @@ def test_known_phases_of_many_elements_are_every_composition_within_them():
 
 
 @pytest.mark.slow
-def test_a_potential_hull_names_the_known_phases_it_lacks(emt, structure_cache, monkeypatch):
+def test_a_potential_hull_names_the_known_phases_it_lacks(emt, warm_structure_cache, monkeypatch):
     """A known phase the potential could not relax (planted: Cu3Au) is named in
     ``hull_missing`` of every row of its chemical system, and only there."""
     import matlattice.structure.predict as predict

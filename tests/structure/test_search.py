@@ -101,7 +101,9 @@ def test_a_relaxation_squeezing_or_swelling_the_cell_stops_at_the_volume_change(
     assert relax_batch([steady], Pushing(), steps=1)[0].energy == -1.0  # one step: no change
 
 
-def test_a_raw_potential_ranks_by_energy_on_the_corrected_scale(emt, monkeypatch, structure_cache):
+def test_a_raw_potential_ranks_by_energy_on_the_corrected_scale(
+    emt, monkeypatch, warm_structure_cache
+):
     """Planted structure-dependent corrections (as MP2020's peroxide correction is): a raw
     potential's structures are ranked by energy plus correction, not by raw energy, and the
     stability table's formation energy carries the same correction."""

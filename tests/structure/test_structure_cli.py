@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def emt_everywhere(emt, structure_cache, monkeypatch):
+def emt_everywhere(emt, warm_structure_cache, monkeypatch):
     import matlattice.structure.potentials as potentials
 
     monkeypatch.setattr(potentials, "load_potential", lambda *args, **kw: emt)

@@ -23,7 +23,7 @@ POOL = ["Cu3Au", "CuAu", "CuAu3", "Ni3Al", "NiAl", "Cu3Pt", "Ag3Au", "Pd3Al"]
 
 
 @pytest.fixture
-def emt_by_name(emt, structure_cache, monkeypatch):
+def emt_by_name(emt, warm_structure_cache, monkeypatch):
     """``load_potential(name)`` gives an EMT stand-in called ``emt-<name>``."""
     import matlattice.structure.potentials as potentials
 
@@ -46,7 +46,7 @@ def _cli(*args, code=0):
 
 
 @pytest.mark.slow
-def test_oracle_answers_with_the_stage_and_stores_them(emt, structure_cache, tmp_path):
+def test_oracle_answers_with_the_stage_and_stores_them(emt, warm_structure_cache, tmp_path):
     oracle = StructureOracle(emt, "formation_energy_per_atom", folder=tmp_path, n_random=1)
     answer = oracle(["CuAu", "Cu2.5Au", "Cu3Au", "CuAu"])
     assert answer["formula"].tolist() == ["CuAu", "Cu2.5Au", "Cu3Au", "CuAu"]
@@ -150,7 +150,7 @@ def test_an_edited_values_file_is_refused_by_name(emt, tmp_path):
 
 
 def test_campaign_run_refuses_a_pool_the_oracle_could_not_compute(
-    emt, structure_cache, monkeypatch, tmp_path
+    emt, warm_structure_cache, monkeypatch, tmp_path
 ):
     """Every compound's relaxation fails (a planted potential with energies for elements
     only): the run stops with a message, never a campaign on an all-missing pool."""
