@@ -34,31 +34,43 @@ REFERENCE_DATA = "matbench_mp_e_form"
 
 
 @cache
-def _reference_table(data: str) -> pd.DataFrame:
-    """``formula`` (reduced), ``formation_energy_per_atom`` (lowest per composition) and
-    ``chemsys`` (elements joined by '-', sorted) of the reference data."""
-    from pymatgen.core import Composition
-
+def _reference_table(data: str) -> tuple[pd.DataFrame, object]:
+    """``formula`` (as given) and ``formation_energy_per_atom`` of every row of the reference
+    data, and which elements each row holds (a sparse boolean ``(rows, 103)`` matrix)."""
+    from matlattice.composition import parse_formulas
     from matlattice.data import load_dataset
 
     dataset = load_dataset(data)
     frame, label = dataset.frame, dataset.info.properties[0].name
-    reduced = [Composition(f).reduced_formula for f in frame["formula"]]
-    table = (
-        pd.DataFrame({"formula": reduced, "formation_energy_per_atom": frame[label].to_numpy()})
-        .groupby("formula", as_index=False)["formation_energy_per_atom"].min()
-    )  # fmt: skip
-    table["chemsys"] = ["-".join(sorted(map(str, Composition(f)))) for f in table["formula"]]
-    return table
+    table = pd.DataFrame(
+        {"formula": frame["formula"].to_numpy(), "formation_energy_per_atom": frame[label]}
+    ).reset_index(drop=True)
+    present = (parse_formulas(table["formula"].tolist()).fractions > 0).astype(np.int8)
+    return table, present.tocsr()
 
 
 def known_phases(elements: Iterable[str], data: str = REFERENCE_DATA) -> pd.DataFrame:
     """Every composition of ``data`` made only of ``elements`` (elements themselves
-    excluded: they sit at zero), one row each with its lowest formation energy per atom."""
-    allowed = set(elements)
-    table = _reference_table(data)
-    inside = [len(s) > 1 and set(s) <= allowed for s in table["chemsys"].str.split("-")]
-    return table[inside].reset_index(drop=True)
+    excluded: they sit at zero), one row each (``formula`` reduced, ``chemsys``) with its
+    lowest formation energy per atom."""
+    from pymatgen.core import Composition
+
+    from matlattice.composition import SYMBOLS
+
+    table, present = _reference_table(data)
+    outside = np.isin(np.array(SYMBOLS), list(set(elements)), invert=True).astype(np.int8)
+    n_elements = np.asarray(present.sum(axis=1)).ravel()
+    n_outside = present @ outside
+    rows = table[(n_elements > 1) & (n_outside == 0)]
+    reduced = [Composition(f).reduced_formula for f in rows["formula"]]
+    found = (
+        pd.DataFrame({"formula": pd.Series(reduced, dtype=str),
+                      "formation_energy_per_atom": rows.iloc[:, 1].to_numpy()})
+        .groupby("formula", as_index=False)["formation_energy_per_atom"].min()
+    )  # fmt: skip
+    systems = ["-".join(sorted(map(str, Composition(f)))) for f in found["formula"]]
+    found["chemsys"] = pd.Series(systems, dtype=str, index=found.index)
+    return found
 
 
 def formation_energies(
