@@ -20,8 +20,10 @@ from matlattice.multitask.task_selection import select_tasks
 
 @pytest.fixture(scope="module")
 def planted(aflow):
-    formulas = aflow.frame["formula"].drop_duplicates().sample(4000, random_state=1).tolist()
-    return planted_tasks(formulas, n_groups=1, sparse_fraction=0.05, seed=1)
+    # ~200 scarce labels among 2,000 rows: the helper's gain below held on seeds 1-4
+    # (0.17, 0.13, 0.19, 0.25)
+    formulas = aflow.frame["formula"].drop_duplicates().sample(2000, random_state=1).tolist()
+    return planted_tasks(formulas, n_groups=1, sparse_fraction=0.1, seed=1)
 
 
 @pytest.mark.slow
