@@ -64,7 +64,21 @@ def run_pair(name: str, table: str, args: argparse.Namespace) -> dict:
     return {"set": name, "table": table, "task": task, "mae": metrics["tasks"][task]["mae"],
             "seconds": time.perf_counter() - start, "n_train": len(train), "note": note,
             "test_rows_with_missing_elements": with_missing,
-            "epochs": args.epochs, "config": config.to_dict(), **provenance()}  # fmt: skip
+            "epochs": args.epochs, "budget": _budget(args), "config": config.to_dict(),
+            **provenance()}  # fmt: skip
+
+
+def _budget(args: argparse.Namespace) -> dict:
+    return {"epochs": args.epochs, "patience": args.patience, "train_rows": args.train_rows,
+            "seed": args.seed}  # fmt: skip
+
+
+def _check_same_budget(path: Path, args: argparse.Namespace) -> None:
+    """A kept pair counts only if it ran on this budget: one table, one budget."""
+    kept = json.loads(path.read_text()).get("budget")
+    if kept != _budget(args):
+        raise SystemExit(f"{path.name} ran with budget {kept}, not {_budget(args)}: "
+                         "rerun with the same settings, or --force to redo every pair")  # fmt: skip
 
 
 def write_table(args: argparse.Namespace) -> None:
@@ -84,12 +98,18 @@ def write_table(args: argparse.Namespace) -> None:
     lines = ["# Element tables: one encoder, one budget, four CrabNet sets", "",
              f"Machine: {here['platform']}, {here['cpus']} cores, CPU. Per pair: "
              "`bench/results/element_tables/<set>__<table>.json` (command, config, seconds). "
-             "Test MAE on the official test part (rank within the set).", "",
+             "Test MAE on the official test part (rank within the set).",
+             f"Budget of every pair: {records[0].get('budget')}, one member, latent 64, "
+             "batch 128; one seed (the run-to-run spread is not measured here).", "",
              "| table | " + " | ".join(sets) + " | mean rank |",
              "|---|" + "---|" * (len(sets) + 1)]  # fmt: skip
     for t in sorted(tables, key=mean_rank.get):
         cells = [f"{mae[(s, t)]:.4g} ({rank[(s, t)]})" if (s, t) in mae else "-" for s in sets]
         lines.append(f"| {t} | " + " | ".join(cells) + f" | {mean_rank[t]:.1f} |")
+    lacking = [f"{r['table']} on {r['set']}: {r['test_rows_with_missing_elements']}"
+               for r in records if r["test_rows_with_missing_elements"]]  # fmt: skip
+    lines += ["", "Test rows holding an element the table lacks (given the column mean): "
+              + ("; ".join(lacking) or "none") + "."]  # fmt: skip
     atomic_write_text(RESULTS / "element_tables.md", "\n".join([*lines, ""]))
 
 
@@ -113,6 +133,7 @@ def main() -> None:
         for table in args.tables:
             path = PER_PAIR / f"{name}__{table}.json"
             if path.is_file() and not args.force:
+                _check_same_budget(path, args)
                 continue
             record = run_pair(name, table, args)
             atomic_write_json(path, record)
