@@ -65,7 +65,7 @@ def known_phases(elements: Iterable[str], data: str = REFERENCE_DATA) -> pd.Data
     reduced = [Composition(f).reduced_formula for f in rows["formula"]]
     found = (
         pd.DataFrame({"formula": pd.Series(reduced, dtype=str),
-                      "formation_energy_per_atom": rows.iloc[:, 1].to_numpy()})
+                      "formation_energy_per_atom": rows["formation_energy_per_atom"].to_numpy()})
         .groupby("formula", as_index=False)["formation_energy_per_atom"].min()
     )  # fmt: skip
     systems = ["-".join(sorted(map(str, Composition(f)))) for f in found["formula"]]
