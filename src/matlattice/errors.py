@@ -38,6 +38,12 @@ class InvalidParameterError(MatlatticeError, ValueError):
     """
 
 
+class ConflictingResultError(InvalidParameterError):
+    """A result told for a material conflicts with what was told before: another value, or a
+    value against "not measurable". Telling it again with ``amend`` corrects it (the old
+    value stays in the history)."""
+
+
 class UnknownDatasetError(MatlatticeError, KeyError):
     """A dataset name is not in the registry and is not a readable file."""
 

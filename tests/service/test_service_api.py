@@ -68,6 +68,28 @@ def test_another_value_is_a_conflict_unless_amended(client):
     assert client.get("/campaigns/c1", headers=AUTH).json()["best"][0]["value"] == 2.0
 
 
+def test_not_measurable_against_a_value_is_a_conflict_either_way(client):
+    _create(client)
+    first, second = client.post("/campaigns/c1/ask", headers=AUTH, json={"n": 2}).json()[
+        "proposals"
+    ][:2]
+
+    def tell(proposal, value, **extra):
+        body = {"results": [{"id": proposal["id"], "value": value}], **extra}
+        return client.post("/campaigns/c1/tell", headers=AUTH, json=body)
+
+    assert tell(first, None).json()["stored"] == 0  # not measurable: no value stored
+    assert tell(first, None).json()["repeated"] == 0  # told again the same way: nothing new
+    late = tell(first, 1.5)
+    assert late.status_code == 409 and "told as not measurable" in late.json()["error"]
+    assert tell(first, 1.5, amend=True).json()["stored"] == 1
+    assert tell(second, 2.0).json()["stored"] == 1
+    undone = tell(second, None)
+    assert undone.status_code == 409 and "have measured values" in undone.json()["error"]
+    status = client.get("/campaigns/c1", headers=AUTH).json()
+    assert status["n_results"] == 2
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "says"),
     [

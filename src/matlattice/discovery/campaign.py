@@ -31,7 +31,7 @@ from matlattice.discovery.settings import CampaignSettings
 from matlattice.discovery.stability import probe_info, probe_set, stability_table
 from matlattice.discovery.store import CampaignStore
 from matlattice.discovery.surrogates import fit_predict, posterior_draws
-from matlattice.errors import InvalidParameterError, MatlatticeError
+from matlattice.errors import ConflictingResultError, InvalidParameterError, MatlatticeError
 
 __all__ = ["Campaign"]
 
@@ -322,7 +322,7 @@ class Campaign:
         """Record ``formulas`` as not measurable; one with a told value is refused."""
         told = sorted(set(formulas) & set(self.results()["formula"]))
         if told:
-            raise InvalidParameterError(
+            raise ConflictingResultError(
                 f"{told[:5]} have measured values but are told as not measurable (empty "
                 "value); expected their value, or leave them out"
             )
@@ -333,7 +333,7 @@ class Campaign:
         ``amend``, which lifts the mark."""
         marked = sorted(set(formulas) & self.unmeasurable())
         if marked and not amend:
-            raise InvalidParameterError(
+            raise ConflictingResultError(
                 f"{marked[:5]} were told as not measurable; to give their values now, tell "
                 "again with --amend (amend=True)"
             )
@@ -345,7 +345,7 @@ class Campaign:
         Returns how many values were added or replaced."""
         changed = [c for frame, channels in parts for c in self._changed_results(frame, channels)]
         if changed and not amend:
-            raise InvalidParameterError(
+            raise ConflictingResultError(
                 f"{len(changed)} results differ from the values already told "
                 f"(formula, column, told before, told now): {changed[:3]}; to correct them, "
                 "tell again with --amend (amend=True), which keeps the old values in the history"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from matlattice.errors import MatlatticeError
+from matlattice.errors import ConflictingResultError, MatlatticeError
 
 __all__ = ["NAME_PATTERN", "CampaignHub", "ServiceError", "proposal_id"]
 
@@ -186,26 +186,17 @@ class CampaignHub:
             by_id = self._proposals_by_id(campaign)
             columns = list(campaign.settings.objectives or {}) or ["value"]
             frame = self._results_frame(results, by_id, columns)
-            told = campaign.results()
-            fresh, repeated, changed = self._split_told(frame, told, columns)
-            if changed and not amend:
-                raise ServiceError(
-                    409,
-                    f"{len(changed)} results differ from the values "
-                    f"already told (formula, told before, told now): "
-                    f"{changed[:3]}; send them with amend: true to correct "
-                    "them (the old values stay in the history)",
-                )
-            to_store = frame[fresh | (amend & frame["formula"].isin([c[0] for c in changed]))]
-            stored = 0
-            if len(to_store):
-                try:
-                    stored = campaign.tell(to_store.drop(columns="fidelity"), amend=amend)
-                except MatlatticeError as exc:
-                    raise ServiceError(422, str(exc)) from exc
+            try:  # the engine stores a repeated value once and refuses a conflicting one
+                stored = campaign.tell(frame.drop(columns="fidelity"), amend=amend)
+            except ConflictingResultError as exc:
+                raise ServiceError(409, f"{exc} (over HTTP: amend: true)") from exc
+            except MatlatticeError as exc:
+                raise ServiceError(422, str(exc)) from exc
+            measured = int(frame[columns].notna().all(axis=1).sum())
+            repeated = measured - stored  # measured values already told as they are now
             return {
                 "stored": int(stored),
-                "repeated": int(repeated.sum()),
+                "repeated": int(repeated),
                 "n_results": len(campaign.results()),
                 "spent": campaign.n_spent,
                 "budget": campaign.settings.budget,
@@ -250,21 +241,6 @@ class CampaignHub:
                 f"{frame.drop_duplicates()[twice]['formula'].tolist()[:5]}",
             )
         return frame.drop_duplicates(["formula", "fidelity"]).reset_index(drop=True)
-
-    @staticmethod
-    def _split_told(frame: pd.DataFrame, told: pd.DataFrame, columns: list[str]):
-        """(fresh mask, repeated mask, [(formula, before, now)] of changed values)."""
-        before = told.set_index("formula")[columns] if len(told) else pd.DataFrame()
-        known = frame["formula"].isin(before.index)
-        changed, repeated = [], known.copy()
-        for k in frame.index[known]:
-            formula = frame.at[k, "formula"]
-            old = before.loc[formula].to_numpy(float)
-            new = frame.loc[k, columns].to_numpy(float)
-            if not (old == new).all():
-                repeated[k] = False
-                changed.append((formula, old.tolist(), new.tolist()))
-        return ~known, repeated, changed
 
     # --- read -----------------------------------------------------------------------------
     def status(self, name: str) -> dict:
