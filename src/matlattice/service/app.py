@@ -2,8 +2,9 @@
 :mod:`matlattice.service`; OpenAPI docs at ``/docs``).
 
 Every refusal is JSON ``{"error": message}`` with its status: 401 (no or wrong token), 404
-(no such campaign or run), 409 (a conflict: another value for a told proposal, a name taken,
-a campaign another process is writing), 413 (a body over the limit), 422 (a bad value).
+(no such campaign or run), 409 (a conflict: another value for a told proposal or a value
+against "not measurable", a name taken, a campaign another process is writing), 413 (a body
+over the limit), 422 (a bad value).
 """
 
 from __future__ import annotations
