@@ -63,7 +63,7 @@ def test_run_folder_contract_figures_resume_and_rate_axis(formulas, tmp_path):
         "--ensemble",
         "2",
         "--epochs",
-        "30",
+        "15",
         "--kl-weights",
         "0.0001,0.5",  # names kl0.0001, kl0.5: dots must not clash
         "--vib-dim",
