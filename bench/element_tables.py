@@ -100,7 +100,9 @@ def write_table(args: argparse.Namespace) -> None:
              "`bench/results/element_tables/<set>__<table>.json` (command, config, seconds). "
              "Test MAE on the official test part (rank within the set).",
              f"Budget of every pair: {records[0].get('budget')}, one member, latent 64, "
-             "batch 128; one seed (the run-to-run spread is not measured here).", "",
+             "batch 128; one seed (the run-to-run spread is not measured here).",
+             f"Pairs done: {len(records)} of {len(args.sets) * len(args.tables)}; a table's "
+             "mean rank is over the sets it has run on so far.", "",
              "| table | " + " | ".join(sets) + " | mean rank |",
              "|---|" + "---|" * (len(sets) + 1)]  # fmt: skip
     for t in sorted(tables, key=mean_rank.get):
