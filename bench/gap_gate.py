@@ -120,6 +120,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
+    bad = [k for k in args.folds if not 0 <= k <= 4]
+    if bad:
+        parser.error(f"--folds {bad}: matbench_expt_gap has the official folds 0..4")
 
     from matlattice.runtime.files import atomic_write_json
 

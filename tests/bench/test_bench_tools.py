@@ -115,3 +115,21 @@ def test_every_script_answers_help_without_running():
     assert len(results) == len(SCRIPTS)
     failed = {Path(s).name: r for s, r in results.items() if r != [0, "usage:"]}
     assert failed == {}, failed
+
+
+def test_bench_scripts_refuse_a_bad_fold_or_another_budget_by_name(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCH / "gap_gate.py"), "--folds", "7"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 2 and "--folds [7]" in done.stderr
+    assert "Traceback" not in done.stderr
+    sys.path.insert(0, str(BENCH))
+    try:
+        import element_tables
+    finally:
+        sys.path.remove(str(BENCH))
+    kept = tmp_path / "aflow__Egap__magpie.json"
+    kept.write_text(json.dumps({"budget": {"epochs": 60, "patience": 20, "train_rows": 10000,
+                                           "seed": 0}}))  # fmt: skip
+    args = type("Args", (), {"epochs": 30, "patience": 10, "train_rows": 4000, "seed": 0})()
+    with pytest.raises(SystemExit, match="ran with budget"):
+        element_tables._check_same_budget(kept, args)
