@@ -13,7 +13,8 @@ from matlattice.errors import MatlatticeError
 from matlattice.jobs.compression import FidelityConfig, fidelity_run
 
 DIMS = [1, 2, 4, 8, 16]
-# 40 epochs: the planted width is found on k = 2, 4, 8 with seeds k and k + 10 (six draws checked)
+# 40 epochs: the planted width is found on k = 2, 4, 8 with seeds k and k + 10 (six draws checked);
+# CI runs k = 2 and 4 only (k = 8 alone took two minutes); its two draws were checked by hand
 FAST = {"epochs": 40, "patience": 10, "hidden": (128, 128), "batch_size": 128, "lr": 3e-3}
 
 
@@ -23,7 +24,7 @@ def formulas():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("k", [2, 4, 8])
+@pytest.mark.parametrize("k", [2, 4])
 def test_recommended_width_and_knee_find_the_planted_dimension(formulas, k):
     planted = planted_properties(formulas, k, seed=k)
     result = fidelity_sweep(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 
 class EMTPotential:
@@ -45,33 +46,41 @@ def structure_cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def emt_references(tmp_path_factory):
-    """Element and phase energies relaxed by EMT in this test session, by kind."""
-    return tmp_path_factory.mktemp("emt_references")
+def emt_references(tmp_path_factory, worker_id):
+    """Element and phase energies relaxed by EMT in this test session, by kind; one folder for
+    all xdist workers of the session (their base folders share a parent)."""
+    if worker_id == "master":
+        return tmp_path_factory.mktemp("emt_references")
+    shared = tmp_path_factory.getbasetemp().parent / "emt_references"
+    shared.mkdir(exist_ok=True)
+    return shared
 
 
 @pytest.fixture
-def warm_structure_cache(structure_cache, emt_references):
+def warm_structure_cache(structure_cache, emt_references, monkeypatch):
     """A fresh cache that already holds the EMT reference energies earlier tests relaxed.
 
     Every stand-in (``emt``, ``emt-chgnet``, ...) is the same EMT, so their reference energies
-    are the same numbers: the relaxations behind them are paid once per session instead of
-    once per test and name. Tests of the caching itself take the cold ``structure_cache``."""
+    are the same numbers: all names read and write one file per kind, and the relaxations
+    behind them are paid once per session (all workers) instead of once per test and name.
+    Tests of the caching itself take the cold ``structure_cache``."""
     import json
     import shutil
 
+    import matlattice.structure.references as references
+
     folder = structure_cache / "structure"
     folder.mkdir(parents=True, exist_ok=True)
-    names = ("emt", "emt-chgnet", "emt-sevennet")
-    for kind in ("elements", "phases"):
-        shared = emt_references / f"{kind}.json"
-        if shared.is_file():
-            for name in names:
-                shutil.copy(shared, folder / f"{kind}-{name}.json")
+    with FileLock(emt_references / "merge.lock"):
+        for kind in ("elements", "phases"):
+            if (emt_references / f"{kind}-emt.json").is_file():
+                shutil.copy(emt_references / f"{kind}-emt.json", folder / f"{kind}-emt.json")
+    monkeypatch.setattr(references, "_cache_path", lambda kind, *_: folder / f"{kind}-emt.json")
     yield structure_cache
-    for kind in ("elements", "phases"):
-        merged = {}
-        for path in [emt_references / f"{kind}.json", *folder.glob(f"{kind}-emt*.json")]:
-            if path.is_file():
-                merged.update(json.loads(path.read_text()))
-        (emt_references / f"{kind}.json").write_text(json.dumps(merged))
+    with FileLock(emt_references / "merge.lock"):  # workers merge one at a time
+        for kind in ("elements", "phases"):
+            merged = {}
+            for path in (emt_references / f"{kind}-emt.json", folder / f"{kind}-emt.json"):
+                if path.is_file():
+                    merged.update(json.loads(path.read_text()))
+            (emt_references / f"{kind}-emt.json").write_text(json.dumps(merged))
