@@ -73,6 +73,21 @@ _InitFrom = Annotated[
     ),
 ]
 _NEstimators = Annotated[int, typer.Option(callback=at_least(1), help="Trees per task (rf).")]
+_Forest = Annotated[
+    str,
+    typer.Option(
+        callback=choice_of("matlattice.models.forest.estimator:FORESTS"),
+        help="random | extra (rf): random forest, or extremely randomised trees (no "
+        "out-of-bag rows: calibrate on held-out rows).",
+    ),
+]
+_ForestFeatures = Annotated[
+    str,
+    typer.Option(
+        callback=choice_of("matlattice.models.forest.estimator:FOREST_FEATURES"),
+        help="stats | fractions (rf): Magpie statistics, or the element fractions themselves.",
+    ),
+]
 _TaskWeighting = Annotated[
     str,
     typer.Option(
@@ -223,6 +238,8 @@ def fit(
         bool, _flag("Replace the run in --out; the old one stays until the new one is complete.")
     ] = False,
     n_estimators: _NEstimators = 500,
+    forest: _Forest = "random",
+    forest_features: _ForestFeatures = "stats",
     clean: Annotated[bool, _flag("Apply the documented cleaning rules.")] = False,
     folds: Annotated[str, typer.Option(help="Official folds to run, e.g. 0,1 (default all).")] = "",
     task_weighting: _TaskWeighting = "equal",
@@ -255,6 +272,8 @@ def fit(
         clean=clean,
         model=model,
         n_estimators=n_estimators,
+        forest=forest,
+        forest_features=forest_features,
         latent_dim=latent_dim,
         ensemble=ensemble,
         epochs=epochs,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from matlattice.data import load_dataset
-from matlattice.errors import MatlatticeError
+from matlattice.errors import InvalidParameterError, MatlatticeError
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.parts import split_labels
 from matlattice.jobs.predict import load_model
@@ -135,6 +135,11 @@ def _regression_tasks(model) -> list[str]:
 def _calibrate_model(model, method: str, cal) -> tuple[str, int]:
     """Calibrate ``model`` in place; ``(method used, calibration rows)``."""
     if isinstance(model, MultiTaskForest):
+        if model.forest != "random":
+            raise InvalidParameterError(
+                f"this run's forest is forest={model.forest!r}: extremely randomised trees "
+                "keep no out-of-bag rows to calibrate on; refit with --forest random"
+            )
         model.calibrate(method=method)  # on its out-of-bag rows
         tasks = _regression_tasks(model)
         j = model.tasks_.index(tasks[0])

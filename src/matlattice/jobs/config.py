@@ -83,8 +83,10 @@ class JobConfig:
 class FitConfig(JobConfig):
     """Everything that defines a fit run; saved as ``config.json`` beside its results.
 
-    ``model`` is ``"rf"`` (random forest on Magpie statistics, the reference peer),
-    ``"attention"`` or ``"mlp"`` (learned embeddings of width ``latent_dim``).
+    ``model`` is ``"rf"`` (random forest on Magpie statistics, the reference peer; with
+    ``forest="extra"`` extremely randomised trees, with ``forest_features="fractions"`` on
+    the element fractions), ``"attention"`` or ``"mlp"`` (learned embeddings of width
+    ``latent_dim``).
     ``tasks=("auto",)`` (neural models) measures the entanglement lattice of the regression
     tasks on each training part and trains one model per recommended task group;
     ``auto_transfer`` adds the pairwise transfer trainings to that lattice, so that its
@@ -123,6 +125,8 @@ class FitConfig(JobConfig):
     model: str = "rf"
     n_estimators: int = 500
     min_samples_leaf: int = 1
+    forest: str = "random"
+    forest_features: str = "stats"
     latent_dim: int = 32
     ensemble: int = 1
     epochs: int = 300

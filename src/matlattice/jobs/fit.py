@@ -133,6 +133,7 @@ def fit_run(config: FitConfig, out: Path, *, progress: Progress = None) -> dict:
 def _plan(config: FitConfig, ds: Dataset) -> _Plan:
     """The run's tasks, kinds and schemes; refuses combinations that cannot work."""
     auto = list(config.tasks) == ["auto"]
+    _check_forest_options(config)
     schemes = _schemes(config, auto)
     tasks = ([] if auto else list(config.tasks)) or ds.properties
     unknown = [t for t in tasks if t not in ds.properties]
@@ -146,6 +147,29 @@ def _plan(config: FitConfig, ds: Dataset) -> _Plan:
     if schemes and not plan.regression:
         raise MatlatticeError(f"{schemes[0]} gates regression tasks; {tasks} has none")
     return plan
+
+
+def _check_forest_options(config: FitConfig) -> None:
+    """The forest's options belong to model rf; extra trees keep no out-of-bag rows."""
+    from matlattice.models.forest.estimator import FOREST_FEATURES, FORESTS
+
+    if config.forest not in FORESTS or config.forest_features not in FOREST_FEATURES:
+        raise InvalidParameterError(
+            f"forest={config.forest!r}, forest_features={config.forest_features!r}; expected "
+            f"forest in {list(FORESTS)} and forest_features in {list(FOREST_FEATURES)}"
+        )
+    changed = config.forest != "random" or config.forest_features != "stats"
+    if changed and config.model != "rf":
+        raise InvalidParameterError(
+            f"forest={config.forest!r}, forest_features={config.forest_features!r} set the "
+            f"trees of model rf; model={config.model!r} has none"
+        )
+    if config.forest == "extra" and config.decision_threshold != "half":
+        raise InvalidParameterError(
+            f"decision_threshold={config.decision_threshold!r} with forest='extra': the cut is "
+            "chosen on out-of-bag rows, and extremely randomised trees keep none; use "
+            "forest='random'"
+        )
 
 
 def _schemes(config: FitConfig, auto: bool) -> list[str]:

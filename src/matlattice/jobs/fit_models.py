@@ -59,8 +59,11 @@ def build_models(
             min_samples_leaf=config.min_samples_leaf,
             task_types=tuple(kinds),
             random_state=config.seed,
-            out_of_bag=True,  # so that `matlattice calibrate` has held-out rows
+            # so that `matlattice calibrate` has held-out rows (extra trees have none)
+            out_of_bag=config.forest == "random",
             decision_threshold=config.decision_threshold,
+            forest=config.forest,
+            features=config.forest_features,
         )
         return [(tasks, forest, "forest")]
     if config.model not in MODELS:

@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 
 from matlattice.errors import InvalidParameterError, NotFittedError
 from matlattice.models.forest.arrays import ForestArrays, forest_to_arrays
@@ -24,23 +29,38 @@ from matlattice.models.forest.uncertainty import (
 )
 from matlattice.models.saving import read_model_config, verified_weights
 from matlattice.models.thresholds import balanced_threshold, check_decision_threshold
-from matlattice.represent import ElementStatsFeaturizer
+from matlattice.represent import ElementStatsFeaturizer, FractionFeaturizer
 from matlattice.runtime.files import atomic_write, atomic_write_json, file_sha256
 from matlattice.uncertainty.calibrators import calibrator_from_dict
 
-__all__ = ["FORMAT_VERSION", "MultiTaskForest"]
+__all__ = ["FORESTS", "FOREST_FEATURES", "FORMAT_VERSION", "MultiTaskForest"]
 
 FORMAT_VERSION = 1
 TASK_TYPES = ("regression", "classification")
+#: scikit-learn's (regressor, classifier) per kind of forest
+FORESTS = {
+    "random": (RandomForestRegressor, RandomForestClassifier),
+    "extra": (ExtraTreesRegressor, ExtraTreesClassifier),
+}
+FOREST_FEATURES = ("stats", "fractions")
 
 
 class MultiTaskForest(BaseEstimator):
-    """Random forests on Magpie statistics, one per task, with masked (NaN) targets.
+    """Random forests on Magpie statistics, one per task, with masked (NaN) targets; or
+    extremely randomised trees, or element fractions as the features.
 
     Parameters
     ----------
     table : str, default "magpie"
         Element table of the composition statistics.
+    forest : {"random", "extra"}, default "random"
+        Random forest (bootstrap samples, best split among ``max_features``), or extremely
+        randomised trees (every tree on all rows, random cut points), which draw no bootstrap
+        sample and so keep no out-of-bag rows.
+    features : {"stats", "fractions"}, default "stats"
+        Composition-weighted statistics of ``table``, or the element fractions themselves
+        (one column per element; ``table`` unused): on alloys where a few dopants at small
+        fractions set the property (Matbench steels), the averages wash them out.
     n_estimators : int, default 500
         Trees per task (Matbench's RF-SCM/Magpie used 500).
     min_samples_leaf : int, default 1
@@ -85,8 +105,12 @@ class MultiTaskForest(BaseEstimator):
         n_jobs: int = -1,
         out_of_bag: bool = False,
         decision_threshold: str = "half",
+        forest: str = "random",
+        features: str = "stats",
     ) -> None:
         self.table = table
+        self.forest = forest
+        self.features = features
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
@@ -96,8 +120,27 @@ class MultiTaskForest(BaseEstimator):
         self.out_of_bag = out_of_bag
         self.decision_threshold = decision_threshold
 
-    def _featurizer(self) -> ElementStatsFeaturizer:
+    def _featurizer(self) -> ElementStatsFeaturizer | FractionFeaturizer:
+        if self.features == "fractions":
+            return FractionFeaturizer().fit()
         return ElementStatsFeaturizer(self.table, missing="mean").fit()
+
+    def _check_options(self) -> None:
+        """Refuse an unknown forest or features, and what extra trees cannot do, by name."""
+        if self.forest not in FORESTS:
+            raise InvalidParameterError(f"forest={self.forest!r}; expected one of {list(FORESTS)}")
+        if self.features not in FOREST_FEATURES:
+            raise InvalidParameterError(
+                f"features={self.features!r}; expected one of {list(FOREST_FEATURES)}"
+            )
+        check_decision_threshold(self.decision_threshold)
+        if self.forest == "extra" and (self.out_of_bag or self.decision_threshold != "half"):
+            option = "out_of_bag=True" if self.out_of_bag else "decision_threshold='balanced'"
+            raise InvalidParameterError(
+                f"{option} with forest='extra': extremely randomised trees draw no bootstrap "
+                "sample, so there are no out-of-bag rows; use forest='random', or calibrate "
+                "on held-out rows"
+            )
 
     def fit(self, X: object, y: object, *, progress=None) -> MultiTaskForest:
         """Fit one forest per target column.
@@ -126,6 +169,7 @@ class MultiTaskForest(BaseEstimator):
                 f"task_types={self.task_types!r}; need one of {TASK_TYPES} per task "
                 f"({len(tasks)} tasks)"
             )
+        self._check_options()
         features = self._featurizer().transform(X)
         if features.shape[0] != values.shape[0]:
             raise InvalidParameterError(
@@ -138,7 +182,6 @@ class MultiTaskForest(BaseEstimator):
         self.oob_: list[np.ndarray | None] = []
         self.thresholds_: list[float | None] = []
         self.calibrators_: list | None = None
-        check_decision_threshold(self.decision_threshold)
         for j, (task, kind) in enumerate(zip(tasks, types, strict=True)):
             if progress is not None:
                 progress(task)
@@ -147,7 +190,7 @@ class MultiTaskForest(BaseEstimator):
                 raise InvalidParameterError(
                     f"task {task!r} has {int(mask.sum())} labelled rows; need >= 2"
                 )
-            cls = RandomForestRegressor if kind == "regression" else RandomForestClassifier
+            cls = FORESTS[self.forest][kind == "classification"]
             forest = cls(
                 n_estimators=self.n_estimators,
                 min_samples_leaf=self.min_samples_leaf,
@@ -219,8 +262,8 @@ class MultiTaskForest(BaseEstimator):
             missing = [self.tasks_[j] for j in regression if self.oob_[j] is None]
             if missing:
                 raise InvalidParameterError(
-                    f"no out-of-bag rows kept for {missing}; fit with out_of_bag=True or pass "
-                    "held-out rows X, y"
+                    f"no out-of-bag rows kept for {missing}; fit a random forest with "
+                    "out_of_bag=True or pass held-out rows X, y"
                 )
             triplets = {j: self.oob_[j] for j in regression}
         else:
@@ -259,7 +302,7 @@ class MultiTaskForest(BaseEstimator):
         if any(oob[j] is None for j in regression):
             raise InvalidParameterError(
                 "this forest keeps no out-of-bag rows and is not calibrated, and the trees' "
-                "spread alone is near zero on training compositions; fit it with "
+                "spread alone is near zero on training compositions; fit a random forest with "
                 "out_of_bag=True, or calibrate it on held-out rows"
             )
         return [
