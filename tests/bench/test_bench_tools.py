@@ -133,3 +133,18 @@ def test_bench_scripts_refuse_a_bad_fold_or_another_budget_by_name(tmp_path):
     args = type("Args", (), {"epochs": 30, "patience": 10, "train_rows": 4000, "seed": 0})()
     with pytest.raises(SystemExit, match="ran with budget"):
         element_tables._check_same_budget(kept, args)
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "named"),
+    [
+        ("matbench_configs.py", ["--seeds", "0"], "--seeds 0"),
+        ("forest_arms.py", ["--inner", "1"], "--inner 1"),
+        ("forest_arms.py", ["--tasks", "matbench_dielectric"], "'matbench_dielectric'"),
+    ],
+)
+def test_matbench_scripts_refuse_bad_counts_and_tasks_by_name(script, args, named):
+    done = subprocess.run([sys.executable, str(BENCH / script), *args],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 2 and named in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
