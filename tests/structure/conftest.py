@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+
 import numpy as np
 import pytest
-from filelock import FileLock
 
 
 class EMTPotential:
@@ -45,6 +47,14 @@ def structure_cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+@contextlib.contextmanager
+def _merge_lock(folder):
+    """Wait for, then hold, the lock of the shared references (one worker at a time)."""
+    with open(folder / "merge.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
 def emt_references(tmp_path_factory, worker_id):
     """Element and phase energies relaxed by EMT in this test session, by kind; one folder for
@@ -71,13 +81,13 @@ def warm_structure_cache(structure_cache, emt_references, monkeypatch):
 
     folder = structure_cache / "structure"
     folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(emt_references / "merge.lock"):
+    with _merge_lock(emt_references):
         for kind in ("elements", "phases"):
             if (emt_references / f"{kind}-emt.json").is_file():
                 shutil.copy(emt_references / f"{kind}-emt.json", folder / f"{kind}-emt.json")
     monkeypatch.setattr(references, "_cache_path", lambda kind, *_: folder / f"{kind}-emt.json")
     yield structure_cache
-    with FileLock(emt_references / "merge.lock"):  # workers merge one at a time
+    with _merge_lock(emt_references):  # workers merge one at a time
         for kind in ("elements", "phases"):
             merged = {}
             for path in (emt_references / f"{kind}-emt.json", folder / f"{kind}-emt.json"):
