@@ -1,8 +1,9 @@
 """Reference peer: random forest on Magpie statistics (Matbench's "RF-SCM/Magpie" recipe).
 
 One forest per task, each trained on the rows labelled for that task (NaN = unlabelled), on
-composition-weighted Magpie statistics. Saved without pickle: ``config.json`` + flat tree
-arrays in ``forests.safetensors``.
+composition-weighted Magpie statistics (or, with ``features="fractions"``, the element
+fractions; with ``forest="extra"``, extremely randomised trees instead of a random forest).
+Saved without pickle: ``config.json`` + flat tree arrays in ``forests.safetensors``.
 """
 
 from __future__ import annotations
