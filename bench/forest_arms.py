@@ -8,8 +8,8 @@ alone (200 trees per inner fit), so the chosen arm's score is an honest estimate
 per-arm test scores are shown for the record, not for choosing. Regression is scored by MAE,
 classification by balanced accuracy of labels cut at 0.5 (the leaderboard's metric).
 
-Writes ``bench/results/forest_arms.{json,md}`` (a task already there is kept unless
-``--force``).
+Writes ``bench/results/forest_arms/<task>.json`` and ``bench/results/forest_arms.md`` (a task
+already there is kept unless ``--force``).
 
 Run: ``python bench/forest_arms.py --tasks matbench_steels matbench_glass``
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from matbench import LEADERBOARD
+from per_task import run_per_task
 from provenance import machine, provenance
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import KFold
@@ -29,9 +30,10 @@ from sklearn.model_selection import KFold
 from matlattice.data import load_dataset
 from matlattice.models.forest.estimator import FORESTS
 from matlattice.represent import ElementStatsFeaturizer, FractionFeaturizer
-from matlattice.runtime.files import atomic_write_json, atomic_write_text
+from matlattice.runtime.files import atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
+PER_TASK = RESULTS / "forest_arms"
 ARMS = [(forest, features) for forest in FORESTS for features in ("stats", "fractions", "both")]
 
 
@@ -87,7 +89,8 @@ def run_task(task: str, inner: int) -> dict:
     }  # fmt: skip
 
 
-def write_table(records: dict) -> None:
+def write_table() -> None:
+    records = {p.stem: json.loads(p.read_text()) for p in sorted(PER_TASK.glob("*.json"))}
     names = ["/".join(a) for a in ARMS]
     lines = [
         "# Forest arms per Matbench task, chosen inside each training fold",
@@ -96,7 +99,7 @@ def write_table(records: dict) -> None:
         "0. 'chosen' is the arm picked by cross-validation on each training fold alone (its "
         "test score is honest); the arm columns are each arm's mean test score, for the record "
         "only. MAE for regression, balanced accuracy at a 0.5 cut for classification. "
-        "Commands and dates in `forest_arms.json`.",
+        "Commands and dates in `forest_arms/<task>.json`.",
         "",
         f"| task | metric | chosen (mean) | chosen per fold | {' | '.join(names)} | top entry |",
         "|---|---|---|---|" + "---|" * len(names) + "---|",
@@ -118,16 +121,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.inner < 2:
         parser.error(f"--inner {args.inner}: need at least 2 folds")
-    path = RESULTS / "forest_arms.json"
-    records = json.loads(path.read_text())["tasks"] if path.exists() else {}
-    for task in args.tasks:
-        if task in records and not args.force:
-            print(f"{task}: written already (--force reruns it)")
-            continue
-        records[task] = run_task(task, args.inner)
-        atomic_write_json(path, {"tasks": records})
-        write_table(records)
-    write_table(records)
+    run_per_task(args.tasks, PER_TASK, lambda task: run_task(task, args.inner), write_table,
+                 args.force)  # fmt: skip
 
 
 if __name__ == "__main__":

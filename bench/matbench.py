@@ -18,6 +18,7 @@ import json
 import time
 from pathlib import Path
 
+from per_task import run_per_task
 from provenance import machine, provenance
 
 from matlattice.jobs.fit import FitConfig, fit_run
@@ -132,18 +133,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="processes for ensemble members")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
-    PER_TASK.mkdir(parents=True, exist_ok=True)
-    for task in args.tasks:
-        if task not in LEADERBOARD:
-            raise SystemExit(f"unknown task {task!r}; choose from {', '.join(LEADERBOARD)}")
-        out = PER_TASK / f"{task}.json"
-        if out.exists() and not args.force:
-            print(f"{task}: done already (use --force to rerun)")
-            continue
-        print(f"{task}: running", flush=True)
-        atomic_write_json(out, run_task(task, args))
-        build_table()
-    build_table()
+    unknown = [t for t in args.tasks if t not in LEADERBOARD]
+    if unknown:
+        raise SystemExit(f"unknown task {unknown[0]!r}; choose from {', '.join(LEADERBOARD)}")
+    run_per_task(args.tasks, PER_TASK, lambda task: run_task(task, args), build_table,
+                 args.force)  # fmt: skip
 
 
 if __name__ == "__main__":

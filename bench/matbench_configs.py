@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 from matbench import LEADERBOARD
+from per_task import run_per_task
 from provenance import machine, provenance
 
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.fit import fit_run
-from matlattice.runtime.files import atomic_write_json, atomic_write_text
+from matlattice.runtime.files import atomic_write_text
 
 CONFIGS = Path(__file__).parent / "configs"
 RESULTS = Path(__file__).parent / "results"
@@ -109,16 +110,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error(f"--seeds {args.seeds}: need at least 1")
-    PER_TASK.mkdir(parents=True, exist_ok=True)
-    for task in args.tasks:
-        out = PER_TASK / f"{task}.json"
-        if out.exists() and not args.force:
-            print(f"{task}: written already (--force reruns it)")
-            continue
-        print(f"{task}: {args.seeds} seeds", flush=True)
-        atomic_write_json(out, run_task(task, args.seeds))
-        write_table()
-    write_table()
+    run_per_task(args.tasks, PER_TASK, lambda task: run_task(task, args.seeds), write_table,
+                 args.force)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
 QUEUES = sorted((BENCH / "queues").glob("*.txt"))
 #: Modules the scripts import, not scripts.
-HELPERS = {"provenance.py", "guard_migration.py", "common.py"}
+HELPERS = {"provenance.py", "guard_migration.py", "common.py", "per_task.py"}
 SCRIPTS = sorted(
     p for p in [*BENCH.glob("*.py"), *BENCH.glob("probes/*.py")] if p.name not in HELPERS
 )
