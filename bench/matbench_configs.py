@@ -76,7 +76,7 @@ def _settings(config: dict) -> str:
 
 def write_table() -> None:
     records = [json.loads(p.read_text()) for p in sorted(PER_TASK.glob("*.json"))]
-    here = machine()
+    here = records[0]["machine"] if records else machine()  # where they ran
     lines = [
         "# Matbench composition tasks: the documented configurations, several seeds",
         "",
