@@ -127,12 +127,12 @@ def test_bench_scripts_refuse_a_bad_fold_or_another_budget_by_name(tmp_path):
         import element_tables
     finally:
         sys.path.remove(str(BENCH))
-    kept = tmp_path / "aflow__Egap__magpie.json"
+    kept = tmp_path / "aflow__Egap__magpie__seed0.json"
     kept.write_text(json.dumps({"budget": {"epochs": 60, "patience": 20, "train_rows": 10000,
                                            "seed": 0}}))  # fmt: skip
-    args = type("Args", (), {"epochs": 30, "patience": 10, "train_rows": 4000, "seed": 0})()
+    args = type("Args", (), {"epochs": 30, "patience": 10, "train_rows": 4000})()
     with pytest.raises(SystemExit, match="ran with budget"):
-        element_tables._check_same_budget(kept, args)
+        element_tables._check_same_budget(kept, args, 0)
 
 
 @pytest.mark.parametrize(
