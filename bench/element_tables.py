@@ -26,7 +26,7 @@ import shutil
 import time
 from pathlib import Path
 
-from provenance import provenance
+from provenance import provenance, recorded_machines
 
 RESULTS = Path(__file__).parent / "results"
 RUNS = Path(__file__).parent / ".runs" / "element_tables"
@@ -118,7 +118,7 @@ def write_table(args: argparse.Namespace) -> None:
     seeds = sorted({r["budget"]["seed"] for r in records})
     budget = {k: v for k, v in records[0]["budget"].items() if k != "seed"}
     lines = [f"# Element tables ({args.study}): one encoder, one budget", "",
-             f"Machine: {machines(records)}, CPU. Per pair and seed: "
+             f"Machine: {recorded_machines(records)}, CPU. Per pair and seed: "
              f"`bench/results/{args.study}/<set>__<table>__seed<k>.json` (command, config, "
              "seconds). Test MAE on the official test part: the mean over seeds, ± half the "
              "range when there are several (rank of the mean within the set).",
@@ -135,13 +135,6 @@ def write_table(args: argparse.Namespace) -> None:
     lines += ["", "Test rows holding an element the table lacks (given the column mean): "
               + ("; ".join(lacking) or "none") + "."]  # fmt: skip
     atomic_write_text(RESULTS / f"{args.study}.md", "\n".join([*lines, ""]))
-
-
-def machines(records: list[dict]) -> str:
-    """The machines the records ran on, as the records name them."""
-    named = sorted({f"{r['machine']['platform']}, {r['machine']['cpus']} cores"
-                    for r in records if "machine" in r})  # fmt: skip
-    return "; ".join(named) or "not recorded"
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from matbench import LEADERBOARD
 from per_task import run_per_task
-from provenance import machine, provenance
+from provenance import provenance, recorded_machines
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import KFold
 
@@ -92,11 +92,10 @@ def run_task(task: str, inner: int) -> dict:
 def write_table() -> None:
     records = {p.stem: json.loads(p.read_text()) for p in sorted(PER_TASK.glob("*.json"))}
     names = ["/".join(a) for a in ARMS]
-    here = next(iter(records.values()))["machine"] if records else machine()  # where they ran
     lines = [
         "# Forest arms per Matbench task, chosen inside each training fold",
         "",
-        f"Machine: {here['platform']}, {here['cpus']} cores. Official 5 folds, seed "
+        f"Machine: {recorded_machines(records.values())}. Official 5 folds, seed "
         "0. 'chosen' is the arm picked by cross-validation on each training fold alone (its "
         "test score is honest); the arm columns are each arm's mean test score, for the record "
         "only. MAE for regression, balanced accuracy at a 0.5 cut for classification. "

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from per_task import run_per_task
-from provenance import machine, provenance
+from provenance import provenance, recorded_machines
 
 from matlattice.jobs.fit import FitConfig, fit_run
 from matlattice.runtime.files import atomic_write_json, atomic_write_text
@@ -92,12 +92,12 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
 
 def build_table() -> None:
     records = [json.loads(p.read_text()) for p in sorted(PER_TASK.glob("*.json"))]
-    here = machine()
+    here = recorded_machines(records)  # where they ran, not where the table is rebuilt
     atomic_write_json(RESULTS / "matbench.json", {"machine": here, "tasks": records})
     lines = [
         "# Matbench v0.1 composition tasks, official 5 folds",
         "",
-        f"Machine: {here['platform']}, {here['cpus']} cores, CPU only. Command: "
+        f"Machine: {here}, CPU only. Command: "
         "`python bench/matbench.py` (settings per task in `bench/results/matbench/`).",
         "Classification: the leaderboard's 'ROC-AUC' is computed from hard labels (matbench "
         "issue #137) and equals balanced accuracy; ours is reported the same way, with the "

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from matbench import LEADERBOARD
 from per_task import run_per_task
-from provenance import machine, provenance
+from provenance import provenance, recorded_machines
 
 from matlattice.jobs.config import FitConfig
 from matlattice.jobs.fit import fit_run
@@ -76,11 +76,10 @@ def _settings(config: dict) -> str:
 
 def write_table() -> None:
     records = [json.loads(p.read_text()) for p in sorted(PER_TASK.glob("*.json"))]
-    here = records[0]["machine"] if records else machine()  # where they ran
     lines = [
         "# Matbench composition tasks: the documented configurations, several seeds",
         "",
-        f"Machine: {here['platform']}, {here['cpus']} cores, CPU. Each row: "
+        f"Machine: {recorded_machines(records)}, CPU. Each row: "
         "`bench/configs/<task>.json` rerun as written with seeds 0..n-1 (5 official folds "
         "each), and the RF-SCM/Magpie peer run in the same process. Classification scores "
         "are balanced accuracy of hard labels (the leaderboard's metric). Commands and dates "

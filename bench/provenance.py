@@ -21,7 +21,16 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-__all__ = ["REPO", "THREAD_VARS", "command", "git_state", "machine", "provenance", "versions"]
+__all__ = [
+    "REPO",
+    "THREAD_VARS",
+    "command",
+    "git_state",
+    "machine",
+    "provenance",
+    "recorded_machines",
+    "versions",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -47,6 +56,14 @@ def machine() -> dict:
         "python": platform.python_version(),
         "thread_env": {var: os.environ.get(var) for var in THREAD_VARS},
     }
+
+
+def recorded_machines(records) -> str:
+    """The machines ``records`` (dicts from :func:`provenance`) say they ran on, for a table
+    rebuilt later or elsewhere: never the machine that rebuilds it."""
+    named = sorted({f"{r['machine']['platform']}, {r['machine']['cpus']} cores"
+                    for r in records if "machine" in r})  # fmt: skip
+    return "; ".join(named) or "not recorded"
 
 
 def git_state() -> dict:
