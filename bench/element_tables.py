@@ -93,11 +93,13 @@ def _mean_over_seeds(records: list[dict]) -> dict[tuple[str, str], list[float]]:
     return maes
 
 
-def _cell(maes: list[float], rank: int) -> str:
+def _cell(maes: list[float], rank: int, seeds: int) -> str:
+    """Mean MAE, ± half the range over seeds, rank; the seed count when fewer than the study's."""
+    fewer = f", {len(maes)} of {seeds} seeds" if len(maes) < seeds else ""
     if len(maes) == 1:
-        return f"{maes[0]:.4g} ({rank})"
+        return f"{maes[0]:.4g} ({rank}{fewer})"
     spread = max(maes) - min(maes)
-    return f"{sum(maes) / len(maes):.4g} ±{spread / 2:.2g} ({rank})"
+    return f"{sum(maes) / len(maes):.4g} ±{spread / 2:.2g} ({rank}{fewer})"
 
 
 def write_table(args: argparse.Namespace) -> None:
@@ -128,7 +130,8 @@ def write_table(args: argparse.Namespace) -> None:
              "| table | " + " | ".join(sets) + " | mean rank |",
              "|---|" + "---|" * (len(sets) + 1)]  # fmt: skip
     for t in sorted(tables, key=mean_rank.get):
-        cells = [_cell(maes[(s, t)], rank[(s, t)]) if (s, t) in maes else "-" for s in sets]
+        cells = [_cell(maes[(s, t)], rank[(s, t)], len(seeds)) if (s, t) in maes else "-"
+                 for s in sets]  # fmt: skip
         lines.append(f"| {t} | " + " | ".join(cells) + f" | {mean_rank[t]:.1f} |")
     lacking = sorted({f"{r['table']} on {r['set']}: {r['test_rows_with_missing_elements']}"
                       for r in records if r["test_rows_with_missing_elements"]})  # fmt: skip
