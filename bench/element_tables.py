@@ -85,7 +85,7 @@ def _check_same_budget(path: Path, args: argparse.Namespace, seed: int) -> None:
                          "every pair")  # fmt: skip
 
 
-def _mean_over_seeds(records: list[dict]) -> dict[tuple[str, str], list[float]]:
+def _maes_by_pair(records: list[dict]) -> dict[tuple[str, str], list[float]]:
     """Test MAEs of each (set, table), one per seed done."""
     maes: dict[tuple[str, str], list[float]] = {}
     for r in records:
@@ -107,7 +107,7 @@ def write_table(args: argparse.Namespace) -> None:
 
     per_pair = RESULTS / args.study
     records = [json.loads(p.read_text()) for p in sorted(per_pair.glob("*.json"))]
-    maes = _mean_over_seeds(records)
+    maes = _maes_by_pair(records)
     mae = {key: sum(v) / len(v) for key, v in maes.items()}
     sets = [s for s in args.sets if any(r["set"] == s for r in records)]
     tables = sorted({r["table"] for r in records})
