@@ -8,11 +8,11 @@ the set's official train part (cut to ``--train-rows`` for the large sets, the s
 every table) and scored on the official test part. Elements a table lacks get the column
 mean (``models.networks.inputs.element_matrix``); how many test rows hold one is recorded.
 
-A study is one budget (``--study``, default ``element_tables``): each (set, table, seed)
-writes ``bench/results/<study>/<set>__<table>__seed<k>.json`` (kept, so a killed run resumes;
-``--force`` redoes), then ``bench/results/<study>.md`` is rebuilt: test MAE per set and
-table (the mean over the seeds done, with the spread when there are several), rank within
-the set, and the mean rank over sets.
+A study is one budget (``--study``: ``element_tables`` and names that start with it): each
+(set, table, seed) writes ``bench/results/<study>/<set>__<table>__seed<k>.json`` (kept, so a
+killed run resumes; ``--force`` redoes), then ``bench/results/<study>.md`` is rebuilt: test
+MAE per set and table (the mean over the seeds done, with the spread when there are
+several), rank within the set, and the mean rank over sets.
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/element_tables.py --epochs 60``
 Seeds: ``... --study element_tables_seeds --tables cgnf mat2vec --seeds 0 1 2 --epochs 100``
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -109,7 +110,8 @@ def write_table(args: argparse.Namespace) -> None:
     records = [json.loads(p.read_text()) for p in sorted(per_pair.glob("*.json"))]
     maes = _maes_by_pair(records)
     mae = {key: sum(v) / len(v) for key, v in maes.items()}
-    sets = [s for s in args.sets if any(r["set"] == s for r in records)]
+    ran = {r["set"] for r in records}  # every set of the study, not only this call's --sets
+    sets = [s for s in dict.fromkeys([*SETS, *sorted(ran)]) if s in ran]
     tables = sorted({r["table"] for r in records})
     rank = {}
     for s in sets:
@@ -140,6 +142,27 @@ def write_table(args: argparse.Namespace) -> None:
     atomic_write_text(RESULTS / f"{args.study}.md", "\n".join([*lines, ""]))
 
 
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, by name, a study outside ``bench/results`` or another bench's folder, and
+    sets, tables or seeds that cannot run (exit 2, no traceback)."""
+    from matlattice.data.registry import list_datasets
+    from matlattice.represent import ELEMENT_TABLES
+
+    if not re.fullmatch(r"element_tables[a-z0-9_]*", args.study):
+        parser.error(f"--study {args.study!r}: expected element_tables followed by letters, "
+                     "digits or _ (a folder of bench/results this script owns)")  # fmt: skip
+    known = {name.removeprefix("crabnet:") for name in list_datasets("crabnet")}
+    unknown = [s for s in args.sets if s not in known] + [
+        t for t in args.tables if t not in ELEMENT_TABLES
+    ]
+    if unknown or not args.sets or not args.tables:
+        parser.error(f"--sets {args.sets} --tables {args.tables}: unknown {unknown or 'none'}; "
+                     "expected CrabNet set names and elementembeddings tables, at least one "
+                     "of each")  # fmt: skip
+    if min(args.seeds) < 0 or len(set(args.seeds)) < len(args.seeds):
+        parser.error(f"--seeds {args.seeds}: expected distinct seeds >= 0")
+
+
 def main() -> None:
     from matlattice.represent import ELEMENT_TABLES
 
@@ -158,6 +181,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
+    _check_arguments(parser, args)
     from matlattice.runtime.files import atomic_write_json
 
     per_pair = RESULTS / args.study

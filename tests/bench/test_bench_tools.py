@@ -141,6 +141,11 @@ def test_bench_scripts_refuse_a_bad_fold_or_another_budget_by_name(tmp_path):
         ("matbench_configs.py", ["--seeds", "0"], "--seeds 0"),
         ("forest_arms.py", ["--inner", "1"], "--inner 1"),
         ("forest_arms.py", ["--tasks", "matbench_dielectric"], "'matbench_dielectric'"),
+        ("element_tables.py", ["--study", "../matbench"], "--study '../matbench'"),
+        ("element_tables.py", ["--sets", "aflow__nope"], "unknown ['aflow__nope']"),
+        ("element_tables.py", ["--tables", "mat3vec"], "unknown ['mat3vec']"),
+        ("element_tables.py", ["--seeds", "0", "-1"], "--seeds [0, -1]"),
+        ("element_tables.py", ["--seeds", "1", "1"], "--seeds [1, 1]"),
     ],
 )
 def test_matbench_scripts_refuse_bad_counts_and_tasks_by_name(script, args, named):
@@ -148,3 +153,26 @@ def test_matbench_scripts_refuse_bad_counts_and_tasks_by_name(script, args, name
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 2 and named in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_element_tables_rebuilt_by_a_partial_run_keep_every_set_and_seed(tmp_path, monkeypatch):
+    sys.path.insert(0, str(BENCH))
+    try:
+        import element_tables
+    finally:
+        sys.path.remove(str(BENCH))
+    monkeypatch.setattr(element_tables, "RESULTS", tmp_path)
+    (tmp_path / "element_tables_x").mkdir()
+    budget = {"epochs": 1, "patience": 1, "train_rows": 10}
+    runs = [("aflow__Egap", 0, 0.5), ("aflow__Egap", 1, 0.3), ("mp_e_hull", 0, 0.1)]
+    for name, seed, mae in runs:
+        record = {"set": name, "table": "magpie", "mae": mae, "budget": {**budget, "seed": seed},
+                  "test_rows_with_missing_elements": 0}  # fmt: skip
+        (tmp_path / "element_tables_x" / f"{name}__magpie__seed{seed}.json").write_text(
+            json.dumps(record)
+        )
+    args = type("Args", (), {"study": "element_tables_x", "sets": ["aflow__Egap"]})()
+    element_tables.write_table(args)
+    row = next(x for x in (tmp_path / "element_tables_x.md").read_text().splitlines()
+               if x.startswith("| magpie"))  # fmt: skip
+    assert row == "| magpie | 0.4 ±0.1 (1) | 0.1 (1, 1 of 2 seeds) | 1.0 |"
