@@ -117,16 +117,22 @@ def test_every_script_answers_help_without_running():
     assert failed == {}, failed
 
 
-def test_bench_scripts_refuse_a_bad_fold_or_another_budget_by_name(tmp_path):
-    done = subprocess.run([sys.executable, str(BENCH / "gap_gate.py"), "--folds", "7"],
-                          capture_output=True, text=True, check=False)  # fmt: skip
-    assert done.returncode == 2 and "--folds [7]" in done.stderr
-    assert "Traceback" not in done.stderr
+def _element_tables():
+    """bench/element_tables.py as a module (bench scripts import their siblings by name)."""
     sys.path.insert(0, str(BENCH))
     try:
         import element_tables
     finally:
         sys.path.remove(str(BENCH))
+    return element_tables
+
+
+def test_bench_scripts_refuse_a_bad_fold_or_another_budget_by_name(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCH / "gap_gate.py"), "--folds", "7"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 2 and "--folds [7]" in done.stderr
+    assert "Traceback" not in done.stderr
+    element_tables = _element_tables()
     kept = tmp_path / "aflow__Egap__magpie__seed0.json"
     kept.write_text(json.dumps({"budget": {"epochs": 60, "patience": 20, "train_rows": 10000,
                                            "seed": 0}}))  # fmt: skip
@@ -156,11 +162,7 @@ def test_matbench_scripts_refuse_bad_counts_and_tasks_by_name(script, args, name
 
 
 def test_element_tables_rebuilt_by_a_partial_run_keep_every_set_and_seed(tmp_path, monkeypatch):
-    sys.path.insert(0, str(BENCH))
-    try:
-        import element_tables
-    finally:
-        sys.path.remove(str(BENCH))
+    element_tables = _element_tables()
     monkeypatch.setattr(element_tables, "RESULTS", tmp_path)
     (tmp_path / "element_tables_x").mkdir()
     budget = {"epochs": 1, "patience": 1, "train_rows": 10}
